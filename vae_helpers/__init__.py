@@ -1,0 +1,34 @@
+"""Helpers for the hands-on VAE course: ``import vae_helpers as vh``.
+
+Each name below is introduced in a notebook (module in brackets):
+data (01) · sampling (02) · model (03) · losses (04) · training, evaluation (05) · plots, pretrained (06) ·
+explore (06) · exercises (all notebooks).
+"""
+
+from vae_helpers import exercises
+from vae_helpers.config import DEFAULT_SEED, RunOptions, is_quick_mode, run_options
+from vae_helpers.data import (
+    CLASS_NAMES, CorruptDataError, DataNotFoundError, load_fashion_mnist, make_dataset, validate_images,
+)
+from vae_helpers.evaluation import evaluate, iwae_bound, negative_elbo
+from vae_helpers.losses import gaussian_log_density, kl_divergence, kl_monte_carlo, reconstruction_loss
+from vae_helpers.model import VAE, build_decoder, build_encoder, build_vae, encode_means
+from vae_helpers.plots import (
+    grid_coordinates, latent_grid, plot_history, plot_latent_grid, plot_latent_scatter, plot_reconstructions,
+    show_images,
+)
+from vae_helpers.pretrained import list_pretrained, load_pretrained, pretrained_info
+from vae_helpers.sampling import Sampling, reparameterize
+from vae_helpers.training import TrainingDivergedError, make_strategy, read_state, train
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CLASS_NAMES", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "RunOptions", "Sampling",
+    "TrainingDivergedError", "VAE", "build_decoder", "build_encoder", "build_vae", "encode_means", "evaluate",
+    "exercises", "gaussian_log_density", "grid_coordinates", "is_quick_mode", "iwae_bound", "kl_divergence",
+    "kl_monte_carlo", "latent_grid", "list_pretrained", "load_fashion_mnist", "load_pretrained", "make_dataset",
+    "make_strategy", "negative_elbo", "plot_history", "plot_latent_grid", "plot_latent_scatter",
+    "plot_reconstructions", "pretrained_info", "read_state", "reconstruction_loss", "reparameterize",
+    "run_options", "show_images", "train", "validate_images",
+]

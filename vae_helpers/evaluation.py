@@ -1,0 +1,83 @@
+"""How good is a trained VAE? Test -ELBO and the importance-weighted (IWAE) bound. Used in notebooks 05 and 07.
+
+All numbers are means over images, in nats per image (lower is better for both).
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from vae_helpers._checks import check_positive_int
+from vae_helpers.data import validate_images
+from vae_helpers.losses import gaussian_log_density, reconstruction_loss
+
+
+def evaluate(vae, x, batch_size: int = 1000) -> dict:
+    """Return ``{"neg_elbo", "reconstruction", "kl"}``: means over ``x`` (N, 28, 28, 1), nats per image.
+
+    One z is sampled per image (as in training), so repeated calls differ slightly.
+    """
+    x = validate_images(x)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    reconstruction, kl = [], []
+    for start in range(0, len(x), batch_size):
+        rec, k = vae.per_image_losses(x[start:start + batch_size])
+        reconstruction.append(ops.convert_to_numpy(rec))
+        kl.append(ops.convert_to_numpy(k))
+    reconstruction, kl = np.concatenate(reconstruction), np.concatenate(kl)
+    return {
+        "neg_elbo": float(np.mean(reconstruction + kl)),
+        "reconstruction": float(np.mean(reconstruction)),
+        "kl": float(np.mean(kl)),
+    }
+
+
+def negative_elbo(vae, x, batch_size: int = 1000) -> float:
+    """Mean -ELBO over images ``x`` (N, 28, 28, 1), in nats per image (reconstruction + KL, beta ignored)."""
+    return evaluate(vae, x, batch_size)["neg_elbo"]
+
+
+def iwae_bound(vae, x, k: int, batch_size: int | None = None, seed: int = 0) -> float:
+    """Importance-weighted bound with ``k`` samples, returned as ``-L_k``: mean nats per image.
+
+    ``L_k = E[log (1/k) sum_i p(x, z_i) / q(z_i|x)]`` with z_1..z_k ~ q(z|x) (Burda et al., 2016). It satisfies
+    ``ELBO = L_1 <= L_k <= L_{k+1} <= log p(x)``, so ``-L_k`` is an upper bound on -log p(x) that equals
+    -ELBO in expectation at k=1 and decreases towards -log p(x) as k grows. The average over the k weights is
+    done in log space (log-sum-exp), so it never overflows.
+
+    Args:
+        vae: a trained :class:`vae_helpers.VAE`.
+        x: (N, 28, 28, 1) images in [0, 1].
+        k: importance samples per image (1, 10, 100, ...).
+        batch_size: images per decoder call (default: about 5,000 decoded images per call).
+        seed: seed for the k samples.
+    """
+    x = validate_images(x)
+    k = check_positive_int(k, "k")
+    batch_size = check_positive_int(batch_size or max(1, 5000 // k), "batch_size")
+    seed_generator = keras.random.SeedGenerator(seed)
+    total = 0.0
+    for start in range(0, len(x), batch_size):
+        xb = ops.convert_to_tensor(x[start:start + batch_size])  # (B, 28, 28, 1)
+        log_w = _log_importance_weights(vae, xb, k, seed_generator)  # (k, B)
+        bound = ops.logsumexp(log_w, axis=0) - math.log(k)  # (B,)
+        total += float(ops.sum(bound))
+    return -total / len(x)
+
+
+def _log_importance_weights(vae, x, k, seed_generator):
+    """``log p(x|z) + log p(z) - log q(z|x)`` for k samples z ~ q(z|x): shape (k, B)."""
+    z_mean, z_log_var, _ = vae.encoder(x, training=False)  # (B, D) each
+    batch, dim = ops.shape(z_mean)
+    eps = keras.random.normal((k, batch, dim), seed=seed_generator)
+    z = z_mean + ops.exp(0.5 * z_log_var) * eps  # (k, B, D)
+    logits = vae.decoder_logits(ops.reshape(z, (k * batch, dim)), training=False)  # (k*B, 28, 28, 1)
+    x_repeated = ops.tile(x, (k, 1, 1, 1))  # (k*B, 28, 28, 1), same order as the reshape above
+    log_px_z = -ops.reshape(reconstruction_loss(x_repeated, logits), (k, batch))
+    log_pz = gaussian_log_density(z, ops.zeros_like(z), ops.zeros_like(z))
+    log_qz_x = gaussian_log_density(z, z_mean, z_log_var)
+    return log_px_z + log_pz - log_qz_x

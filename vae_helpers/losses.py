@@ -1,0 +1,85 @@
+"""The two terms of the VAE loss, per image, in nats. Introduced in notebook 04.
+
+``-ELBO(x) = reconstruction_loss(x, logits) + kl_divergence(z_mean, z_log_var)``, where the reconstruction
+term is the Bernoulli negative log-likelihood summed over the 784 pixels and the KL term is taken against the
+prior N(0, I). Both return one number per image, shape (B,); the model averages them over the batch.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from vae_helpers._checks import check_float, check_gaussian_params, check_positive_int, shape_of
+
+
+def reconstruction_loss(x, logits):
+    """Bernoulli negative log-likelihood ``-log p(x|z)`` summed over pixels, computed stably from logits.
+
+    For pixel value x in [0, 1] and logit l (probability sigmoid(l)):
+    ``-[x log sigmoid(l) + (1-x) log(1 - sigmoid(l))] = max(l, 0) - x*l + log(1 + exp(-|l|))``.
+    The right-hand side never evaluates ``log(0)``, so it stays finite for any logit, even +-1000, while the
+    left-hand side gives NaN/inf once sigmoid(l) rounds to 0 or 1 in float32 (about |l| > 17).
+
+    Args:
+        x: (B, 28, 28, 1) target pixels in [0, 1] (or any (B, ...) shape matching ``logits``).
+        logits: decoder outputs before the sigmoid, same shape as ``x``.
+
+    Returns:
+        (B,) tensor: nats per image.
+    """
+    for name, value in (("x", x), ("logits", logits)):
+        check_float(value, name)
+    if shape_of(x) != shape_of(logits) or len(shape_of(x)) < 2:
+        raise ValueError(
+            f"x and logits must have the same shape (B, ...) with a batch axis, got {shape_of(x)} and "
+            f"{shape_of(logits)}. The decoder's logits for Fashion-MNIST have shape (B, 28, 28, 1)."
+        )
+    x = ops.convert_to_tensor(x)
+    logits = ops.cast(ops.convert_to_tensor(logits), x.dtype)
+    per_pixel = ops.relu(logits) - x * logits + ops.log1p(ops.exp(-ops.abs(logits)))
+    return ops.sum(ops.reshape(per_pixel, (ops.shape(x)[0], -1)), axis=1)
+
+
+def kl_divergence(z_mean, z_log_var):
+    """Closed-form ``KL(N(z_mean, exp(z_log_var)) || N(0, I))`` per image.
+
+    ``KL = -1/2 * sum_d (1 + log sigma_d^2 - mu_d^2 - sigma_d^2)``.
+
+    Args:
+        z_mean: (B, D) means. z_log_var: (B, D) log-variances.
+
+    Returns:
+        (B,) tensor: nats per image (always >= 0).
+    """
+    check_gaussian_params(z_mean, z_log_var)
+    z_mean, z_log_var = ops.convert_to_tensor(z_mean), ops.convert_to_tensor(z_log_var)
+    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1)
+
+
+def gaussian_log_density(z, mean, log_var):
+    """``log N(z; mean, exp(log_var))`` summed over the last axis, in nats. Shapes broadcast; returns (...,)."""
+    log_2pi = 1.8378770664093453
+    return -0.5 * ops.sum(log_2pi + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1)
+
+
+def kl_monte_carlo(z_mean, z_log_var, n_samples: int = 1000, seed=None):
+    """Monte-Carlo estimate of the same KL: the mean over samples z ~ q of ``log q(z|x) - log p(z)``.
+
+    An independent check of :func:`kl_divergence` (used in notebook 04 and in the tests); its standard error
+    shrinks like 1/sqrt(n_samples).
+
+    Args:
+        z_mean, z_log_var: (B, D). n_samples: samples per image. seed: int or ``keras.random.SeedGenerator``.
+
+    Returns:
+        (B,) tensor: nats per image.
+    """
+    check_gaussian_params(z_mean, z_log_var)
+    n_samples = check_positive_int(n_samples, "n_samples")
+    z_mean, z_log_var = ops.convert_to_tensor(z_mean), ops.convert_to_tensor(z_log_var)
+    eps = keras.random.normal((n_samples,) + tuple(ops.shape(z_mean)), dtype=z_mean.dtype, seed=seed)  # (S, B, D)
+    z = z_mean + ops.exp(0.5 * z_log_var) * eps
+    log_q = gaussian_log_density(z, z_mean, z_log_var)  # (S, B)
+    log_p = gaussian_log_density(z, ops.zeros_like(z), ops.zeros_like(z))  # (S, B)
+    return ops.mean(log_q - log_p, axis=0)

@@ -1,0 +1,201 @@
+"""The reference tutorial's encoder and decoder, and the VAE as a Keras 3 ``Model``. Introduced in notebook 03.
+
+One deliberate change from the reference: its last layer ``Conv2DTranspose(1, 3, activation="sigmoid")`` is
+written as ``Conv2DTranspose(1, 3)`` named ``"logits"`` followed by ``Activation("sigmoid")``. The maths and the
+parameter count are identical, but the loss can read the logits and stay finite (see notebook 04).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from vae_helpers._checks import check_float, shape_of
+from vae_helpers.losses import kl_divergence, reconstruction_loss
+from vae_helpers.sampling import Sampling
+
+LOGITS_LAYER = "logits"
+
+
+def build_encoder(latent_dim: int = 2, seed=None) -> keras.Model:
+    """Reference encoder: image (B, 28, 28, 1) -> ``[z_mean, z_log_var, z]``, each (B, latent_dim)."""
+    _check_latent_dim(latent_dim)
+    images = keras.Input(shape=(28, 28, 1), name="image")
+    h = layers.Conv2D(32, 3, activation="relu", padding="same")(images)  # (B, 28, 28, 32)
+    h = layers.MaxPooling2D(2, padding="same")(h)  # (B, 14, 14, 32)
+    h = layers.Conv2D(64, 3, activation="relu", padding="same")(h)  # (B, 14, 14, 64)
+    h = layers.MaxPooling2D(2, padding="same")(h)  # (B, 7, 7, 64)
+    h = layers.Flatten()(h)  # (B, 3136)
+    h = layers.Dense(16, activation="relu")(h)  # (B, 16)
+    z_mean = layers.Dense(latent_dim, name="z_mean")(h)  # (B, D)
+    z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)  # (B, D)
+    z = Sampling(seed=seed, name="z")([z_mean, z_log_var])  # (B, D)
+    return keras.Model(images, [z_mean, z_log_var, z], name="encoder")
+
+
+def build_decoder(latent_dim: int = 2) -> keras.Model:
+    """Reference decoder: latent (B, latent_dim) -> pixel probabilities (B, 28, 28, 1) in [0, 1].
+
+    The layer named ``"logits"`` holds the values before the sigmoid (used by the loss).
+    """
+    _check_latent_dim(latent_dim)
+    z = keras.Input(shape=(latent_dim,), name="z")
+    h = layers.Dense(7 * 7 * 64, activation="relu")(z)  # (B, 3136)
+    h = layers.Reshape((7, 7, 64))(h)  # (B, 7, 7, 64)
+    h = layers.Conv2DTranspose(64, 3, activation="relu", padding="same")(h)  # (B, 7, 7, 64)
+    h = layers.UpSampling2D(2)(h)  # (B, 14, 14, 64)
+    h = layers.Conv2DTranspose(32, 3, activation="relu", padding="same")(h)  # (B, 14, 14, 32)
+    h = layers.UpSampling2D(2)(h)  # (B, 28, 28, 32)
+    logits = layers.Conv2DTranspose(1, 3, padding="same", name=LOGITS_LAYER)(h)  # (B, 28, 28, 1)
+    probabilities = layers.Activation("sigmoid", name="probabilities")(logits)
+    return keras.Model(z, probabilities, name="decoder")
+
+
+def _check_latent_dim(latent_dim) -> None:
+    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
+        raise ValueError(f"latent_dim must be a positive integer (the reference uses 2), got {latent_dim!r}.")
+
+
+@keras.saving.register_keras_serializable(package="vae_helpers")
+class VAE(keras.Model):
+    """Variational autoencoder trained with plain ``compile()`` + ``fit()``.
+
+    ``fit`` and ``evaluate`` report ``loss`` (-ELBO), ``reconstruction_loss`` and ``kl_loss``, each the mean
+    over images of a per-image value in nats (validation metrics get the ``val_`` prefix).
+    ``loss = reconstruction_loss + beta * kl_loss``; ``beta`` is a variable, so a callback can change it during
+    training (KL warm-up, notebook 07).
+
+    Args:
+        encoder: model image (B, 28, 28, 1) -> [z_mean, z_log_var, z], e.g. :func:`build_encoder`.
+        decoder: model z (B, D) -> probabilities (B, 28, 28, 1) with a layer named ``"logits"``,
+            e.g. :func:`build_decoder`.
+        beta: weight of the KL term (1.0 is the ELBO).
+    """
+
+    def __init__(self, encoder: keras.Model, decoder: keras.Model, beta: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        _check_parts(encoder, decoder)
+        if not isinstance(beta, (int, float)) or isinstance(beta, bool) or beta < 0:
+            raise ValueError(f"beta must be a number >= 0 (1.0 gives the ELBO), got {beta!r}.")
+        self.encoder = encoder
+        self.decoder = decoder
+        self.latent_dim = int(decoder.inputs[0].shape[-1])
+        # Same layers as `decoder`, stopping before the sigmoid: weights are shared, not copied.
+        self.decoder_logits = keras.Model(decoder.inputs, decoder.get_layer(LOGITS_LAYER).output,
+                                          name="decoder_logits")
+        self.beta = keras.Variable(float(beta), trainable=False, name="beta")
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.kl_tracker = keras.metrics.Mean(name="kl_loss")
+        self.built = True  # encoder and decoder arrive built: nothing is left to create
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
+
+    def call(self, x, training=False):
+        """Reconstruct ``x`` (B, 28, 28, 1): encode, sample z, decode. Returns probabilities (B, 28, 28, 1)."""
+        _, _, z = self.encoder(x, training=training)
+        return ops.sigmoid(self.decoder_logits(z, training=training))
+
+    def encode(self, x):
+        """Return ``(z_mean, z_log_var, z)`` for images ``x`` (B, 28, 28, 1); each (B, latent_dim)."""
+        from vae_helpers.data import validate_images
+
+        return self.encoder(validate_images(x), training=False)
+
+    def decode(self, z):
+        """Decode latent points ``z`` (B, latent_dim) to pixel probabilities (B, 28, 28, 1) in [0, 1]."""
+        check_float(z, "z")
+        if len(shape_of(z)) != 2 or shape_of(z)[1] != self.latent_dim:
+            raise ValueError(
+                f"z must have shape (B, {self.latent_dim}) for this model, got {shape_of(z)}. "
+                "For a single point pass z[None]."
+            )
+        return self.decoder(z, training=False)
+
+    def per_image_losses(self, x, training=False):
+        """Return ``(reconstruction, kl)``, each (B,) in nats, for images ``x`` (B, 28, 28, 1)."""
+        z_mean, z_log_var, z = self.encoder(x, training=training)
+        logits = self.decoder_logits(z, training=training)
+        return reconstruction_loss(x, logits), kl_divergence(z_mean, z_log_var)
+
+    def _losses_and_metrics(self, data, training):
+        x = data[0] if isinstance(data, (tuple, list)) else data
+        reconstruction, kl = self.per_image_losses(x, training=training)
+        reconstruction, kl = ops.mean(reconstruction), ops.mean(kl)
+        loss = reconstruction + ops.cast(self.beta, kl.dtype) * kl
+        self.loss_tracker.update_state(loss)
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.kl_tracker.update_state(kl)
+        return loss
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            loss = self._losses_and_metrics(data, training=True)
+            # Under tf.distribute each replica's gradients are summed: scale so the sum is the mean.
+            scaled_loss = loss / tf.distribute.get_strategy().num_replicas_in_sync
+        grads = tape.gradient(scaled_loss, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        return {m.name: m.result() for m in self.metrics}
+
+    def test_step(self, data):
+        self._losses_and_metrics(data, training=False)
+        return {m.name: m.result() for m in self.metrics}
+
+    def get_config(self):
+        return {
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "beta": float(self.beta.numpy()),
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        encoder = keras.saving.deserialize_keras_object(config.pop("encoder"))
+        decoder = keras.saving.deserialize_keras_object(config.pop("decoder"))
+        return cls(encoder, decoder, **config)
+
+
+def _check_parts(encoder, decoder) -> None:
+    if not isinstance(encoder, keras.Model) or not isinstance(decoder, keras.Model):
+        raise ValueError(
+            f"VAE needs two keras.Model objects (encoder, decoder), got {type(encoder).__name__} and "
+            f"{type(decoder).__name__}. Build them with vh.build_encoder() and vh.build_decoder()."
+        )
+    if len(encoder.outputs) != 3:
+        raise ValueError(
+            f"the encoder must output [z_mean, z_log_var, z], got {len(encoder.outputs)} output(s)."
+        )
+    if LOGITS_LAYER not in [layer.name for layer in decoder.layers]:
+        raise ValueError(
+            f"the decoder needs a layer named {LOGITS_LAYER!r} that outputs values before the final sigmoid, "
+            "so the loss can be computed stably. Build it with vh.build_decoder()."
+        )
+    enc_dim, dec_dim = encoder.outputs[0].shape[-1], decoder.inputs[0].shape[-1]
+    if enc_dim != dec_dim:
+        raise ValueError(f"encoder latent size {enc_dim} and decoder latent size {dec_dim} differ; they must match.")
+
+
+def build_vae(latent_dim: int = 2, beta: float = 1.0, seed=None) -> VAE:
+    """Reference VAE in one call: ``VAE(build_encoder(latent_dim, seed), build_decoder(latent_dim), beta)``."""
+    return VAE(build_encoder(latent_dim, seed=seed), build_decoder(latent_dim), beta=beta, name="vae")
+
+
+def encode_means(encoder, x, batch_size: int = 1000):
+    """Return the posterior means ``z_mean`` for images ``x`` (N, 28, 28, 1) as a numpy array (N, latent_dim).
+
+    ``encoder`` may be an encoder model or a :class:`VAE`. Works in batches, without sampling.
+    """
+    import numpy as np
+
+    from vae_helpers.data import validate_images
+
+    encoder = encoder.encoder if isinstance(encoder, VAE) else encoder
+    x = validate_images(x)
+    means = [ops.convert_to_numpy(encoder(x[i:i + batch_size], training=False)[0]) for i in range(0, len(x), batch_size)]
+    return np.concatenate(means)

@@ -1,0 +1,131 @@
+"""Pictures for the course: image grids, latent scatter, the decoded latent grid and training curves.
+
+Every ``plot_*`` function draws on a new matplotlib figure and returns it; nothing global is changed.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+import matplotlib.pyplot as plt
+import numpy as np
+from keras import ops
+
+from vae_helpers._checks import check_positive_int
+from vae_helpers.data import CLASS_NAMES, validate_images
+
+
+def show_images(images, labels=None, n_cols: int = 10, title: str | None = None, size: float = 1.2):
+    """Plot images (N, 28, 28, 1) in a grid, with class names under them if ``labels`` (N,) is given."""
+    images = validate_images(images, "images")
+    n_cols = min(check_positive_int(n_cols, "n_cols"), len(images))
+    n_rows = -(-len(images) // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols, size * n_rows * (1.2 if labels is not None else 1)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(images[i, :, :, 0], cmap="gray_r", vmin=0, vmax=1)
+            if labels is not None:
+                ax.set_title(CLASS_NAMES[int(labels[i])], fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_latent_scatter(z, labels, ax=None, title: str = "Test images in latent space (posterior means)"):
+    """Scatter latent points ``z`` (N, 2) coloured by class ``labels`` (N,), with a legend of class names."""
+    z, labels = np.asarray(z), np.asarray(labels)
+    if z.ndim != 2 or z.shape[1] < 2 or labels.shape != (len(z),):
+        raise ValueError(f"z must be (N, 2) and labels (N,), got {z.shape} and {labels.shape}.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 6))
+    scatter = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=3, alpha=0.7)
+    handles = [plt.Line2D([], [], marker="o", ls="", color=scatter.cmap(scatter.norm(c))) for c in range(10)]
+    ax.legend(handles, CLASS_NAMES, fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))
+    ax.set(xlabel="z[0]", ylabel="z[1]", title=title)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def grid_coordinates(n: int = 30, span: float = 2.0, spacing: str = "linear") -> np.ndarray:
+    """The n values per axis of the latent grid, from -span to +span.
+
+    ``"linear"``: evenly spaced (the reference tutorial). ``"quantile"``: ``Phi^-1`` of evenly spaced
+    probabilities between ``Phi(-span)`` and ``Phi(span)``, so each cell holds the same prior mass and the
+    dense centre of N(0, 1) gets more cells (notebook 06).
+    """
+    n = check_positive_int(n, "n")
+    if not np.isfinite(span) or span <= 0:
+        raise ValueError(f"span must be a positive number (the reference uses 2.0), got {span!r}.")
+    if spacing == "linear":
+        return np.linspace(-span, span, n)
+    if spacing == "quantile":
+        normal = statistics.NormalDist()
+        probabilities = np.linspace(normal.cdf(-span), normal.cdf(span), n)
+        return np.array([normal.inv_cdf(p) for p in probabilities])
+    raise ValueError(f"spacing must be 'linear' or 'quantile', got {spacing!r}.")
+
+
+def latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "linear") -> np.ndarray:
+    """Decode an n x n grid of latent points in one batched call and tile the images.
+
+    Same layout as the reference tutorial's ``plot_latent_images``: row i uses ``z[1] = grid[i]`` (so z[1]
+    grows downwards), column j uses ``z[0] = grid[j]``; other latent dimensions, if any, are 0. The reference
+    calls ``predict`` n*n = 900 times; here the decoder runs once on a (n*n, D) batch.
+
+    Args:
+        decoder: a decoder model (B, D) -> (B, 28, 28, 1), or a :class:`vae_helpers.VAE`.
+
+    Returns:
+        (28n, 28n) float32 array of pixel probabilities.
+    """
+    decoder = getattr(decoder, "decoder", decoder)
+    latent_dim = int(decoder.inputs[0].shape[-1])
+    if latent_dim < 2:
+        raise ValueError(f"latent_grid needs a latent space of at least 2 dimensions, got {latent_dim}.")
+    grid = grid_coordinates(n, span, spacing)
+    yy, xx = np.meshgrid(grid, grid, indexing="ij")  # (n, n) each; row index i -> y
+    z = np.zeros((n * n, latent_dim), dtype=np.float32)  # (n*n, D)
+    z[:, 0], z[:, 1] = xx.ravel(), yy.ravel()
+    images = ops.convert_to_numpy(decoder(z, training=False))[..., 0]  # (n*n, 28, 28)
+    return images.reshape(n, n, 28, 28).transpose(0, 2, 1, 3).reshape(28 * n, 28 * n)
+
+
+def plot_latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "linear", size: float = 8.0):
+    """Show :func:`latent_grid` with its latent coordinates on the axes."""
+    image = latent_grid(decoder, n, span, spacing)
+    grid = grid_coordinates(n, span, spacing)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(image, cmap="Greys_r")
+    ticks = np.arange(n)[:: max(1, n // 6)]
+    ax.set_xticks(ticks * 28 + 14, [f"{grid[t]:.2f}" for t in ticks])
+    ax.set_yticks(ticks * 28 + 14, [f"{grid[t]:.2f}" for t in ticks])
+    ax.set(xlabel="z[0]", ylabel="z[1]", title=f"Decoded latent grid ({spacing} spacing)")
+    return fig
+
+
+def plot_history(history: dict, title: str = "Training curves"):
+    """Plot loss, reconstruction and KL per epoch (train and, if present, validation), nats per image."""
+    keys = ("loss", "reconstruction_loss", "kl_loss")
+    if not all(key in history for key in keys):
+        raise ValueError(f"history must hold {keys} (as returned by vh.train), got keys {sorted(history)}.")
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+    for ax, key in zip(axes, keys):
+        epochs = np.arange(1, len(history[key]) + 1)
+        ax.plot(epochs, history[key], "o-", label="train")
+        if "val_" + key in history:
+            ax.plot(epochs, history["val_" + key], "s--", label="validation")
+        ax.set(title=key.replace("_", " "), xlabel="epoch", ylabel="nats per image")
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_reconstructions(vae, x, n: int = 10, title: str = "Top: input · bottom: reconstruction"):
+    """Show the first ``n`` images of ``x`` (N, 28, 28, 1) above their reconstructions by ``vae``."""
+    x = validate_images(x)[:n]
+    reconstructed = ops.convert_to_numpy(vae(x, training=False))
+    return show_images(np.concatenate([x, reconstructed]), n_cols=len(x), title=title)
