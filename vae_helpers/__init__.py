@@ -10,7 +10,9 @@ from vae_helpers.config import DEFAULT_SEED, RunOptions, is_quick_mode, run_opti
 from vae_helpers.data import (
     CLASS_NAMES, CorruptDataError, DataNotFoundError, load_fashion_mnist, make_dataset, validate_images,
 )
-from vae_helpers.evaluation import evaluate, iwae_bound, negative_elbo
+from vae_helpers.evaluation import evaluate, iwae_bound, kl_per_dimension, negative_elbo
+from vae_helpers.explore import explore_interpolation, explore_latent, explore_latent_map, explore_reconstruction
+from vae_helpers.latent import interpolate_latent
 from vae_helpers.losses import gaussian_log_density, kl_divergence, kl_monte_carlo, reconstruction_loss
 from vae_helpers.model import VAE, build_decoder, build_encoder, build_vae, encode_means
 from vae_helpers.plots import (
@@ -18,17 +20,20 @@ from vae_helpers.plots import (
     show_images,
 )
 from vae_helpers.pretrained import list_pretrained, load_pretrained, pretrained_info
+from vae_helpers.rendering import FastDecoder
 from vae_helpers.sampling import Sampling, reparameterize
-from vae_helpers.training import TrainingDivergedError, make_strategy, read_state, train
+from vae_helpers.training import KLWarmup, TrainingDivergedError, make_strategy, read_state, train
+from vae_helpers.widget_parts import explorer_snapshot
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CLASS_NAMES", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "RunOptions", "Sampling",
+    "CLASS_NAMES", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "KLWarmup", "RunOptions", "Sampling",
     "TrainingDivergedError", "VAE", "build_decoder", "build_encoder", "build_vae", "encode_means", "evaluate",
-    "exercises", "gaussian_log_density", "grid_coordinates", "is_quick_mode", "iwae_bound", "kl_divergence",
-    "kl_monte_carlo", "latent_grid", "list_pretrained", "load_fashion_mnist", "load_pretrained", "make_dataset",
-    "make_strategy", "negative_elbo", "plot_history", "plot_latent_grid", "plot_latent_scatter",
-    "plot_reconstructions", "pretrained_info", "read_state", "reconstruction_loss", "reparameterize",
-    "run_options", "show_images", "train", "validate_images",
+    "exercises", "explore_interpolation", "explore_latent", "explore_latent_map", "explore_reconstruction",
+    "explorer_snapshot", "interpolate_latent", "gaussian_log_density", "grid_coordinates", "is_quick_mode", "iwae_bound", "kl_divergence",
+    "kl_monte_carlo", "kl_per_dimension", "latent_grid", "list_pretrained", "load_fashion_mnist", "load_pretrained",
+    "make_dataset", "make_strategy", "negative_elbo", "plot_history", "plot_latent_grid", "plot_latent_scatter",
+    "plot_reconstructions", "pretrained_info", "read_state", "reconstruction_loss", "reparameterize", "run_options",
+    "show_images", "train", "validate_images",
 ]

@@ -1,6 +1,7 @@
-"""How good is a trained VAE? Test -ELBO and the importance-weighted (IWAE) bound. Used in notebooks 05 and 07.
+"""How good is a trained VAE? Test -ELBO, KL per latent dimension and the importance-weighted (IWAE) bound.
+Used in notebooks 05 and 07.
 
-All numbers are means over images, in nats per image (lower is better for both).
+All numbers are means over images, in nats per image (lower is better for -ELBO and the IWAE bound).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from keras import ops
 
 from vae_helpers._checks import check_positive_int
 from vae_helpers.data import validate_images
-from vae_helpers.losses import gaussian_log_density, reconstruction_loss
+from vae_helpers.losses import gaussian_log_density, kl_divergence, reconstruction_loss
 
 
 def evaluate(vae, x, batch_size: int = 1000) -> dict:
@@ -39,6 +40,26 @@ def evaluate(vae, x, batch_size: int = 1000) -> dict:
 def negative_elbo(vae, x, batch_size: int = 1000) -> float:
     """Mean -ELBO over images ``x`` (N, 28, 28, 1), in nats per image (reconstruction + KL, beta ignored)."""
     return evaluate(vae, x, batch_size)["neg_elbo"]
+
+
+def kl_per_dimension(vae, x, batch_size: int = 1000) -> np.ndarray:
+    """Mean KL(q(z_d|x) || N(0, 1)) of each latent dimension d over images ``x`` (N, 28, 28, 1): shape (D,), nats.
+
+    Introduced in notebook 07. The KL of a diagonal Gaussian is a sum over dimensions, so these D numbers add up
+    to the model's KL term (``evaluate(vae, x)["kl"]``, up to rounding). A dimension whose KL is close to 0 (say
+    below 0.01 nats) is *inactive*: the encoder outputs the prior N(0, 1) for every image, so that coordinate of
+    z carries no information about x. All dimensions inactive is posterior collapse.
+    """
+    x = validate_images(x)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    total = np.zeros(vae.latent_dim)
+    for start in range(0, len(x), batch_size):
+        z_mean, z_log_var, _ = vae.encoder(x[start:start + batch_size], training=False)  # (B, D) each
+        batch, dim = ops.shape(z_mean)
+        # kl_divergence sums over its last axis: give it one dimension per row, then restore (B, D).
+        kl = kl_divergence(ops.reshape(z_mean, (-1, 1)), ops.reshape(z_log_var, (-1, 1)))  # (B*D,)
+        total += ops.convert_to_numpy(ops.sum(ops.reshape(kl, (batch, dim)), axis=0))
+    return total / len(x)
 
 
 def iwae_bound(vae, x, k: int, batch_size: int | None = None, seed: int = 0) -> float:

@@ -1,4 +1,5 @@
-"""Training with progress, checkpoint/resume, a NaN guard and optional ``tf.distribute``. Used in notebook 05.
+"""Training with progress, checkpoint/resume, a NaN guard and optional ``tf.distribute`` (notebook 05); KL warm-up
+(notebook 07).
 
 ``train`` wraps ``VAE.fit``: it feeds a ``tf.data`` pipeline (see :func:`vae_helpers.data.make_dataset`), writes
 ``checkpoint.weights.h5`` and ``state.json`` after every finished epoch, and when those files exist it resumes
@@ -140,6 +141,54 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
     vae.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=initial_epoch,
             callbacks=callbacks, verbose=verbose, shuffle=False)  # make_dataset shuffles
     return history
+
+
+class KLWarmup(keras.callbacks.Callback):
+    """KL warm-up: raise ``vae.beta`` linearly from 0 to ``final_beta`` over the first ``warmup_epochs`` epochs.
+
+    Introduced in notebook 07. Before every training batch ``beta = final_beta * min(1, progress /
+    warmup_epochs)``, where ``progress`` counts epochs done, fractions included (``epoch + batch /
+    steps_per_epoch``; whole epochs only if Keras does not know the number of steps). Epoch numbers are those of
+    ``fit``, so a resumed run continues the schedule. Early in training the decoder cannot use z yet, and a full
+    KL weight can push every posterior onto the prior for good (posterior collapse); starting at beta = 0 lets
+    the encoder put information into z first. The value at the end of each epoch is added to the logs as
+    ``"beta"``, so :func:`train` records it in the history.
+
+    Args:
+        warmup_epochs: epochs until beta reaches ``final_beta`` (positive int).
+        final_beta: KL weight after the warm-up (>= 0; 1.0 gives the ELBO).
+
+    Example: ``vh.train(vae, x, epochs=10, callbacks=[vh.KLWarmup(warmup_epochs=3)])``.
+    """
+
+    def __init__(self, warmup_epochs: int, final_beta: float = 1.0):
+        super().__init__()
+        self.warmup_epochs = check_positive_int(warmup_epochs, "warmup_epochs")
+        if isinstance(final_beta, bool) or not isinstance(final_beta, (int, float)) or not final_beta >= 0:
+            raise ValueError(f"final_beta must be a number >= 0 (1.0 gives the ELBO), got {final_beta!r}.")
+        self.final_beta = float(final_beta)
+        self._epoch = 0
+
+    def beta_at(self, progress: float) -> float:
+        """The KL weight after ``progress`` epochs of training (a float, e.g. 1.5 = halfway through epoch 2)."""
+        return self.final_beta * min(1.0, progress / self.warmup_epochs)
+
+    def on_train_begin(self, logs=None):
+        if not isinstance(getattr(self.model, "beta", None), keras.Variable):
+            raise ValueError(
+                f"KLWarmup needs a model with a `beta` keras.Variable (a vh.VAE), got {type(self.model).__name__}."
+            )
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        steps = self.params.get("steps")
+        self.model.beta.assign(self.beta_at(self._epoch + (batch / steps if steps else 0.0)))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["beta"] = float(self.model.beta.numpy())
 
 
 
