@@ -6,3 +6,9 @@ prints a line starting with "Correct" when the answer is right, prints how to st
 """
 
 from vae_helpers.exercises._feedback import ExerciseError
+from vae_helpers.exercises.nb01_data import check_background_fraction, check_batch_count, check_class_mean_pixel
+from vae_helpers.exercises.nb02_sampling import check_grad_log_var, check_reparameterize, check_sample_std
+from vae_helpers.exercises.nb03_model import check_conv_params, check_extra_decoder_params, check_pooled_shape
+from vae_helpers.exercises.nb04_loss import (
+    check_jensen_gap, check_kl_by_hand, check_mean_reduction_factor, check_pixel_nll,
+)

@@ -1,0 +1,94 @@
+"""Checkers for the exercises of notebook 02 (the reparameterization trick)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from vae_helpers.exercises._answers import as_number, is_close
+from vae_helpers.exercises._feedback import ExerciseError, correct, not_answered, require
+
+# Exercise 3: z = mu + exp(0.5 * log_var) * eps at these values.
+GRAD_MU, GRAD_LOG_VAR, GRAD_EPS = 0.5, 1.0, -0.8
+
+
+def check_reparameterize(function) -> None:
+    """Exercise 1: ``function(z_mean, z_log_var, eps)`` must return ``z_mean + exp(0.5 * z_log_var) * eps``.
+
+    It is called on (2, 3) float32 tensors and must let gradients reach ``z_mean`` and ``z_log_var``.
+    """
+    import tensorflow as tf
+
+    exercise = "Exercise 1 (write reparameterize)"
+    if not_answered(function, exercise):
+        return
+    require(callable(function), f"{exercise}: pass the function itself (my_reparameterize), not "
+                                f"{type(function).__name__}.")
+    z_mean = tf.constant([[0.0, 1.0, -2.0], [0.5, 3.0, 0.0]])  # (2, 3)
+    z_log_var = tf.constant([[0.0, 2.0, -1.0], [1.0, -3.0, 0.5]])  # (2, 3)
+    eps = tf.constant([[1.0, -0.5, 2.0], [-1.5, 0.3, 1.0]])  # (2, 3)
+    with tf.GradientTape() as tape:
+        tape.watch([z_mean, z_log_var])
+        try:
+            z = function(z_mean, z_log_var, eps)
+        except Exception as err:
+            raise ExerciseError(f"{exercise}: your function raised {type(err).__name__}: {err}") from err
+        require(z is not None, f"{exercise}: your function returns None; add a `return` statement.")
+        z_tensor = tf.convert_to_tensor(z, dtype=tf.float32)
+    values = z_tensor.numpy()
+    require(values.shape == (2, 3), f"{exercise}: expected an output of shape (2, 3) like the inputs, got "
+                                    f"{values.shape}.")
+    mean, log_var, noise = z_mean.numpy(), z_log_var.numpy(), eps.numpy()
+    close = lambda target: np.allclose(values, target, rtol=1e-4, atol=1e-5)
+    require(not close(mean + np.exp(log_var) * noise),
+            f"{exercise}: you scaled eps by the variance exp(log_var); the standard deviation is exp(0.5 * log_var).")
+    require(not close(mean + log_var * noise),
+            f"{exercise}: z_log_var is a log-variance, not a standard deviation: use exp(0.5 * z_log_var).")
+    require(not close(np.exp(0.5 * log_var) * noise), f"{exercise}: the samples must be centred on z_mean: add it.")
+    require(close(mean + np.exp(0.5 * log_var) * noise),
+            f"{exercise}: not quite. z = z_mean + exp(0.5 * z_log_var) * eps, element by element.")
+    gradients = tape.gradient(z_tensor, [z_mean, z_log_var])
+    require(all(g is not None for g in gradients),
+            f"{exercise}: the values are right but no gradient reaches z_mean and z_log_var: compute with "
+            "keras.ops (ops.exp) or tf, not numpy, so the operations are recorded.")
+    correct(exercise, "Gradients reach z_mean and z_log_var through your function.")
+
+
+def check_sample_std(answer) -> None:
+    """Exercise 2: the standard deviation of samples ``z`` when ``z_log_var = -2`` (any ``z_mean``)."""
+    exercise = "Exercise 2 (spread of the samples)"
+    if not_answered(answer, exercise):
+        return
+    value = as_number(answer, exercise)
+    require(not is_close(value, math.exp(-2.0)),
+            f"{exercise}: exp(-2) is the variance sigma^2; the standard deviation is its square root.")
+    require(not is_close(value, -2.0), f"{exercise}: -2 is log(sigma^2); undo the log and the square.")
+    require(not is_close(value, 1.0), f"{exercise}: 1 is the standard deviation of eps, before scaling by sigma.")
+    require(value > 0, f"{exercise}: a standard deviation is positive.")
+    require(is_close(value, math.exp(-1.0)), f"{exercise}: not quite. sigma = exp(0.5 * z_log_var).")
+    correct(exercise, "sigma = exp(0.5 * log sigma^2) = exp(-1) ~ 0.368.")
+
+
+def check_grad_log_var(answer) -> None:
+    """Exercise 3: dz/d(log sigma^2) for z = mu + exp(0.5 log sigma^2) * eps at mu=0.5, log sigma^2=1, eps=-0.8."""
+    exercise = "Exercise 3 (gradient with respect to log sigma^2)"
+    if not_answered(answer, exercise):
+        return
+    value = as_number(answer, exercise)
+    sigma = math.exp(0.5 * GRAD_LOG_VAR)
+    require(not is_close(value, 1.0), f"{exercise}: 1 is dz/dmu; the question asks for the derivative with "
+                                      "respect to log sigma^2.")
+    require(not is_close(value, sigma * GRAD_EPS),
+            f"{exercise}: almost: d/dv exp(0.5 v) = 0.5 exp(0.5 v). You forgot the factor 0.5 of the chain rule.")
+    require(not is_close(value, 0.5 * GRAD_EPS),
+            f"{exercise}: almost: the derivative of exp(0.5 v) is 0.5 exp(0.5 v), keep the exp(0.5 v) = sigma.")
+    require(not is_close(value, 0.5 * sigma), f"{exercise}: almost: multiply by eps too (z depends on v through "
+                                              "sigma * eps).")
+    require(not is_close(value, math.exp(GRAD_LOG_VAR) * GRAD_EPS),
+            f"{exercise}: sigma = exp(0.5 log sigma^2), not exp(log sigma^2).")
+    require(not is_close(value, GRAD_MU + sigma * GRAD_EPS), f"{exercise}: that is z itself, not its derivative.")
+    require(is_close(value, 0.5 * sigma * GRAD_EPS),
+            f"{exercise}: not quite. dz/dv = 0.5 * exp(0.5 v) * eps with v = log sigma^2; check it with "
+            "tf.GradientTape.")
+    correct(exercise, "dz/d(log sigma^2) = 0.5 * sigma * eps: a plain number the optimizer can use.")
