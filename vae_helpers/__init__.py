@@ -28,12 +28,12 @@ from vae_helpers.widget_parts import explorer_snapshot
 __version__ = "0.1.0"
 
 __all__ = [
-    "CLASS_NAMES", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "KLWarmup", "RunOptions", "Sampling",
-    "TrainingDivergedError", "VAE", "build_decoder", "build_encoder", "build_vae", "encode_means", "evaluate",
-    "exercises", "explore_interpolation", "explore_latent", "explore_latent_map", "explore_reconstruction",
-    "explorer_snapshot", "interpolate_latent", "gaussian_log_density", "grid_coordinates", "is_quick_mode", "iwae_bound", "kl_divergence",
-    "kl_monte_carlo", "kl_per_dimension", "latent_grid", "list_pretrained", "load_fashion_mnist", "load_pretrained",
-    "make_dataset", "make_strategy", "negative_elbo", "plot_history", "plot_latent_grid", "plot_latent_scatter",
-    "plot_reconstructions", "pretrained_info", "read_state", "reconstruction_loss", "reparameterize", "run_options",
-    "show_images", "train", "validate_images",
+    "CLASS_NAMES", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "KLWarmup", "RunOptions",
+    "Sampling", "TrainingDivergedError", "VAE", "build_decoder", "build_encoder", "build_vae", "encode_means",
+    "evaluate", "exercises", "explore_interpolation", "explore_latent", "explore_latent_map",
+    "explore_reconstruction", "explorer_snapshot", "gaussian_log_density", "grid_coordinates", "interpolate_latent",
+    "is_quick_mode", "iwae_bound", "kl_divergence", "kl_monte_carlo", "kl_per_dimension", "latent_grid",
+    "list_pretrained", "load_fashion_mnist", "load_pretrained", "make_dataset", "make_strategy", "negative_elbo",
+    "plot_history", "plot_latent_grid", "plot_latent_scatter", "plot_reconstructions", "pretrained_info",
+    "read_state", "reconstruction_loss", "reparameterize", "run_options", "show_images", "train", "validate_images",
 ]

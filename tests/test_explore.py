@@ -1,0 +1,270 @@
+"""The latent explorers, driven from Python: widgets change, pictures match the decoder, errors are clear.
+
+A tiny untrained model is enough: the tests compare what is shown with what the decoder computes at the same
+latent point, rendered independently (round(p * 255), each pixel repeated 6 x 6), never with stored pictures.
+"""
+
+import io
+
+import numpy as np
+import pytest
+from keras import ops
+from PIL import Image
+
+import vae_helpers as vh
+from vae_helpers.latent import nearest_indices
+from vae_helpers.rendering import IMAGE_SCALE, FastDecoder, LatentMap, png_bytes
+from vae_helpers.widget_parts import find_widgets
+
+N_IMAGES = 40
+
+
+@pytest.fixture(scope="module")
+def vae():
+    model = vh.build_vae(latent_dim=2, seed=3)
+    z_mean = model.encoder.get_layer("z_mean")
+    z_mean.kernel.assign(z_mean.kernel * 20)  # spread the codes over a few units, as after training
+    return model
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    x = (rng.uniform(size=(N_IMAGES, 28, 28, 1)) < 0.3).astype("float32")  # binary images, like thresholded pixels
+    return x, rng.integers(0, 10, N_IMAGES)
+
+
+def pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)))
+
+
+def expected_pixels(decoder, z) -> np.ndarray:
+    """The decoder's image at the single point z (D,), rendered as the explorers promise: uint8, 6x enlarged."""
+    probabilities = ops.convert_to_numpy(decoder(np.asarray([z], "float32"), training=False))[0, :, :, 0]
+    return np.round(probabilities * 255).astype(np.uint8).repeat(IMAGE_SCALE, 0).repeat(IMAGE_SCALE, 1)
+
+
+def assert_shows(image_widget, decoder, z):
+    shown = pixels(image_widget.value).astype(int)
+    assert shown.shape == (28 * IMAGE_SCALE, 28 * IMAGE_SCALE)
+    assert np.abs(shown - expected_pixels(decoder, z)).max() <= 1  # tf.function vs eager: rounding may differ by 1
+
+
+def one(root, css_class):
+    (widget,) = find_widgets(root, css_class)
+    return widget
+
+
+# --------------------------------------------------------------------------- rendering
+def test_png_bytes_enlarges_by_nearest_neighbour_and_keeps_values():
+    image = np.linspace(0, 1, 28 * 28).reshape(28, 28)
+    decoded = pixels(png_bytes(image))
+    assert decoded.shape == (168, 168)
+    assert np.array_equal(decoded[::6, ::6], np.round(image * 255).astype(np.uint8))
+    assert np.array_equal(decoded[5::6, 5::6], decoded[::6, ::6])  # each pixel is a flat 6 x 6 block
+
+
+def test_png_bytes_rejects_a_batch():
+    with pytest.raises(ValueError, match=r"\(H, W\) or \(H, W, 3\)"):
+        png_bytes(np.zeros((2, 28, 28)))
+
+
+def test_fast_decoder_matches_the_decoder_and_traces_once(vae):
+    fast = FastDecoder(vae)
+    for batch in (1, 5, 1, 3):
+        z = np.random.default_rng(batch).normal(size=(batch, 2)).astype("float32")
+        expected = ops.convert_to_numpy(vae.decoder(z, training=False))[..., 0]
+        np.testing.assert_allclose(fast(z), expected, atol=1e-5)
+    assert fast.trace_count == 1
+
+
+@pytest.mark.parametrize("bad, message", [("not a model", "expected a decoder keras.Model"),
+                                          (vh.build_encoder(2), "Did you pass the encoder")])
+def test_fast_decoder_rejects_what_is_not_a_decoder(bad, message):
+    with pytest.raises(ValueError, match=message):
+        FastDecoder(bad)
+
+
+def test_fast_decoder_rejects_points_of_the_wrong_size(vae):
+    with pytest.raises(ValueError, match=r"z must have shape \(B, 2\).*z\[None\]"):
+        FastDecoder(vae)(np.zeros(2))
+
+
+def test_latent_map_draws_the_marker_where_the_point_is(data):
+    rng = np.random.default_rng(1)
+    latent_map = LatentMap(rng.normal(size=(50, 2)), rng.integers(0, 10, 50))
+    point = (1.0, -0.5)
+    changed = np.any(pixels(latent_map.png(point)) != pixels(latent_map.png()), axis=2)  # (H, W)
+    rows, cols = np.nonzero(changed)
+    col, row = latent_map.pixel(point)
+    assert abs(cols.mean() - col) < 1.5 and abs(rows.mean() - row) < 1.5
+    assert latent_map.pixel((2.0, -0.5))[0] > col and latent_map.pixel((1.0, 0.5))[1] < row  # up = smaller row
+    assert latent_map.xlim[0] <= -3 and latent_map.xlim[1] >= 3  # the prior's bulk is always on the map
+
+
+# --------------------------------------------------------------------------- explore_latent
+def test_explore_latent_slider_redraws_the_decoder_output_without_retracing(vae):
+    fast = FastDecoder(vae)
+    explorer = vh.explore_latent(fast)
+    sliders, image = find_widgets(explorer, "explorer-slider"), one(explorer, "explorer-image")
+    assert "latent-explorer" in explorer._dom_classes and len(sliders) == 2
+    assert_shows(image, vae.decoder, [0.0, 0.0])
+    before = image.value
+    sliders[0].value = 1.5
+    assert image.value != before
+    assert_shows(image, vae.decoder, [1.5, 0.0])
+    for value in np.linspace(-2, 2, 7):
+        sliders[1].value = float(value)
+    assert_shows(image, vae.decoder, [1.5, 2.0])
+    assert fast.trace_count == 1
+
+
+def test_explore_latent_buttons_sample_the_prior_and_reset(vae):
+    explorer = vh.explore_latent(vae, span=3.0, seed=7)
+    sliders, image = find_widgets(explorer, "explorer-slider"), one(explorer, "explorer-image")
+    sample, reset = [w for w in explorer.children[0].children[0].children[-1].children]
+    sample.click()
+    drawn = np.clip(np.random.default_rng(7).standard_normal(2), -3, 3)
+    np.testing.assert_allclose([s.value for s in sliders], drawn)
+    assert_shows(image, vae.decoder, drawn)
+    reset.click()
+    assert [s.value for s in sliders] == [0.0, 0.0]
+    assert_shows(image, vae.decoder, [0.0, 0.0])
+
+
+def test_explore_latent_shows_one_slider_per_dimension():
+    explorer = vh.explore_latent(vh.build_decoder(5))
+    assert [s.description for s in find_widgets(explorer, "explorer-slider")] == [f"z[{i}]" for i in range(5)]
+
+
+@pytest.mark.parametrize("bad, message", [(vh.build_decoder(17), "at most 16"),
+                                          (vh.build_encoder(2), "Did you pass the encoder"),
+                                          (np.zeros(3), "expected a decoder keras.Model")])
+def test_explore_latent_rejects_bad_models(bad, message):
+    with pytest.raises(ValueError, match=message):
+        vh.explore_latent(bad)
+
+
+# --------------------------------------------------------------------------- explore_latent_map
+def test_explore_latent_map_sliders_move_marker_decoded_image_and_neighbours(vae, data):
+    x, y = data
+    fast = FastDecoder(vae)
+    explorer = vh.explore_latent_map(vae, fast, x, y)
+    x_slider, y_slider = find_widgets(explorer, "explorer-slider")
+    map_image, neighbours = one(explorer, "explorer-map"), one(explorer, "explorer-neighbours")
+    map_before, neighbours_before = map_image.value, neighbours.value
+    x_slider.value, y_slider.value = 0.5, -0.25
+    assert_shows(one(explorer, "explorer-image"), vae.decoder, [0.5, -0.25])
+    assert map_image.value != map_before
+    codes = vh.encode_means(vae, x)
+    nearest = np.argsort(np.sum((codes - [0.5, -0.25]) ** 2, axis=1))[:8]
+    strip = pixels(neighbours.value)[::2, ::2]  # drawn at scale 2 with 2-pixel gaps: tiles every 30 px here
+    for k, index in enumerate(nearest):
+        np.testing.assert_array_equal(strip[:, k * 30: k * 30 + 28], x[index, :, :, 0] * 255)
+    if not np.array_equal(nearest, nearest_indices(codes, [0.0, 0.0])):  # the neighbours of the start point
+        assert neighbours.value != neighbours_before
+    assert fast.trace_count == 1
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda vae, x, y: (vae, vh.build_decoder(3), x, y), "latent size 2 and the decoder's 3"),
+    (lambda vae, x, y: (vae, vae, x[..., 0], y), r"x\[..., None\]"),
+    (lambda vae, x, y: (vae, vae, x, y[:-1]), "class index in 0..9 per image"),
+    (lambda vae, x, y: (vae, vae, x, y + 10), "class index in 0..9 per image"),
+    (lambda vae, x, y: (vae.decoder, vae, x, y), "swap the encoder and the decoder"),
+])
+def test_explore_latent_map_rejects_bad_input(vae, data, change, message):
+    with pytest.raises(ValueError, match=message):
+        vh.explore_latent_map(*change(vae, *data))
+
+
+def test_explore_latent_map_needs_two_latent_dimensions(data):
+    vae3 = vh.build_vae(latent_dim=3)
+    with pytest.raises(ValueError, match="needs a 2-D latent space"):
+        vh.explore_latent_map(vae3, vae3, *data)
+
+
+# --------------------------------------------------------------------------- explore_interpolation
+def test_explore_interpolation_walks_the_chosen_path(vae, data):
+    x, _ = data
+    fast = FastDecoder(vae)
+    explorer = vh.explore_interpolation(vae, fast, x, start=2, end=5, steps=5)
+    (t_slider,) = find_widgets(explorer, "explorer-slider")
+    a, b = vh.encode_means(vae, x[[2, 5]])
+    t_slider.value = 0.5
+    assert_shows(one(explorer, "explorer-image"), vae.decoder, (a + b) / 2)
+    method = next(w for w in explorer.children if getattr(w, "description", "") == "path")
+    method.value = "spherical"
+    angle = np.arccos(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+    assert_shows(one(explorer, "explorer-image"), vae.decoder, (a + b) * np.sin(angle / 2) / np.sin(angle))
+    strip = pixels(one(explorer, "explorer-strip").value)[::3, ::3]  # drawn at scale 3 with gaps: a tile every 30 px
+    for k, t in enumerate(np.linspace(0, 1, 5)):
+        slerp = (np.sin((1 - t) * angle) * a + np.sin(t * angle) * b) / np.sin(angle)
+        expected = expected_pixels(vae.decoder, slerp)[::6, ::6].astype(int)
+        assert np.abs(strip[:, k * 30: k * 30 + 28] - expected).max() <= 1
+    np.testing.assert_array_equal(pixels(one(explorer, "explorer-start").value)[::6, ::6], x[2, :, :, 0] * 255)
+    strip_before = one(explorer, "explorer-strip").value
+    explorer.children[0].children[1].value = 9  # end image
+    assert one(explorer, "explorer-strip").value != strip_before
+    assert fast.trace_count == 1
+
+
+def test_explore_interpolation_reports_an_out_of_range_index_in_the_widget(vae, data):
+    x, _ = data
+    explorer = vh.explore_interpolation(vae, vae, x)
+    start_box = explorer.children[0].children[0]
+    strip_before = one(explorer, "explorer-strip").value
+    start_box.value = N_IMAGES  # one past the end: must not raise
+    assert f"start image {N_IMAGES} is out of range" in one(explorer, "explorer-message").value
+    assert one(explorer, "explorer-strip").value == strip_before
+    start_box.value = 3
+    assert one(explorer, "explorer-message").value == ""
+
+
+@pytest.mark.parametrize("kwargs, message", [({"start": N_IMAGES}, "start 40 is out of range"),
+                                             ({"end": -1}, "end -1 is out of range"),
+                                             ({"steps": 1}, "steps must be an integer >= 2")])
+def test_explore_interpolation_rejects_bad_arguments(vae, data, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        vh.explore_interpolation(vae, vae, data[0], **kwargs)
+
+
+# --------------------------------------------------------------------------- explore_reconstruction
+def test_explore_reconstruction_shows_the_input_and_both_terms_in_nats(vae, data):
+    x, y = data
+    explorer = vh.explore_reconstruction(vae, x, y, index=4)
+    index_box = explorer.children[0]
+    index_box.value = 7
+    np.testing.assert_array_equal(pixels(one(explorer, "explorer-input").value)[::6, ::6], x[7, :, :, 0] * 255)
+    z_mean, z_log_var, _ = vae.encoder(x[7:8])
+    reconstruction = vh.reconstruction_loss(x[7:8], vae.decoder_logits(z_mean))
+    kl = vh.kl_divergence(z_mean, z_log_var)
+    text = explorer.children[3].value
+    assert f"reconstruction term {float(reconstruction[0]):.1f} nats" in text
+    assert f"KL term {float(kl[0]):.2f} nats" in text and vh.CLASS_NAMES[y[7]] in text
+    assert_shows(one(explorer, "explorer-image"), vae.decoder, ops.convert_to_numpy(z_mean)[0])
+
+
+def test_explore_reconstruction_reports_an_out_of_range_index_in_the_widget(vae, data):
+    explorer = vh.explore_reconstruction(vae, *data)
+    explorer.children[0].value = 10_000
+    assert "image index 10000 is out of range: there are 40 images" in one(explorer, "explorer-message").value
+
+
+def test_explore_reconstruction_rejects_bad_input(vae, data):
+    x, y = data
+    with pytest.raises(ValueError, match="needs a vh.VAE"):
+        vh.explore_reconstruction(vae.decoder, x, y)
+    with pytest.raises(ValueError, match="index 40 is out of range"):
+        vh.explore_reconstruction(vae, x, y, index=N_IMAGES)
+    with pytest.raises(ValueError, match=r"values must lie in \[0, 1\]"):
+        vh.explore_reconstruction(vae, x * 255, y)
+
+
+def test_explorer_snapshot_places_every_picture_side_by_side(vae, data):
+    explorer = vh.explore_reconstruction(vae, *data)
+    widths = [pixels(w.value).shape[1] for w in find_widgets(explorer, "explorer-picture")]
+    snapshot = pixels(vh.explorer_snapshot(explorer))
+    assert snapshot.shape[1] == sum(widths) + 12 * (len(widths) - 1)
+    top = (snapshot.shape[0] - 168) // 2  # the input, first picture, is centred vertically
+    np.testing.assert_array_equal(snapshot[top:top + 168, :168, 0], pixels(one(explorer, "explorer-input").value))

@@ -1,0 +1,271 @@
+"""Interactive latent-space explorers (ipywidgets): ``vh.explore_latent`` and friends. Notebook 06.
+
+Each ``explore_*`` function returns an ipywidgets container to display; it keeps its state in its own widgets
+(nothing global). They use only widgets common to ipywidgets 7.6+ (Colab) and 8: sliders, text boxes, buttons,
+``Image(format="png")``, ``HTML``, ``HBox``/``VBox``. Pictures are PNG bytes made with Pillow from a decoder
+compiled once (:mod:`vae_helpers.rendering`), so a slider move redraws in milliseconds.
+
+Why sliders rather than clicks on the map: ``widgets.Image`` sends no click events (that needs an extra package,
+and on Colab clicks may not reach Python), whereas sliders work everywhere.
+
+CSS hooks for tests and styling: every explorer has the class ``vae-explorer`` plus its own (``latent-explorer``,
+``latent-map-explorer``, ``interpolation-explorer``, ``reconstruction-explorer``); parts have classes such as
+``explorer-slider``, ``explorer-image`` and ``explorer-message`` (find them with
+:func:`vae_helpers.widget_parts.find_widgets`).
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import keras
+import numpy as np
+
+from vae_helpers.data import CLASS_NAMES, validate_images
+from vae_helpers.latent import INTERPOLATIONS, interpolate_latent, nearest_indices
+from vae_helpers.model import VAE, encode_means
+from vae_helpers.rendering import LatentMap, png_bytes, tile_row
+from vae_helpers.widget_parts import (
+    as_encoder, as_fast_decoder, captioned, check_index, check_labels, check_same_latent_dim, container, message_box,
+    picture, show_error, slider,
+)
+
+MAX_SLIDERS = 16
+ERROR_MAP_MAX_NATS = 4.0  # the error map's colour scale: black = 0 nats, bright yellow >= this
+
+
+def explore_latent(decoder, span: float = 3.0, seed=None) -> widgets.VBox:
+    """Move one slider per latent dimension and watch the decoded image change.
+
+    All D sliders are shown (D <= 16); each ranges over [-span, span], where a N(0, 1) prior puts nearly all
+    its mass for span = 3. "Sample from prior" draws z ~ N(0, I) (clipped to the sliders' range);
+    "Reset" goes back to z = 0.
+
+    Args:
+        decoder: decoder model (B, D) -> (B, 28, 28, 1), a :class:`vae_helpers.VAE`, or a
+            :class:`vae_helpers.rendering.FastDecoder` (to share one compiled decoder, or read its trace count).
+        span: half-width of each slider's range.
+        seed: seed of the prior samples (None: different each time).
+
+    Returns:
+        ``VBox`` with CSS class ``latent-explorer``: D sliders, two buttons, the image (168 x 168 px).
+    """
+    fast = as_fast_decoder(decoder)
+    if fast.latent_dim > MAX_SLIDERS:
+        raise ValueError(f"explore_latent shows one slider per latent dimension, at most {MAX_SLIDERS}; this "
+                         f"decoder has {fast.latent_dim}. Explore a smaller model, or vh.explore_interpolation.")
+    sliders = [slider(f"z[{i}]", -span, span) for i in range(fast.latent_dim)]
+    image = picture("explorer-image")
+    point_text = widgets.HTML()
+    sample_button, reset_button = widgets.Button(description="Sample from prior"), widgets.Button(description="Reset")
+    rng = np.random.default_rng(seed)
+    holding = False  # True while buttons move several sliders: draw once at the end
+
+    def show(_change=None):
+        if holding:
+            return
+        z = np.array([[each.value for each in sliders]], dtype=np.float32)  # (1, D)
+        image.value = png_bytes(fast(z)[0])
+        point_text.value = "z = (" + ", ".join(f"{value:+.2f}" for value in z[0]) + ")"
+
+    def move_to(point):
+        nonlocal holding
+        holding = True
+        try:
+            for each, value in zip(sliders, point):
+                each.value = float(value)
+        finally:
+            holding = False
+        show()
+
+    for each in sliders:
+        each.observe(show, names="value")
+    sample_button.on_click(lambda _: move_to(np.clip(rng.standard_normal(fast.latent_dim), -span, span)))
+    reset_button.on_click(lambda _: move_to(np.zeros(fast.latent_dim)))
+    show()
+    controls = widgets.VBox([*sliders, widgets.HBox([sample_button, reset_button])])
+    return container([widgets.HBox([controls, widgets.VBox([image, point_text])])], "latent-explorer")
+
+
+def explore_latent_map(encoder, decoder, x, y, n_neighbours: int = 8) -> widgets.VBox:
+    """Pick a point on the map of test images (two sliders) and see what the decoder makes of it.
+
+    Shows the scatter of the posterior means of ``x`` coloured by class with a marker at the chosen point, the
+    image decoded there, and the ``n_neighbours`` images of ``x`` whose codes are nearest to the point.
+
+    Args:
+        encoder: encoder model (B, 28, 28, 1) -> [z_mean, z_log_var, z] with D = 2, or a :class:`vae_helpers.VAE`.
+        decoder: decoder model (B, 2) -> (B, 28, 28, 1), a VAE, or a ``FastDecoder``.
+        x: images (N, 28, 28, 1) in [0, 1]. y: (N,) class indices in 0..9.
+
+    Returns:
+        ``VBox`` with CSS class ``latent-map-explorer``.
+    """
+    encoder, fast = as_encoder(encoder), as_fast_decoder(decoder)
+    check_same_latent_dim(encoder, fast)
+    if fast.latent_dim != 2:
+        raise ValueError(f"the latent map needs a 2-D latent space, this model has {fast.latent_dim} dimensions; "
+                         "use vh.explore_latent or vh.explore_interpolation for it.")
+    x = validate_images(x)
+    labels = check_labels(y, len(x))
+    z = encode_means(encoder, x)  # (N, 2)
+    latent_map = LatentMap(z, labels)
+    (x_low, x_high), (y_low, y_high) = latent_map.xlim, latent_map.ylim
+    x_slider = slider("z[0]", x_low, x_high, value=float(np.clip(0.0, x_low, x_high)))
+    y_slider = slider("z[1]", y_low, y_high, value=float(np.clip(0.0, y_low, y_high)))
+    map_image, decoded, neighbours = picture("explorer-map"), picture("explorer-image"), picture("explorer-neighbours")
+    neighbour_text = widgets.HTML()
+
+    def show(_change=None):
+        point = np.array([x_slider.value, y_slider.value], dtype=np.float32)  # (2,)
+        decoded.value = png_bytes(fast(point[None])[0])
+        map_image.value = latent_map.png(point)
+        nearest = nearest_indices(z, point, n_neighbours)
+        neighbours.value = png_bytes(tile_row(x[nearest, :, :, 0]), scale=2)
+        neighbour_text.value = "Nearest test images: " + ", ".join(CLASS_NAMES[labels[i]] for i in nearest)
+
+    x_slider.observe(show, names="value")
+    y_slider.observe(show, names="value")
+    show()
+    right = widgets.VBox([captioned("decoded at the marker", decoded),
+                          captioned("nearest test images (in latent space)", neighbours), neighbour_text])
+    return container([widgets.HBox([map_image, right]), x_slider, y_slider], "latent-map-explorer")
+
+
+def explore_interpolation(encoder, decoder, x, start: int = 0, end: int = 1, steps: int = 9) -> widgets.VBox:
+    """Walk from the code of image ``start`` to the code of image ``end`` and decode the path.
+
+    Type two image indices; the slider ``t`` moves along the path (t = 0: start, t = 1: end) and the strip
+    shows ``steps`` evenly spaced points. The toggle switches between the straight line and the spherical
+    path (see :func:`vae_helpers.latent.interpolate_latent`). Codes are the posterior means.
+
+    Args:
+        encoder: encoder model or :class:`vae_helpers.VAE`. decoder: decoder model, VAE or ``FastDecoder``.
+        x: images (N, 28, 28, 1) in [0, 1], N >= 2. start, end: indices into ``x``. steps: images in the strip.
+
+    Returns:
+        ``VBox`` with CSS class ``interpolation-explorer``. An index typed out of range shows a message in it.
+    """
+    encoder, fast = as_encoder(encoder), as_fast_decoder(decoder)
+    check_same_latent_dim(encoder, fast)
+    x = validate_images(x)
+    start, end = check_index(start, len(x), "start"), check_index(end, len(x), "end")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
+        raise ValueError(f"steps must be an integer >= 2 (images in the strip), got {steps!r}.")
+    start_box = widgets.IntText(value=start, description="start image")
+    end_box = widgets.IntText(value=end, description="end image")
+    method = widgets.ToggleButtons(options=list(INTERPOLATIONS), value="linear", description="path")
+    t_slider = slider("t", 0.0, 1.0, step=0.05)
+    start_image, current, end_image = picture("explorer-start"), picture("explorer-image"), picture("explorer-end")
+    strip = picture("explorer-strip")
+    message = message_box()
+    codes = encode_means(encoder, x[[start, end]])  # (2, D)
+
+    def show_point(_change=None):
+        point = interpolate_latent(codes[0], codes[1], t_slider.value, method.value)  # (1, D)
+        current.value = png_bytes(fast(point)[0])
+
+    def show_path(_change=None):
+        nonlocal codes
+        try:
+            i = check_index(start_box.value, len(x), "start image")
+            j = check_index(end_box.value, len(x), "end image")
+        except ValueError as error:
+            show_error(message, error)
+            return
+        message.value = ""
+        codes = encode_means(encoder, x[[i, j]])
+        start_image.value, end_image.value = png_bytes(x[i, :, :, 0]), png_bytes(x[j, :, :, 0])
+        path = interpolate_latent(codes[0], codes[1], np.linspace(0.0, 1.0, steps), method.value)  # (steps, D)
+        strip.value = png_bytes(tile_row(fast(path)), scale=3)
+        show_point()
+
+    for control in (start_box, end_box, method):
+        control.observe(show_path, names="value")
+    t_slider.observe(show_point, names="value")
+    show_path()
+    pictures = widgets.HBox([captioned("start", start_image), captioned("decoded at t", current),
+                             captioned("end", end_image)])
+    return container([widgets.HBox([start_box, end_box]), method, t_slider, message, pictures,
+                       captioned(f"the path in {steps} steps", strip)], "interpolation-explorer")
+
+
+def reconstruction_terms(vae: VAE, image) -> dict:
+    """How well ``vae`` reconstructs one image (28, 28, 1), decoding at the posterior mean.
+
+    Returns:
+        dict with ``z_mean`` (D,), ``reconstruction`` (28, 28) probabilities, ``pixel_nats`` (28, 28) Bernoulli
+        negative log-likelihood of each pixel, and ``reconstruction_nats`` (its sum) and ``kl_nats`` (KL of
+        q(z|x) from the prior), both floats in nats.
+    """
+    from vae_helpers.losses import kl_divergence
+
+    z_mean, z_log_var, _ = vae.encoder(image[None], training=False)
+    logits = keras.ops.convert_to_numpy(vae.decoder_logits(z_mean, training=False))[0, :, :, 0]  # (28, 28)
+    target = image[:, :, 0]
+    # -log p(x|z) per pixel from logits, written to stay finite: softplus(l) - x * l
+    pixel_nats = np.maximum(logits, 0) - target * logits + np.log1p(np.exp(-np.abs(logits)))
+    return {
+        "z_mean": keras.ops.convert_to_numpy(z_mean)[0],
+        "reconstruction": 1.0 / (1.0 + np.exp(-logits)),
+        "pixel_nats": pixel_nats,
+        "reconstruction_nats": float(pixel_nats.sum()),
+        "kl_nats": float(keras.ops.convert_to_numpy(kl_divergence(z_mean, z_log_var))[0]),
+    }
+
+
+def explore_reconstruction(vae, x, y, index: int = 0) -> widgets.VBox:
+    """Choose an image and see its reconstruction, a per-pixel error map, the two ELBO terms and its place on the map.
+
+    The error map colours each pixel's -log p(x|z) from black (0 nats) to yellow (>= 4 nats); its sum is the
+    reconstruction term. Both terms are computed at z = posterior mean (no sampling), so they do not flicker.
+    For D > 2 the map shows the first two latent dimensions; for D = 1 there is no map.
+
+    Args:
+        vae: a :class:`vae_helpers.VAE`. x: images (N, 28, 28, 1) in [0, 1]. y: (N,) class indices.
+        index: the image shown first.
+
+    Returns:
+        ``VBox`` with CSS class ``reconstruction-explorer``. An index typed out of range shows a message in it.
+    """
+    import matplotlib
+
+    if not isinstance(vae, VAE):
+        raise ValueError(f"explore_reconstruction needs a vh.VAE (encoder + decoder), got {type(vae).__name__}. "
+                         "Build one with vh.build_vae() or load it with vh.load_pretrained().")
+    x = validate_images(x)
+    labels = check_labels(y, len(x))
+    index = check_index(index, len(x), "index")
+    latent_map = LatentMap(encode_means(vae, x), labels) if vae.latent_dim >= 2 else None
+    colours = matplotlib.colormaps["magma"](np.linspace(0, 1, 256))[:, :3]  # (256, 3) RGB lookup table
+    index_box = widgets.IntText(value=index, description="image index")
+    input_image, reconstructed, error_map = picture("explorer-input"), picture("explorer-image"), picture("explorer-error")
+    map_image = picture("explorer-map")
+    numbers, message = widgets.HTML(), message_box()
+
+    def show(_change=None):
+        try:
+            i = check_index(index_box.value, len(x), "image index")
+        except ValueError as error:
+            show_error(message, error)
+            return
+        message.value = ""
+        terms = reconstruction_terms(vae, x[i])
+        input_image.value = png_bytes(x[i, :, :, 0])
+        reconstructed.value = png_bytes(terms["reconstruction"])
+        level = np.clip(terms["pixel_nats"] / ERROR_MAP_MAX_NATS, 0, 1)
+        error_map.value = png_bytes(colours[np.round(level * 255).astype(int)])
+        if latent_map is not None:
+            map_image.value = latent_map.png(terms["z_mean"][:2])
+        numbers.value = (
+            f"<b>{CLASS_NAMES[labels[i]]}</b> · reconstruction term {terms['reconstruction_nats']:.1f} nats · "
+            f"KL term {terms['kl_nats']:.2f} nats · −ELBO {terms['reconstruction_nats'] + terms['kl_nats']:.1f} "
+            "nats (at z = posterior mean)"
+        )
+
+    index_box.observe(show, names="value")
+    show()
+    pictures = [captioned("input", input_image), captioned("reconstruction", reconstructed),
+                captioned(f"-log p(x|z) per pixel (0 to {ERROR_MAP_MAX_NATS:g} nats)", error_map)]
+    if latent_map is not None:
+        pictures.append(map_image)
+    return container([index_box, message, widgets.HBox(pictures), numbers], "reconstruction-explorer")

@@ -1,0 +1,58 @@
+"""Walking through the latent space: interpolation between two codes and nearest neighbours. Notebook 06.
+
+Pure numpy: these functions compute latent points; decoding them is the decoder's job.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+INTERPOLATIONS = ("linear", "spherical")
+
+
+def interpolate_latent(z_start, z_end, t, method: str = "linear") -> np.ndarray:
+    """Points on the path from ``z_start`` (t = 0) to ``z_end`` (t = 1).
+
+    ``"linear"``: ``(1 - t) z_start + t z_end``, the straight line. ``"spherical"`` (slerp): rotate from one
+    direction to the other, ``sin((1 - t) w) / sin(w) z_start + sin(t w) / sin(w) z_end`` with ``w`` the angle
+    between the codes. Under the N(0, I) prior most mass lies on a shell of radius ~sqrt(D); the straight line
+    cuts through the less typical centre, the spherical path stays near the shell. When the codes are
+    (anti)parallel or one is zero the angle is undefined or the path degenerate, and the linear path is used.
+
+    Args:
+        z_start, z_end: (D,) latent codes.
+        t: scalar or (T,) positions in [0, 1].
+        method: ``"linear"`` or ``"spherical"``.
+
+    Returns:
+        (T, D) float32 array (T = 1 for a scalar ``t``).
+    """
+    z_start, z_end = np.asarray(z_start, np.float64), np.asarray(z_end, np.float64)
+    t = np.atleast_1d(np.asarray(t, np.float64))[:, None]  # (T, 1)
+    if z_start.ndim != 1 or z_start.shape != z_end.shape:
+        raise ValueError(f"z_start and z_end must be two codes of the same shape (D,), got {z_start.shape} "
+                         f"and {z_end.shape}.")
+    if t.ndim != 2 or t.min() < 0 or t.max() > 1:
+        raise ValueError(f"t must be a number or a 1-D array of numbers in [0, 1], got {t.ravel()}.")
+    if method not in INTERPOLATIONS:
+        raise ValueError(f"method must be one of {INTERPOLATIONS}, got {method!r}.")
+    linear = (1 - t) * z_start + t * z_end  # (T, D)
+    norms = np.linalg.norm(z_start) * np.linalg.norm(z_end)
+    if method == "linear" or norms == 0:
+        return linear.astype(np.float32)
+    angle = np.arccos(np.clip(z_start @ z_end / norms, -1.0, 1.0))
+    if np.sin(angle) < 1e-6:
+        return linear.astype(np.float32)
+    path = (np.sin((1 - t) * angle) * z_start + np.sin(t * angle) * z_end) / np.sin(angle)
+    return path.astype(np.float32)
+
+
+def nearest_indices(z, point, k: int = 8) -> np.ndarray:
+    """Indices of the ``k`` rows of ``z`` (N, D) closest to ``point`` (D,) in Euclidean distance, nearest first."""
+    z, point = np.asarray(z), np.asarray(point)
+    if z.ndim != 2 or point.shape != (z.shape[1],):
+        raise ValueError(f"z must be (N, D) and point (D,), got {z.shape} and {point.shape}.")
+    k = min(int(k), len(z))
+    distances = np.sum((z - point) ** 2, axis=1)  # (N,)
+    nearest = np.argpartition(distances, k - 1)[:k]
+    return nearest[np.argsort(distances[nearest], kind="stable")]

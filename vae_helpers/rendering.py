@@ -1,0 +1,161 @@
+"""Fast pictures for the latent explorers: a decoder compiled once, PNG bytes with Pillow, the latent map.
+
+Used by :mod:`vae_helpers.explore` (notebook 06). A slider move costs one call of :class:`FastDecoder` (a single
+``tf.function`` with a fixed input signature, so it is traced once and never again) and one :func:`png_bytes`
+(Pillow, no matplotlib). Matplotlib draws the latent scatter once per :class:`LatentMap`; markers are then drawn
+on a copy with Pillow.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+
+import keras
+import numpy as np
+from PIL import Image, ImageDraw
+
+IMAGE_SCALE = 6  # a 28 x 28 image is shown at 168 x 168 px
+BACKGROUND = 255  # white gaps between tiled images
+MARKER_COLOUR = (220, 20, 60)
+
+
+def to_uint8(image) -> np.ndarray:
+    """Pixel values in [0, 1] (any shape) -> ``uint8`` in 0..255, rounded; uint8 input is returned as is."""
+    image = np.asarray(image)
+    if image.dtype == np.uint8:
+        return image
+    return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def png_bytes(image, scale: int = IMAGE_SCALE) -> bytes:
+    """Encode one picture as PNG bytes, enlarged ``scale`` times by nearest neighbour (sharp pixels).
+
+    Args:
+        image: (H, W) grey or (H, W, 3) RGB; floats in [0, 1] (1 = white) or uint8.
+        scale: integer enlargement factor (6 turns 28 px into 168 px).
+
+    Returns:
+        PNG file content, ready for ``ipywidgets.Image(value=..., format="png")``.
+    """
+    pixels = to_uint8(image)
+    if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] != 3):
+        raise ValueError(f"image must have shape (H, W) or (H, W, 3), got {pixels.shape}.")
+    if scale > 1:
+        pixels = pixels.repeat(scale, axis=0).repeat(scale, axis=1)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="png", compress_level=1)  # level 1: fast, files stay small
+    return buffer.getvalue()
+
+
+def decode_png(data: bytes) -> np.ndarray:
+    """Inverse of :func:`png_bytes` without the enlargement step: PNG bytes -> uint8 array (H, W) or (H, W, 3)."""
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+def tile_row(images, gap: int = 2) -> np.ndarray:
+    """Place images (N, H, W) with values in [0, 1] side by side with white gaps: returns uint8 (H, N*W + (N-1)*gap)."""
+    images = to_uint8(images)
+    n, height, width = images.shape
+    row = np.full((height, n * width + (n - 1) * gap), BACKGROUND, dtype=np.uint8)
+    for i, image in enumerate(images):
+        row[:, i * (width + gap): i * (width + gap) + width] = image
+    return row
+
+
+class FastDecoder:
+    """A decoder wrapped in one ``tf.function`` with input signature (None, D) float32: traced once, reused.
+
+    Calling it with any batch size reuses the same graph, so moving a slider never retraces.
+    ``trace_count`` counts the traces (1 after the first call); tests and ``benchmarks/explore_latency.py`` read it.
+
+    Args:
+        decoder: a decoder ``keras.Model`` (B, D) -> (B, 28, 28, 1) probabilities, or a :class:`vae_helpers.VAE`.
+    """
+
+    def __init__(self, decoder):
+        import tensorflow as tf
+
+        decoder = getattr(decoder, "decoder", decoder)  # a VAE holds its decoder
+        if not isinstance(decoder, keras.Model):
+            raise ValueError(
+                f"expected a decoder keras.Model or a vh.VAE, got {type(decoder).__name__}. "
+                "Pass vae.decoder, the VAE itself, or a model from vh.build_decoder()."
+            )
+        in_shape, out_shape = tuple(decoder.inputs[0].shape), tuple(decoder.outputs[0].shape)
+        if len(in_shape) != 2 or out_shape[1:] != (28, 28, 1):
+            raise ValueError(
+                f"the decoder must map (B, D) latent points to (B, 28, 28, 1) images, but it maps {in_shape} to "
+                f"{out_shape}. Did you pass the encoder instead of the decoder?"
+            )
+        self.decoder = decoder
+        self.latent_dim = int(in_shape[1])
+        self.trace_count = 0
+        spec = tf.TensorSpec(shape=(None, self.latent_dim), dtype=tf.float32)
+        # A partial, not a method: TF then tracks retracing per instance and does not warn when a notebook
+        # builds several explorers, each tracing its own FastDecoder once.
+        self._decode = tf.function(functools.partial(FastDecoder._trace, self), input_signature=[spec])
+
+    def _trace(self, z):
+        """(B, D) -> (B, 28, 28). Python code in a tf.function runs only while tracing, so this counts traces."""
+        self.trace_count += 1
+        return self.decoder(z, training=False)[..., 0]
+
+    def __call__(self, z) -> np.ndarray:
+        """Decode latent points ``z`` (B, D) to pixel probabilities, a float32 numpy array (B, 28, 28)."""
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(
+                f"z must have shape (B, {self.latent_dim}) for this decoder, got {z.shape}. "
+                "For a single point pass z[None]."
+            )
+        return self._decode(z).numpy()
+
+
+class LatentMap:
+    """Latent points coloured by class, drawn once with matplotlib; :meth:`png` adds a marker with Pillow.
+
+    Args:
+        z: (N, 2) latent points (e.g. posterior means of test images); for (N, D > 2) the first two dimensions.
+        labels: (N,) class indices in 0..9.
+        title: the plot's title.
+        prior_span: the axes cover at least [-prior_span, prior_span]^2, where the N(0, I) prior puts its mass.
+    """
+
+    def __init__(self, z, labels, title: str = "Test images in latent space", prior_span: float = 3.0):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        from vae_helpers.plots import plot_latent_scatter
+
+        figure = Figure(figsize=(5.6, 4.2), dpi=80)  # not pyplot: nothing shows up in the notebook by itself
+        canvas = FigureCanvasAgg(figure)
+        axes = figure.subplots()
+        plot_latent_scatter(z, labels, ax=axes, title=title)
+        (x_low, x_high), (y_low, y_high) = axes.get_xlim(), axes.get_ylim()
+        axes.set(xlim=(min(x_low, -prior_span), max(x_high, prior_span)),
+                 ylim=(min(y_low, -prior_span), max(y_high, prior_span)))
+        canvas.draw()
+        self.base = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3].copy())
+        self.xlim, self.ylim = axes.get_xlim(), axes.get_ylim()
+        corners = axes.transData.transform([(self.xlim[0], self.ylim[0]), (self.xlim[1], self.ylim[1])])
+        height = self.base.height  # display y grows upwards, image rows grow downwards
+        self._pixel_of_corners = [(x, height - y) for x, y in corners]
+
+    def pixel(self, point) -> tuple[float, float]:
+        """Image coordinates (column, row) of latent ``point`` (2,)."""
+        (c0, r0), (c1, r1) = self._pixel_of_corners
+        fx = (point[0] - self.xlim[0]) / (self.xlim[1] - self.xlim[0])
+        fy = (point[1] - self.ylim[0]) / (self.ylim[1] - self.ylim[0])
+        return c0 + fx * (c1 - c0), r0 + fy * (r1 - r0)
+
+    def png(self, point=None) -> bytes:
+        """The map as PNG bytes, with a ring and cross at latent ``point`` (2,) when one is given."""
+        picture = self.base.copy()
+        if point is not None:
+            col, row = self.pixel(point)
+            draw = ImageDraw.Draw(picture)
+            draw.ellipse([col - 7, row - 7, col + 7, row + 7], outline=MARKER_COLOUR, width=3)
+            draw.line([col - 11, row, col + 11, row], fill=MARKER_COLOUR, width=1)
+            draw.line([col, row - 11, col, row + 11], fill=MARKER_COLOUR, width=1)
+        return png_bytes(np.asarray(picture), scale=1)

@@ -1,0 +1,128 @@
+"""Building blocks of the latent explorers (:mod:`vae_helpers.explore`): input checks, styled widgets, lookup.
+
+Only widgets common to ipywidgets 7.6+ (Colab) and 8 are used. Every part gets CSS classes, which are both the
+hooks of the browser tests and the way :func:`find_widgets` finds parts in Python.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+import keras
+import numpy as np
+
+from vae_helpers.model import VAE
+from vae_helpers.rendering import FastDecoder, decode_png, png_bytes
+
+
+def find_widgets(root, css_class: str) -> list:
+    """All widgets inside ``root`` (itself included) that carry ``css_class``, in display order."""
+    found = [root] if css_class in getattr(root, "_dom_classes", ()) else []
+    for child in getattr(root, "children", ()):
+        found += find_widgets(child, css_class)
+    return found
+
+
+def explorer_snapshot(explorer) -> bytes:
+    """One PNG of the pictures an explorer shows now, side by side: a static copy for places without widgets.
+
+    GitHub and nbviewer cannot run widgets, so notebook 06 shows this picture before each explorer.
+    """
+    from PIL import Image
+
+    pictures = [Image.fromarray(decode_png(image.value)).convert("RGB")
+                for image in find_widgets(explorer, "explorer-picture")]
+    gap = 12
+    canvas = Image.new("RGB", (sum(p.width for p in pictures) + gap * (len(pictures) - 1),
+                               max(p.height for p in pictures)), "white")
+    left = 0
+    for picture in pictures:
+        canvas.paste(picture, (left, (canvas.height - picture.height) // 2))  # centred vertically
+        left += picture.width + gap
+    return png_bytes(np.asarray(canvas), scale=1)
+
+
+# --------------------------------------------------------------------------- input checks
+def as_fast_decoder(decoder) -> FastDecoder:
+    """A :class:`FastDecoder` for a decoder model or VAE; a ``FastDecoder`` is returned as is (shared)."""
+    return decoder if isinstance(decoder, FastDecoder) else FastDecoder(decoder)
+
+
+def as_encoder(encoder) -> keras.Model:
+    """The encoder model of ``encoder`` (an encoder model or a VAE), checked to map images to 3 outputs."""
+    encoder = encoder.encoder if isinstance(encoder, VAE) else encoder
+    if not isinstance(encoder, keras.Model):
+        raise ValueError(f"expected an encoder keras.Model or a vh.VAE, got {type(encoder).__name__}.")
+    if tuple(encoder.inputs[0].shape[1:]) != (28, 28, 1) or len(encoder.outputs) != 3:
+        raise ValueError(
+            "the encoder must map images (B, 28, 28, 1) to [z_mean, z_log_var, z], but it takes "
+            f"{tuple(encoder.inputs[0].shape)} and has {len(encoder.outputs)} output(s). "
+            "Did you swap the encoder and the decoder?"
+        )
+    return encoder
+
+
+def check_same_latent_dim(encoder: keras.Model, fast: FastDecoder) -> None:
+    encoder_dim = int(encoder.outputs[0].shape[-1])
+    if encoder_dim != fast.latent_dim:
+        raise ValueError(f"the encoder's latent size {encoder_dim} and the decoder's {fast.latent_dim} differ: "
+                         "pass the encoder and decoder of the same model.")
+
+
+def check_labels(y, n: int) -> np.ndarray:
+    """``y`` as a numpy array, checked to hold n class indices in 0..9."""
+    y = np.asarray(y)
+    if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() > 9:
+        raise ValueError(f"y must hold one class index in 0..9 per image, shape ({n},) integers; got shape "
+                         f"{y.shape} and dtype {y.dtype}.")
+    return y
+
+
+def check_index(index, n: int, name: str) -> int:
+    """``index`` as an int, checked to be a valid index into n images."""
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {index!r}.")
+    if not 0 <= index < n:
+        raise ValueError(f"{name} {index} is out of range: there are {n} images, so use 0 to {n - 1}.")
+    return int(index)
+
+
+# --------------------------------------------------------------------------- styled widgets
+def picture(css_class: str) -> widgets.Image:
+    """An empty PNG image widget with classes ``explorer-picture`` and ``css_class``."""
+    image = widgets.Image(format="png")
+    image.add_class("explorer-picture")
+    image.add_class(css_class)
+    return image
+
+
+def captioned(caption: str, image: widgets.Image) -> widgets.VBox:
+    return widgets.VBox([widgets.HTML(f"<b>{caption}</b>"), image])
+
+
+def message_box() -> widgets.HTML:
+    """Where an explorer shows what is wrong with a value typed in it (instead of raising in the kernel)."""
+    message = widgets.HTML()
+    message.add_class("explorer-message")
+    return message
+
+
+def show_error(message: widgets.HTML, error: ValueError) -> None:
+    message.value = f"<span style='color:#b00020'>{html.escape(str(error))}</span>"
+
+
+def container(children, css_class: str) -> widgets.VBox:
+    """The explorer's outer box, with classes ``vae-explorer`` and ``css_class``."""
+    box = widgets.VBox(children)
+    box.add_class("vae-explorer")
+    box.add_class(css_class)
+    return box
+
+
+def slider(description: str, low: float, high: float, value: float = 0.0, step: float = 0.05):
+    """A float slider that updates while dragged (``continuous_update``: decoding is fast enough)."""
+    widget = widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
+                                 continuous_update=True, readout_format=".2f")
+    widget.add_class("explorer-slider")
+    return widget
