@@ -18,10 +18,9 @@ class BetaPerBatch(keras.callbacks.Callback):
         self.betas.append(float(self.model.beta.numpy()))
 
 
-def test_beta_rises_linearly_per_batch_then_stays_at_final_beta():
+def test_beta_rises_linearly_per_batch_then_stays_at_final_beta(images, make_tiny_vae):
     keras.utils.set_random_seed(0)
-    images = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)
-    vae = vh.build_vae(latent_dim=2, seed=0)
+    vae = make_tiny_vae()
     recorder = BetaPerBatch()
     history = vh.train(vae, images, epochs=3, batch_size=16, verbose=0,
                        callbacks=[vh.KLWarmup(warmup_epochs=2, final_beta=1.0), recorder])
@@ -33,15 +32,15 @@ def test_beta_rises_linearly_per_batch_then_stays_at_final_beta():
     assert float(vae.beta.numpy()) == pytest.approx(1.0)
 
 
-def _callback_on_vae(final_beta, steps):
+def _callback_on_vae(vae, final_beta, steps):
     warmup = vh.KLWarmup(warmup_epochs=4, final_beta=final_beta)
-    warmup.set_model(vh.build_vae(latent_dim=2))
+    warmup.set_model(vae)
     warmup.set_params({"steps": steps, "epochs": 10})
     return warmup
 
 
-def test_schedule_continues_when_training_resumes_at_a_later_epoch():
-    warmup = _callback_on_vae(final_beta=4.0, steps=10)
+def test_schedule_continues_when_training_resumes_at_a_later_epoch(make_tiny_vae):
+    warmup = _callback_on_vae(make_tiny_vae(), final_beta=4.0, steps=10)
     warmup.on_epoch_begin(2)  # a resumed fit starts at initial_epoch=2
     warmup.on_train_batch_begin(5)
     assert float(warmup.model.beta.numpy()) == pytest.approx(4.0 * 2.5 / 4)
@@ -50,8 +49,8 @@ def test_schedule_continues_when_training_resumes_at_a_later_epoch():
     assert float(warmup.model.beta.numpy()) == pytest.approx(4.0)
 
 
-def test_unknown_number_of_steps_gives_whole_epoch_steps():
-    warmup = _callback_on_vae(final_beta=1.0, steps=None)
+def test_unknown_number_of_steps_gives_whole_epoch_steps(make_tiny_vae):
+    warmup = _callback_on_vae(make_tiny_vae(), final_beta=1.0, steps=None)
     warmup.on_epoch_begin(1)
     warmup.on_train_batch_begin(7)
     assert float(warmup.model.beta.numpy()) == pytest.approx(0.25)
