@@ -1,0 +1,134 @@
+"""Every numbered notebook follows the course skeleton (DESIGN.md § Notebook skeleton) and is run by nbval."""
+
+import json
+import pathlib
+import re
+import tomllib
+
+import pytest
+
+import vae_helpers as vh
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = ROOT / "notebooks"
+EXPECTED = ["01_data", "02_sampling_trick", "03_encoder_decoder", "04_loss_elbo", "05_training",
+            "06_latent_space", "07_going_further"]
+# Numbered notebooks that nbval does not execute, with the reason. Empty: every notebook runs in CI.
+EXCLUDED_FROM_NBVAL: dict[str, str] = {}
+CHECK = "# NBVAL_CHECK_OUTPUT"
+BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+REPO_URL = "https://colab.research.google.com/github/vae-course/vae-course/blob/main/notebooks/"
+MAX_WIDGET_STATE_BYTES = 100_000
+
+
+def _notebook_paths():
+    return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+def _load(path):
+    return json.loads(path.read_text())
+
+
+def _source(cell):
+    return "".join(cell["source"])
+
+
+def _is_solution(cell):
+    return "solution" in cell.get("metadata", {}).get("tags", [])
+
+
+def test_the_seven_notebooks_exist_in_order():
+    assert [p.stem for p in _notebook_paths()] == EXPECTED
+
+
+def test_every_numbered_notebook_is_executed_by_nbval_or_excluded_with_a_reason():
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert "notebooks" in options["testpaths"] and "--nbval-lax" in options["addopts"]
+    ignored = re.findall(r"--ignore(?:-glob)?[= ](\S+)", options["addopts"])
+    conftest = NOTEBOOK_DIR / "conftest.py"
+    conftest_text = conftest.read_text() if conftest.exists() else ""
+    for path in _notebook_paths():
+        excluded = any(path.name in pattern for pattern in ignored) or path.name in conftest_text
+        if excluded:
+            assert EXCLUDED_FROM_NBVAL.get(path.stem), f"{path.name} is not executed and no reason is written"
+
+
+@pytest.fixture(params=[p.stem for p in _notebook_paths()])
+def notebook(request):
+    path = NOTEBOOK_DIR / f"{request.param}.ipynb"
+    return path, _load(path)
+
+
+def test_header_has_title_badge_learning_goals_and_prerequisites(notebook):
+    path, nb = notebook
+    header = nb["cells"][0]
+    assert header["cell_type"] == "markdown"
+    text = _source(header)
+    assert text.startswith(f"# {path.stem[:2]}"), "title must start with the notebook number"
+    assert BADGE in text and REPO_URL + path.name in text, "Colab badge must point at this notebook's own path"
+    assert "**What you will learn:**" in text and "**Prerequisites:**" in text
+
+
+def test_setup_installs_on_colab_only_and_reads_run_options(notebook):
+    _, nb = notebook
+    code = [_source(c) for c in nb["cells"] if c["cell_type"] == "code"]
+    assert "google.colab" in code[0] and "pip install" in code[0], "first code cell installs the package on Colab"
+    assert any("import vae_helpers as vh" in c for c in code)
+    assert any("vh.run_options()" in c for c in code), "a visible run-options cell reads quick mode"
+    assert not any(re.search(r"^\s*from \S+ import \*", c, re.M) for c in code), "no star imports"
+
+
+def test_summary_and_at_least_three_exercises_with_checkers_and_hidden_solutions(notebook):
+    _, nb = notebook
+    markdown = "\n".join(_source(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert "## Summary" in markdown and "## Exercises" in markdown
+    assert len(re.findall(r"^### Exercise \d+", markdown, re.M)) >= 3
+    learner = [c for c in nb["cells"] if c["cell_type"] == "code" and not _is_solution(c)]
+    solutions = [c for c in nb["cells"] if c["cell_type"] == "code" and _is_solution(c)]
+    learner_checks = {m for c in learner for m in re.findall(r"vh\.exercises\.(check_\w+)", _source(c))}
+    solution_checks = {m for c in solutions for m in re.findall(r"vh\.exercises\.(check_\w+)", _source(c))}
+    assert len(learner_checks) >= 3 and learner_checks <= solution_checks
+    for name in learner_checks:
+        assert callable(getattr(vh.exercises, name, None)), f"vh.exercises.{name} does not exist"
+    for cell in solutions:
+        assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, "solutions start collapsed"
+
+
+def test_at_least_two_checked_cells_with_stored_output(notebook):
+    _, nb = notebook
+    checked = [c for c in nb["cells"] if c["cell_type"] == "code" and _source(c).startswith(CHECK)]
+    assert len([c for c in checked if not _is_solution(c)]) >= 2, "two checked cells besides the solutions"
+    for cell in checked:
+        assert cell["outputs"], f"checked cell has no stored output to compare:\n{_source(cell)[:200]}"
+
+
+def test_stored_outputs_are_from_a_real_run_without_unexpected_errors(notebook):
+    _, nb = notebook
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(c["execution_count"] is not None for c in code), "every code cell is stored executed"
+    counts = [c["execution_count"] for c in code]
+    assert counts == sorted(counts), "cells were executed out of order"
+    assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {})
+               for c in code for o in c["outputs"]), "a stored plot, so GitHub shows results"
+    for cell in code:
+        errors = [o for o in cell["outputs"] if o["output_type"] == "error"]
+        if errors:
+            assert "raises-exception" in cell["metadata"].get("tags", []), f"unexpected error in:\n{_source(cell)}"
+
+
+def test_metadata_is_clean(notebook):
+    path, nb = notebook
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    widget_state = json.dumps(nb["metadata"].get("widgets", {}))
+    assert len(widget_state) < MAX_WIDGET_STATE_BYTES, "stored widget state too large"
+    for cell in nb["cells"]:
+        assert "execution" not in cell.get("metadata", {}), "execution timing metadata must be stripped"
+
+
+def test_every_public_helper_is_used_by_a_notebook_or_documented_as_advanced():
+    sources = "\n".join(_source(c) for p in _notebook_paths() for c in _load(p)["cells"])
+    readme = (ROOT / "README.md").read_text()
+    advanced = readme.split("<!-- advanced-api -->", 1)[1] if "<!-- advanced-api -->" in readme else ""
+    unused = [name for name in vh.__all__
+              if not re.search(rf"\bvh\.{name}\b", sources) and f"`{name}`" not in advanced]
+    assert not unused, f"not used in any notebook nor listed in the README's advanced API: {unused}"

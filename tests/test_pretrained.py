@@ -1,0 +1,71 @@
+"""The shipped models load safely, stay small, and score what their JSON says."""
+
+import pytest
+
+import vae_helpers as vh
+from vae_helpers.pretrained import PRETRAINED_DIR
+
+REQUIRED = {"fashion-latent2", "fashion-latent16", "fashion-latent2-beta0.1", "fashion-latent2-beta4",
+            "fashion-latent2-beta16"}
+MAX_BYTES = 5 * 1024 * 1024
+TOLERANCE_NATS = 1.0
+
+
+@pytest.fixture(scope="module")
+def test_images():
+    (_, _), (x_test, _) = vh.load_fashion_mnist()
+    return x_test
+
+
+def test_all_course_models_are_shipped_with_their_json():
+    assert REQUIRED <= set(vh.list_pretrained())
+    for name in vh.list_pretrained():
+        assert (PRETRAINED_DIR / f"{name}.json").is_file(), f"{name} has no metrics JSON"
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_model_file_is_small(name):
+    assert (PRETRAINED_DIR / f"{name}.keras").stat().st_size < MAX_BYTES
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_json_records_how_the_model_was_made(name):
+    info = vh.pretrained_info(name)
+    assert info["command"].startswith("python -m vae_helpers.train")
+    assert not info["quick"], "a shipped model must come from a full (non-quick) run"
+    for key in ("seed", "epochs", "latent_dim", "beta", "versions", "train_seconds_this_run", "history"):
+        assert key in info, f"{name}.json lacks {key}"
+    assert len(info["history"]["loss"]) == info["epochs"]
+    for split in ("train", "validation", "test"):
+        assert set(info["scores"][split]) == {"neg_elbo", "reconstruction", "kl"}
+    assert set(info["iwae_test"]) == {"1", "10", "100"}
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_loads_safely_and_matches_its_json_on_the_test_set(name, test_images):
+    info = vh.pretrained_info(name)
+    vae = vh.load_pretrained(name)
+    assert isinstance(vae, vh.VAE) and vae.latent_dim == info["latent_dim"]
+    assert float(vae.beta.numpy()) == pytest.approx(info["beta"])
+    n = info["evaluated_on"]["test"]
+    fresh = vh.evaluate(vae, test_images[:n])
+    for key in ("neg_elbo", "reconstruction", "kl"):
+        assert fresh[key] == pytest.approx(info["scores"]["test"][key], abs=TOLERANCE_NATS), key
+
+
+def test_iwae_100_is_tighter_than_the_elbo_for_the_reference_model():
+    info = vh.pretrained_info("fashion-latent2")
+    iwae = info["iwae_test"]
+    assert iwae["100"] < iwae["10"] < info["scores"]["test"]["neg_elbo"]
+    assert iwae["1"] == pytest.approx(info["scores"]["test"]["neg_elbo"], abs=TOLERANCE_NATS)
+
+
+def test_fresh_iwae_bound_is_tighter_than_fresh_elbo(test_images):
+    vae = vh.load_pretrained("fashion-latent2")
+    x = test_images[:500]
+    assert vh.iwae_bound(vae, x, k=50, seed=1) < vh.negative_elbo(vae, x) - 0.5
+
+
+def test_unknown_name_lists_the_available_models():
+    with pytest.raises(ValueError, match="fashion-latent2"):
+        vh.load_pretrained("fashion-latent3")
