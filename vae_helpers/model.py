@@ -7,10 +7,13 @@ parameter count are identical, but the loss can read the logits and stay finite 
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import keras
 from keras import layers, ops
 
-from vae_helpers._checks import check_float, shape_of
+from vae_helpers._checks import check_float, check_positive_int, shape_of
 from vae_helpers.losses import kl_divergence, reconstruction_loss
 from vae_helpers.sampling import Sampling
 
@@ -75,13 +78,13 @@ class VAE(keras.Model):
     def __init__(self, encoder: keras.Model, decoder: keras.Model, beta: float = 1.0, **kwargs):
         super().__init__(**kwargs)
         _check_parts(encoder, decoder)
-        if not isinstance(beta, (int, float)) or isinstance(beta, bool) or beta < 0:
-            raise ValueError(f"beta must be a number >= 0 (1.0 gives the ELBO), got {beta!r}.")
+        if not isinstance(beta, numbers.Real) or isinstance(beta, bool) or not 0 <= beta < math.inf:
+            raise ValueError(f"beta must be a finite number >= 0 (1.0 gives the ELBO), got {beta!r}.")
         self.encoder = encoder
         self.decoder = decoder
         self.latent_dim = int(decoder.inputs[0].shape[-1])
         # Same layers as `decoder`, stopping before the sigmoid: weights are shared, not copied.
-        self.decoder_logits = keras.Model(decoder.inputs, decoder.get_layer(LOGITS_LAYER).output,
+        self.decoder_logits = keras.Model(decoder.input, decoder.get_layer(LOGITS_LAYER).output,
                                           name="decoder_logits")
         self.beta = keras.Variable(float(beta), trainable=False, name="beta")
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -197,5 +200,6 @@ def encode_means(encoder, x, batch_size: int = 1000):
 
     encoder = encoder.encoder if isinstance(encoder, VAE) else encoder
     x = validate_images(x)
+    batch_size = check_positive_int(batch_size, "batch_size")
     means = [ops.convert_to_numpy(encoder(x[i:i + batch_size], training=False)[0]) for i in range(0, len(x), batch_size)]
     return np.concatenate(means)
