@@ -1,0 +1,102 @@
+"""sampling.py: reparameterized samples have the right moments, carry gradients, and the layer serializes."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import ops
+
+import vae_helpers as vh
+
+MU = np.array([0.5, -2.0, 0.0], np.float32)
+LOG_VAR = np.array([0.0, 1.0, -3.0], np.float32)
+N = 20_000
+
+
+def assert_moments(z):
+    """Column means and variances of z (N, 3) within 5 standard errors of MU and exp(LOG_VAR)."""
+    variance = np.exp(LOG_VAR.astype(np.float64))
+    mean_se = np.sqrt(variance / N)
+    var_se = variance * math.sqrt(2 / (N - 1))  # standard error of a Gaussian sample variance
+    np.testing.assert_array_less(np.abs(z.mean(axis=0) - MU), 5 * mean_se)
+    np.testing.assert_array_less(np.abs(z.var(axis=0, ddof=1) - variance), 5 * var_se)
+
+
+def batch():
+    return np.tile(MU, (N, 1)), np.tile(LOG_VAR, (N, 1))  # (N, 3) each
+
+
+def test_reparameterize_has_the_right_mean_and_variance():
+    z = ops.convert_to_numpy(vh.reparameterize(*batch(), seed=0))
+    assert z.shape == (N, 3) and z.dtype == np.float32
+    assert_moments(z)
+
+
+def test_sampling_layer_has_the_right_mean_and_variance():
+    z = ops.convert_to_numpy(vh.Sampling(seed=1)(list(batch())))
+    assert_moments(z)
+
+
+def test_reparameterize_is_reproducible_with_an_int_seed():
+    mu, log_var = batch()
+    np.testing.assert_array_equal(ops.convert_to_numpy(vh.reparameterize(mu[:5], log_var[:5], seed=3)),
+                                  ops.convert_to_numpy(vh.reparameterize(mu[:5], log_var[:5], seed=3)))
+
+
+def test_sampling_layer_draws_fresh_noise_each_call_and_is_reproducible_per_seed():
+    mu, log_var = (a[:5] for a in batch())
+    layer = vh.Sampling(seed=7)
+    first, second = (ops.convert_to_numpy(layer([mu, log_var])) for _ in range(2))
+    assert not np.allclose(first, second)
+    np.testing.assert_array_equal(first, ops.convert_to_numpy(vh.Sampling(seed=7)([mu, log_var])))
+
+
+@pytest.mark.parametrize("draw", ["function", "layer"])
+def test_gradients_reach_mean_and_log_variance_with_the_analytic_values(draw):
+    # z = mu + exp(log_var / 2) * eps, so dz/dmu = 1 and dz/dlog_var = 0.5 * sigma * eps (elementwise).
+    rng = np.random.default_rng(0)
+    mu = tf.Variable(rng.normal(size=(4, 3)).astype(np.float32))
+    log_var = tf.Variable(rng.normal(size=(4, 3)).astype(np.float32))
+    weights = rng.normal(size=(4, 3)).astype(np.float32)  # a random linear loss sum(w * z) probes every entry
+    with tf.GradientTape() as tape:
+        z = vh.reparameterize(mu, log_var, seed=5) if draw == "function" else vh.Sampling(seed=5)([mu, log_var])
+        loss = tf.reduce_sum(weights * z)
+    grad_mu, grad_log_var = tape.gradient(loss, [mu, log_var])
+    sigma = np.exp(0.5 * log_var.numpy())
+    eps = (z.numpy() - mu.numpy()) / sigma
+    np.testing.assert_allclose(grad_mu.numpy(), weights, rtol=1e-6)
+    np.testing.assert_allclose(grad_log_var.numpy(), weights * 0.5 * sigma * eps, rtol=1e-4, atol=1e-6)
+
+
+def test_sampling_config_round_trip_keeps_the_seed_and_the_draws():
+    layer = vh.Sampling(seed=11, name="z")
+    config = layer.get_config()
+    assert config["seed"] == 11 and config["name"] == "z"
+    clone = vh.Sampling.from_config(config)
+    mu, log_var = np.zeros((3, 2), np.float32), np.zeros((3, 2), np.float32)
+    np.testing.assert_array_equal(ops.convert_to_numpy(clone([mu, log_var])),
+                                  ops.convert_to_numpy(layer([mu, log_var])))
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+    assert isinstance(restored, vh.Sampling) and restored.seed == 11
+
+
+def test_sampling_output_shape():
+    assert vh.Sampling().compute_output_shape([(None, 4), (None, 4)]) == (None, 4)
+    symbolic = vh.Sampling()([keras.Input((4,)), keras.Input((4,))])
+    assert tuple(symbolic.shape) == (None, 4)
+
+
+@pytest.mark.parametrize(
+    "z_mean, z_log_var, fragment",
+    [
+        (np.zeros(3, np.float32), np.zeros(3, np.float32), r"z_mean must have shape \(B, D\)"),
+        (np.zeros((2, 3, 1), np.float32), np.zeros((2, 3, 1), np.float32), r"shape \(B, D\)"),
+        (np.zeros((2, 3), np.float32), np.zeros((3, 2), np.float32), "same shape"),
+        (np.zeros((2, 3), np.float32), np.zeros((2, 3), np.int32), "z_log_var must be a float"),
+    ],
+)
+def test_reparameterize_rejects_bad_input(z_mean, z_log_var, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        vh.reparameterize(z_mean, z_log_var)
