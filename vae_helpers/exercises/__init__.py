@@ -12,3 +12,9 @@ from vae_helpers.exercises.nb03_model import check_conv_params, check_extra_deco
 from vae_helpers.exercises.nb04_loss import (
     check_jensen_gap, check_kl_by_hand, check_mean_reduction_factor, check_pixel_nll,
 )
+from vae_helpers.exercises.nb05_training import (
+    check_best_epoch, check_bits_per_pixel, check_resume_epoch, overfitting_history,
+)
+from vae_helpers.exercises.nb07_further import (
+    check_active_dimensions, check_iwae_sign, check_lowest_kl_beta, check_warmup_beta,
+)
