@@ -78,6 +78,7 @@ def main(argv=None) -> dict:
         with strategy.scope():
             vae = vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
+    previous_state = vh.read_state(args.out / "checkpoint")
     start = time.perf_counter()
     history = vh.train(vae, x_train, x_val, epochs=args.epochs, batch_size=args.batch_size,
                        checkpoint_dir=args.out / "checkpoint", strategy=strategy, seed=args.seed,
@@ -98,6 +99,7 @@ def main(argv=None) -> dict:
         "units": "nats per image (means); lower is better",
         "scores": scores, "iwae_test": iwae,
         "train_seconds_this_run": round(train_seconds, 1),
+        "resumed_from_epoch": previous_state["epochs_done"] if previous_state else 0,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "versions": versions(), "history": history,
     }
