@@ -75,9 +75,16 @@ def read_state(checkpoint_dir) -> dict | None:
     if not path.is_file() or not (pathlib.Path(checkpoint_dir) / CHECKPOINT_FILE).is_file():
         return None
     try:
-        return json.loads(path.read_text())
+        state = json.loads(path.read_text())
     except json.JSONDecodeError as err:
         raise ValueError(f"{path} is not valid JSON ({err}); move the folder aside to start afresh.") from err
+    if not (isinstance(state, dict) and isinstance(state.get("epochs_done"), int)
+            and isinstance(state.get("history"), dict)):
+        raise ValueError(
+            f"{path} must hold {{\"epochs_done\": int, \"history\": {{...}}}}, got {str(state)[:80]!r}; "
+            "move the folder aside to start afresh."
+        )
+    return state
 
 
 def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, checkpoint_dir=None, strategy=None,
@@ -103,11 +110,14 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
     Raises:
         TrainingDivergedError: the loss became NaN/inf.
     """
+    if not isinstance(vae, keras.Model):
+        raise ValueError(f"vae must be a keras.Model such as vh.build_vae(), got {type(vae).__name__}.")
     x_train = validate_images(x_train, "x_train")
     if x_val is not None:
         x_val = validate_images(x_val, "x_val")
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
+    steps_per_execution = check_positive_int(steps_per_execution, "steps_per_execution")
     if strategy is not None and vae.distribute_strategy is not strategy:
         raise ValueError(
             "the VAE was built outside this strategy's scope, so its variables are not distributed. Fix: "
