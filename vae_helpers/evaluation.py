@@ -79,7 +79,7 @@ def iwae_bound(vae, x, k: int, batch_size: int | None = None, seed: int = 0) -> 
     """
     x = validate_images(x)
     k = check_positive_int(k, "k")
-    batch_size = check_positive_int(batch_size or max(1, 5000 // k), "batch_size")
+    batch_size = max(1, 5000 // k) if batch_size is None else check_positive_int(batch_size, "batch_size")
     seed_generator = keras.random.SeedGenerator(seed)
     total = 0.0
     for start in range(0, len(x), batch_size):
