@@ -13,6 +13,8 @@ import zlib
 
 import numpy as np
 
+from vae_helpers._checks import check_positive_int
+
 DATA_DIR_ENV_VAR = "VAE_DATA_DIR"
 SYSTEM_DATA_DIR = pathlib.Path("/usr/share/datasets/fashion-mnist")  # Debian package dataset-fashion-mnist
 
@@ -93,6 +95,8 @@ def _has_all_files(folder: pathlib.Path) -> bool:
 
 def _read_folder(folder: pathlib.Path):
     arrays = {name: read_idx(folder / name, magic, shape) for name, (magic, shape) in FILES.items()}
+    for name in ("train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        _check_labels(arrays[name], str(folder / name))
     return (
         (arrays["train-images-idx3-ubyte.gz"], arrays["train-labels-idx1-ubyte.gz"]),
         (arrays["t10k-images-idx3-ubyte.gz"], arrays["t10k-labels-idx1-ubyte.gz"]),
@@ -133,10 +137,12 @@ def _find_raw(data_dir, download):
     )
 
 
-def _check_labels(labels: np.ndarray, name: str) -> None:
+def _check_labels(labels: np.ndarray, source: str) -> None:
+    """Raise CorruptDataError unless every label of ``source`` (a file or a split name) is a class in 0..9."""
     if labels.min() < 0 or labels.max() > 9:
         raise CorruptDataError(
-            f"{name} labels must be in 0..9, found {labels.min()}..{labels.max()}: the label file is corrupted."
+            f"{source}: labels must be in 0..9, found {labels.min()}..{labels.max()}, so the label file is "
+            "corrupted. Replace it with a good copy (nothing was deleted). " + _fix_hint()
         )
 
 
@@ -217,11 +223,10 @@ def make_dataset(x, batch_size: int = 128, shuffle: bool = True, seed: int | Non
     import tensorflow as tf
 
     x = validate_images(x)
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    batch_size = check_positive_int(batch_size, "batch_size")
     ds = tf.data.Dataset.from_tensor_slices(x)
     if cache:
         ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(int(batch_size)).prefetch(tf.data.AUTOTUNE)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
