@@ -5,7 +5,7 @@ import pytest
 import vae_helpers as vh
 from vae_helpers.pretrained import PRETRAINED_DIR
 
-REQUIRED = {"fashion-latent2", "fashion-latent16", "fashion-latent2-beta0.1", "fashion-latent2-beta4",
+REQUIRED = {"fashion-latent2", "fashion-latent16", "fashion-latent2-beta0.1", "fashion-latent2-beta1", "fashion-latent2-beta4",
             "fashion-latent2-beta16"}
 MAX_BYTES = 5 * 1024 * 1024
 TOLERANCE_NATS = 1.0
