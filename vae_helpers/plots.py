@@ -5,8 +5,10 @@ Every ``plot_*`` function draws on a new matplotlib figure and returns it; nothi
 
 from __future__ import annotations
 
+import numbers
 import statistics
 
+import keras
 import matplotlib.pyplot as plt
 import numpy as np
 from keras import ops
@@ -18,6 +20,12 @@ from vae_helpers.data import CLASS_NAMES, validate_images
 def show_images(images, labels=None, n_cols: int = 10, title: str | None = None, size: float = 1.2):
     """Plot images (N, 28, 28, 1) in a grid, with class names under them if ``labels`` (N,) is given."""
     images = validate_images(images, "images")
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (len(images),) or not np.all(np.isin(labels, np.arange(len(CLASS_NAMES)))):
+            raise ValueError(
+                f"labels must be {len(images)} class indices in 0..9 (one per image), got shape {labels.shape}."
+            )
     n_cols = min(check_positive_int(n_cols, "n_cols"), len(images))
     n_rows = -(-len(images) // n_cols)
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols, size * n_rows * (1.2 if labels is not None else 1)),
@@ -57,7 +65,7 @@ def grid_coordinates(n: int = 30, span: float = 2.0, spacing: str = "linear") ->
     dense centre of N(0, 1) gets more cells (notebook 06).
     """
     n = check_positive_int(n, "n")
-    if not np.isfinite(span) or span <= 0:
+    if isinstance(span, bool) or not isinstance(span, numbers.Real) or not np.isfinite(span) or span <= 0:
         raise ValueError(f"span must be a positive number (the reference uses 2.0), got {span!r}.")
     if spacing == "linear":
         return np.linspace(-span, span, n)
@@ -82,6 +90,8 @@ def latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "linear"
         (28n, 28n) float32 array of pixel probabilities.
     """
     decoder = getattr(decoder, "decoder", decoder)
+    if not isinstance(decoder, keras.Model):
+        raise ValueError(f"decoder must be a decoder model or a vh.VAE, got {type(decoder).__name__}.")
     latent_dim = int(decoder.inputs[0].shape[-1])
     if latent_dim < 2:
         raise ValueError(f"latent_grid needs a latent space of at least 2 dimensions, got {latent_dim}.")
@@ -126,6 +136,6 @@ def plot_history(history: dict, title: str = "Training curves"):
 
 def plot_reconstructions(vae, x, n: int = 10, title: str = "Top: input · bottom: reconstruction"):
     """Show the first ``n`` images of ``x`` (N, 28, 28, 1) above their reconstructions by ``vae``."""
-    x = validate_images(x)[:n]
+    x = validate_images(x)[:check_positive_int(n, "n")]
     reconstructed = ops.convert_to_numpy(vae(x, training=False))
     return show_images(np.concatenate([x, reconstructed]), n_cols=len(x), title=title)
