@@ -1,0 +1,171 @@
+"""plots.py: the latent grid matches the reference tutorial's loop, grids are laid out as documented, and every
+plot checks its input and draws what it is given."""
+
+import statistics
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from keras import ops  # noqa: E402
+
+import vae_helpers as vh  # noqa: E402
+from vae_helpers.reference import reference_latent_grid  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_latent_grid_equals_the_reference_loop(trained_vae):
+    vae, _, _ = trained_vae
+    ours = vh.latent_grid(vae, n=4)  # the reference's span is fixed at +-2, linear spacing
+    assert ours.shape == (112, 112) and ours.dtype == np.float32
+    np.testing.assert_allclose(ours, reference_latent_grid(vae.decoder, n=4), atol=1e-6)
+
+
+@pytest.mark.parametrize("spacing", ["linear", "quantile"])
+def test_latent_grid_layout_rows_are_z1_columns_are_z0(make_tiny_vae, spacing):
+    vae = make_tiny_vae(latent_dim=3)
+    n, span = 3, 1.5
+    image = vh.latent_grid(vae.decoder, n=n, span=span, spacing=spacing)
+    grid = vh.grid_coordinates(n, span, spacing)
+    for i in range(n):
+        for j in range(n):
+            z = np.array([[grid[j], grid[i], 0.0]], np.float32)  # other latent dimensions are 0
+            expected = ops.convert_to_numpy(vae.decoder(z))[0, :, :, 0]
+            np.testing.assert_allclose(image[28 * i: 28 * (i + 1), 28 * j: 28 * (j + 1)], expected, atol=1e-6)
+
+
+def test_linear_grid_is_evenly_spaced():
+    np.testing.assert_allclose(vh.grid_coordinates(5, 2.0, "linear"), [-2, -1, 0, 1, 2])
+
+
+@pytest.mark.parametrize("n, span", [(5, 2.0), (30, 2.0), (8, 3.5)])
+def test_quantile_grid_holds_equal_prior_mass_between_points(n, span):
+    grid = vh.grid_coordinates(n, span, "quantile")
+    normal = statistics.NormalDist()
+    assert grid.shape == (n,)
+    np.testing.assert_allclose([grid[0], grid[-1]], [-span, span], rtol=1e-9)
+    np.testing.assert_allclose(grid, -grid[::-1], atol=1e-9)  # symmetric
+    assert np.all(np.diff(grid) > 0)  # increasing
+    masses = np.diff([normal.cdf(g) for g in grid])
+    np.testing.assert_allclose(masses, (normal.cdf(span) - normal.cdf(-span)) / (n - 1), rtol=1e-7)
+    assert np.diff(grid)[n // 2 - 1] < np.diff(grid)[0]  # denser in the centre than at the edges
+
+
+def test_quantile_grid_known_values():
+    normal = statistics.NormalDist()
+    step = (normal.cdf(2) - normal.cdf(-2)) / 4
+    expected = [-2.0, normal.inv_cdf(normal.cdf(-2) + step), 0.0, -normal.inv_cdf(normal.cdf(-2) + step), 2.0]
+    np.testing.assert_allclose(vh.grid_coordinates(5, 2.0, "quantile"), expected, atol=1e-9)
+    assert -1.2 < expected[1] < -0.5  # the second point sits much closer to 0 than the linear grid's -1
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"n": 0}, "n must be a positive integer"),
+        ({"n": 2.5}, "n must be a positive integer"),
+        ({"span": 0.0}, "span must be a positive number"),
+        ({"span": -1.0}, "span must be a positive number"),
+        ({"span": float("inf")}, "span must be a positive number"),
+        ({"span": float("nan")}, "span must be a positive number"),
+        ({"span": "2"}, "span must be a positive number"),
+        ({"spacing": "log"}, "spacing must be 'linear' or 'quantile', got 'log'"),
+    ],
+)
+def test_grid_rejects_bad_arguments(make_tiny_vae, kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        vh.grid_coordinates(**kwargs)
+    with pytest.raises(ValueError, match=fragment):
+        vh.latent_grid(make_tiny_vae(), **kwargs)
+
+
+def test_latent_grid_needs_a_two_dimensional_decoder(make_tiny_vae):
+    with pytest.raises(ValueError, match="at least 2 dimensions, got 1"):
+        vh.latent_grid(make_tiny_vae(latent_dim=1))
+    with pytest.raises(ValueError, match="decoder must be a decoder model or a vh.VAE"):
+        vh.latent_grid("decoder")
+
+
+def test_plot_latent_grid_shows_the_grid_with_its_coordinates(make_tiny_vae):
+    vae = make_tiny_vae()
+    fig = vh.plot_latent_grid(vae, n=4, span=1.0, spacing="quantile")
+    ax = fig.axes[0]
+    np.testing.assert_allclose(ax.images[0].get_array(), vh.latent_grid(vae, 4, 1.0, "quantile"))
+    assert [t.get_text() for t in ax.get_xticklabels()][0] == "-1.00"
+    assert "quantile" in ax.get_title() and ax.get_xlabel() == "z[0]" and ax.get_ylabel() == "z[1]"
+
+
+def test_show_images_draws_each_image_with_its_class(images):
+    fig = vh.show_images(images[:7], labels=[0, 1, 2, 3, 4, 5, 9], n_cols=4)
+    assert len(fig.axes) == 8  # 2 rows of 4; the last cell stays empty
+    np.testing.assert_array_equal(fig.axes[6].images[0].get_array(), images[6, :, :, 0])
+    assert fig.axes[6].get_title() == "Ankle boot" and not fig.axes[7].images
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"images": np.zeros((3, 28, 28), np.float32)}, r"images must have shape \(N, 28, 28, 1\)"),
+        ({"labels": [0, 1]}, r"labels must be 3 class indices in 0..9 .* got shape \(2,\)"),
+        ({"labels": [0, 1, 10]}, "labels must be 3 class indices in 0..9"),
+        ({"n_cols": 0}, "n_cols must be a positive integer"),
+    ],
+)
+def test_show_images_rejects_bad_input(images, kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        vh.show_images(**{"images": images[:3], **kwargs})
+
+
+def test_plot_latent_scatter_places_points_and_names_classes():
+    z = np.random.default_rng(0).normal(size=(20, 2))
+    labels = np.arange(20) % 10
+    fig = vh.plot_latent_scatter(z, labels)
+    ax = fig.axes[0]
+    np.testing.assert_allclose(ax.collections[0].get_offsets(), z)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(vh.CLASS_NAMES)
+
+
+@pytest.mark.parametrize(
+    "z, labels",
+    [(np.zeros(5), np.zeros(5)), (np.zeros((5, 1)), np.zeros(5)), (np.zeros((5, 2)), np.zeros(4))],
+)
+def test_plot_latent_scatter_rejects_bad_shapes(z, labels):
+    with pytest.raises(ValueError, match=r"z must be \(N, 2\) and labels \(N,\)"):
+        vh.plot_latent_scatter(z, labels)
+
+
+def test_plot_history_draws_train_and_validation_curves():
+    history = {"loss": [3.0, 2.0], "reconstruction_loss": [2.5, 1.5], "kl_loss": [0.5, 0.5], "val_loss": [3.5, 2.5]}
+    fig = vh.plot_history(history)
+    loss_ax, reconstruction_ax, _ = fig.axes
+    np.testing.assert_array_equal(loss_ax.lines[0].get_ydata(), [3.0, 2.0])
+    np.testing.assert_array_equal(loss_ax.lines[1].get_ydata(), [3.5, 2.5])
+    np.testing.assert_array_equal(loss_ax.lines[0].get_xdata(), [1, 2])  # epochs count from 1
+    assert len(reconstruction_ax.lines) == 1 and loss_ax.get_ylabel() == "nats per image"
+
+
+def test_plot_history_names_the_missing_keys():
+    with pytest.raises(ValueError, match=r"history must hold \('loss', 'reconstruction_loss', 'kl_loss'\).*\['loss'\]"):
+        vh.plot_history({"loss": [1.0]})
+
+
+def test_plot_reconstructions_shows_inputs_above_outputs(make_tiny_vae, images):
+    fig = vh.plot_reconstructions(make_tiny_vae(), images, n=3)
+    assert len(fig.axes) == 6
+    for j in range(3):
+        np.testing.assert_array_equal(fig.axes[j].images[0].get_array(), images[j, :, :, 0])
+        reconstruction = np.asarray(fig.axes[3 + j].images[0].get_array())
+        assert reconstruction.shape == (28, 28) and 0 <= reconstruction.min() and reconstruction.max() <= 1
+
+
+@pytest.mark.parametrize("n", [0, -1, 1.5])
+def test_plot_reconstructions_rejects_bad_n(make_tiny_vae, images, n):
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        vh.plot_reconstructions(make_tiny_vae(), images, n=n)
