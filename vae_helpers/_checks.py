@@ -16,7 +16,7 @@ def shape_of(x) -> tuple:
 def check_float(x, name: str) -> None:
     dtype = getattr(x, "dtype", None)
     dtype = np.dtype(getattr(dtype, "as_numpy_dtype", dtype)) if dtype is not None else np.asarray(x).dtype
-    if not np.issubdtype(dtype, np.floating):
+    if not (np.issubdtype(dtype, np.floating) or dtype.name == "bfloat16"):  # bfloat16: mixed precision
         raise ValueError(f"{name} must be a float tensor, got dtype {dtype}. Fix: cast with .astype('float32').")
 
 

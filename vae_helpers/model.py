@@ -121,6 +121,8 @@ class VAE(keras.Model):
         """Return ``(reconstruction, kl)``, each (B,) in nats, for images ``x`` (B, 28, 28, 1)."""
         z_mean, z_log_var, z = self.encoder(x, training=training)
         logits = self.decoder_logits(z, training=training)
+        # Under a mixed-precision policy the layers compute in (b)float16; the loss is always summed in float32.
+        z_mean, z_log_var, logits = (ops.cast(t, "float32") for t in (z_mean, z_log_var, logits))
         return reconstruction_loss(x, logits), kl_divergence(z_mean, z_log_var)
 
     def _losses_and_metrics(self, data, training):
@@ -140,6 +142,8 @@ class VAE(keras.Model):
             loss = self._losses_and_metrics(data, training=True)
             # Under tf.distribute each replica's gradients are summed: scale so the sum is the mean.
             scaled_loss = loss / tf.distribute.get_strategy().num_replicas_in_sync
+            # mixed_float16 only: compile() wraps the optimizer in a LossScaleOptimizer (else this is a no-op).
+            scaled_loss = self.optimizer.scale_loss(scaled_loss)
         grads = tape.gradient(scaled_loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
         return {m.name: m.result() for m in self.metrics}

@@ -88,7 +88,7 @@ def read_state(checkpoint_dir) -> dict | None:
 
 
 def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, checkpoint_dir=None, strategy=None,
-          seed: int = 42, verbose="auto", callbacks=(), steps_per_execution: int = 1):
+          seed: int = 42, verbose="auto", callbacks=(), steps_per_execution: int = 1, jit_compile="auto"):
     """Train ``vae`` on images and return the per-epoch history (resumed epochs included).
 
     Args:
@@ -102,6 +102,9 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
         strategy: a ``tf.distribute.Strategy`` or None for the default (one device).
         seed: shuffle seed. verbose: Keras progress bar mode. callbacks: extra Keras callbacks.
         steps_per_execution: batches run per call into the compiled graph (fewer Python round-trips).
+        jit_compile: XLA compilation: True, False or "auto" (the default), which lets Keras choose per device:
+            XLA on a GPU, none on a CPU, where ``benchmarks/run.py`` measures it slower for this model.
+            ``steps_per_execution`` and ``jit_compile`` only apply when ``train`` compiles ``vae`` itself.
 
     Returns:
         dict: metric name -> list of per-epoch values (``loss``, ``reconstruction_loss``, ``kl_loss`` and
@@ -118,6 +121,8 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     steps_per_execution = check_positive_int(steps_per_execution, "steps_per_execution")
+    if jit_compile not in (True, False, "auto"):
+        raise ValueError(f"jit_compile must be True, False or 'auto' (Keras picks per device), got {jit_compile!r}.")
     if strategy is not None and vae.distribute_strategy is not strategy:
         raise ValueError(
             "the VAE was built outside this strategy's scope, so its variables are not distributed. Fix: "
@@ -126,7 +131,8 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
     strategy = vae.distribute_strategy
     if not vae.compiled:
         with strategy.scope():
-            vae.compile(optimizer=keras.optimizers.Adam(), steps_per_execution=steps_per_execution)
+            vae.compile(optimizer=keras.optimizers.Adam(), steps_per_execution=steps_per_execution,
+                        jit_compile=jit_compile)
 
     history, initial_epoch = {}, 0
     callbacks = [NaNGuard(), *callbacks]
