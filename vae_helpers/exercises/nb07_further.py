@@ -42,7 +42,7 @@ def check_iwae_sign(answer) -> None:
     require(answer != "zero",
             f"{exercise}: they would be equal only if q(z|x) were exactly the true posterior p(z|x) (or for "
             "k = 1). With k = 50 the bound is tighter.")
-    correct(exercise, "-L_k shrinks towards -log p(x) as k grows: the difference is negative (a few nats).")
+    correct(exercise, "-L_k shrinks towards -log p(x) as k grows, so -L_50 - (-ELBO) is negative.")
 
 
 def check_active_dimensions(answer, kl_per_dim, threshold: float = 0.01) -> None:
@@ -66,7 +66,8 @@ def check_active_dimensions(answer, kl_per_dim, threshold: float = 0.01) -> None
     require(value == int(value) and 0 <= value <= dims,
             f"{exercise}: answer with a whole number of dimensions between 0 and {dims}.")
     if value == active:
-        return correct(exercise, "The other dimensions carry no information: q(z_d|x) is the prior for every x.")
+        return correct(exercise, "A dimension with (almost) no KL has q(z_d|x) = N(0, 1) for every image: it "
+                                 "carries no information.")
     require(value != dims, f"{exercise}: that is every dimension; some have a KL of almost 0 nats: those are "
                            "inactive. Count only kl > threshold.")
     require(value != dims - active, f"{exercise}: that is the number of INACTIVE dimensions (KL <= threshold).")
