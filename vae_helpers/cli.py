@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import pathlib
 import platform
@@ -18,6 +19,7 @@ import time
 
 QUICK = {"epochs": 1, "n_train": 2048, "n_val": 512, "n_eval": 500}
 IWAE_KS = (1, 10, 100)
+N_TRAINING_IMAGES = 60_000  # Fashion-MNIST's training split; the validation images come out of it
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -36,11 +38,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke test: {QUICK['epochs']} epoch on {QUICK['n_train']} images, small evaluation")
     args = parser.parse_args(argv)
-    for name in ("epochs", "latent_dim", "batch_size", "n_val", "steps_per_execution"):
-        if getattr(args, name) < 1:
+    for name in ("epochs", "latent_dim", "batch_size", "n_val", "n_train", "steps_per_execution"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.beta < 0:
-        parser.error(f"--beta must be >= 0, got {args.beta}")
+    if args.n_val >= N_TRAINING_IMAGES:
+        parser.error(f"--n-val must be < {N_TRAINING_IMAGES} (it is taken from the training set), got {args.n_val}")
+    if not 0 <= args.beta < math.inf:
+        parser.error(f"--beta must be a finite number >= 0, got {args.beta}")
+    if args.seed < 0:
+        parser.error(f"--seed must be >= 0, got {args.seed}")
     if args.quick:
         args.epochs, args.n_val = QUICK["epochs"], QUICK["n_val"]
         args.n_train = QUICK["n_train"]
