@@ -1,0 +1,125 @@
+"""The training command ``python -m vae_helpers.train``: one quick run end to end (on synthetic Fashion-MNIST
+files), a second identical run that resumes instead of retraining, and argument validation."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import vae_helpers as vh
+from vae_helpers import cli
+
+from conftest import class_templates
+
+METRICS_KEYS = {
+    "command", "latent_dim", "beta", "epochs", "batch_size", "seed", "quick", "strategy", "n_train", "n_validation",
+    "evaluated_on", "units", "scores", "iwae_test", "train_seconds_this_run", "resumed_from_epoch", "machine",
+    "versions", "history",
+}
+
+
+def run_command(args, data_dir, cwd):
+    env = {**os.environ, "VAE_DATA_DIR": str(data_dir), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, "-m", "vae_helpers.train", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="session")
+def quick_runs(fake_fashion_dir, tmp_path_factory):
+    """Run ``--quick --out OUT`` twice; return OUT and, per run, (process, metrics, checkpoint bytes)."""
+    cwd = tmp_path_factory.mktemp("cli")
+    out = cwd / "quick"
+    runs = []
+    for _ in range(2):
+        process = run_command(["--quick", "--out", str(out)], fake_fashion_dir, cwd)
+        assert process.returncode == 0, process.stderr[-3000:]
+        runs.append((process, json.loads((out / "metrics.json").read_text()),
+                     (out / "checkpoint" / "checkpoint.weights.h5").read_bytes()))
+    return out, runs
+
+
+def test_quick_run_writes_the_model_and_the_documented_metrics(quick_runs):
+    out, [(process, metrics, _), _] = quick_runs
+    assert (out / "model.keras").is_file() and "Wrote" in process.stdout
+    assert set(metrics) == METRICS_KEYS
+    assert metrics["command"] == f"python -m vae_helpers.train --quick --out {out}"
+    assert metrics["quick"] is True and metrics["epochs"] == 1 and metrics["resumed_from_epoch"] == 0
+    assert metrics["n_train"] == cli.QUICK["n_train"] and metrics["n_validation"] == cli.QUICK["n_val"]
+    assert metrics["evaluated_on"] == {"train": 500, "validation": 500, "test": 500}
+    assert set(metrics["history"]) == {"loss", "reconstruction_loss", "kl_loss", "val_loss",
+                                       "val_reconstruction_loss", "val_kl_loss"}
+    assert all(len(values) == 1 for values in metrics["history"].values())
+    for split in ("train", "validation", "test"):
+        scores = metrics["scores"][split]
+        assert scores["neg_elbo"] == pytest.approx(scores["reconstruction"] + scores["kl"], rel=1e-6)
+    assert set(metrics["iwae_test"]) == {"1", "10", "100"}
+    assert all(np.isfinite(value) and value > 0 for value in metrics["iwae_test"].values())
+    assert set(metrics["versions"]) == {"python", "tensorflow", "keras", "numpy"}
+
+
+def test_quick_model_loads_safely_and_is_the_evaluated_one(quick_runs):
+    out, [_, (_, metrics, _)] = quick_runs
+    vae = keras.models.load_model(out / "model.keras", safe_mode=True)
+    assert isinstance(vae, vh.VAE) and vae.latent_dim == 2 and float(vae.beta.numpy()) == 1.0
+    # The KL term does not depend on sampling, so it must match the JSON exactly (same weights, same images).
+    x_test = (class_templates()[np.arange(500) % 10] / 255.0).astype(np.float32)[..., None]
+    kl = float(ops.mean(vh.kl_divergence(*vae.encoder(x_test)[:2])))
+    assert kl == pytest.approx(metrics["scores"]["test"]["kl"], rel=1e-4, abs=1e-4)
+
+
+def test_running_again_resumes_instead_of_retraining(quick_runs):
+    out, [(_, first, checkpoint), (process, second, checkpoint_again)] = quick_runs
+    assert f"Resuming from {out / 'checkpoint'}: 1 of 1 epochs already done." in process.stdout
+    assert second["resumed_from_epoch"] == 1
+    assert second["history"] == first["history"]  # no epoch was trained again
+    assert checkpoint_again == checkpoint  # the checkpoint was not rewritten
+    assert json.loads((out / "checkpoint" / "state.json").read_text())["epochs_done"] == 1
+
+
+def test_negative_epochs_exit_with_code_2_and_a_message(tmp_path):
+    process = run_command(["--epochs", "-1", "--out", str(tmp_path / "never")], tmp_path, tmp_path)
+    assert process.returncode == 2
+    assert "--epochs must be >= 1, got -1" in process.stderr
+    assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--epochs", "0"], "--epochs must be >= 1, got 0"),
+        (["--latent-dim", "0"], "--latent-dim must be >= 1, got 0"),
+        (["--batch-size", "-8"], "--batch-size must be >= 1, got -8"),
+        (["--n-val", "0"], "--n-val must be >= 1, got 0"),
+        (["--n-val", "60000"], "--n-val must be < 60000"),
+        (["--n-train", "0"], "--n-train must be >= 1, got 0"),
+        (["--n-train", "-5"], "--n-train must be >= 1, got -5"),
+        (["--steps-per-execution", "0"], "--steps-per-execution must be >= 1, got 0"),
+        (["--beta", "-0.5"], "--beta must be a finite number >= 0, got -0.5"),
+        (["--beta", "nan"], "--beta must be a finite number >= 0, got nan"),
+        (["--seed", "-1"], "--seed must be >= 0, got -1"),
+        (["--strategy", "gpu"], "invalid choice: 'gpu'"),
+        (["--epochs", "ten"], "invalid int value: 'ten'"),
+    ],
+)
+def test_bad_arguments_are_rejected_with_a_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.parse_args(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_defaults_and_quick_mode():
+    args = cli.parse_args([])
+    assert (args.epochs, args.latent_dim, args.beta, args.batch_size) == (50, 2, 1.0, 128)  # the reference's
+    assert args.out == pathlib.Path("runs/latent2-beta1") and args.n_train is None
+    quick = cli.parse_args(["--quick", "--epochs", "30"])
+    assert (quick.epochs, quick.n_train, quick.n_val) == (cli.QUICK["epochs"], cli.QUICK["n_train"],
+                                                          cli.QUICK["n_val"])
+    assert quick.out == pathlib.Path("runs/latent2-beta1-quick")
+    assert cli.parse_args(["--latent-dim", "16", "--beta", "0.1"]).out == pathlib.Path("runs/latent16-beta0.1")
