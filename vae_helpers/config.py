@@ -8,6 +8,7 @@ changes sizes and step counts only, never which code runs.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import os
 
 QUICK_ENV_VAR = "VAE_QUICK"
@@ -51,6 +52,8 @@ class RunOptions:
 
 def run_options(seed: int = DEFAULT_SEED) -> RunOptions:
     """Return the :class:`RunOptions` for this run: small in quick mode, the reference's sizes otherwise."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0 (the course uses {DEFAULT_SEED}), got {seed!r}.")
     if is_quick_mode():
         return RunOptions(quick=True, seed=seed, n_train=2_048, n_test=1_024, epochs=2)
     return RunOptions(quick=False, seed=seed)
