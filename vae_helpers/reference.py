@@ -49,6 +49,7 @@ class ReferenceVAE(keras.Model):
         super().__init__(**kwargs)
         self.encoder, self.decoder = build_reference_models(latent_dim)
         self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.built = True  # encoder and decoder arrive built (else count_params/summary fail, even after fit)
 
     @property
     def metrics(self):
