@@ -1,0 +1,1 @@
+"""Speed and quality benchmarks of the course code against the reference tutorial (see ``run.py``)."""

@@ -1,0 +1,261 @@
+"""Speed of the course code against the straightforward port of the reference tutorial, measured in one run.
+
+``python benchmarks/run.py`` (``make bench``) prints a table and writes ``benchmarks/results/<machine>.json``;
+``--quick`` is a one-minute smoke run on tiny sizes that writes nothing unless ``--out`` is given. Rows:
+
+* training throughput (images/s over full epochs, validation included) of the port (``ReferenceVAE``, numpy
+  arrays into ``fit``) and of ``vh.train`` with each setting tried (see ``training_speed.py``), as ratios to the
+  port, and as a fraction of the machine's measured float32 matmul peak (FLOPs counted in ``flops.py``);
+* the decoded latent grid: ``vh.latent_grid`` (one batched call) against ``reference_latent_grid`` (n*n
+  ``predict`` calls), checked to give the same image;
+* evaluation of the shipped model on the whole test set: -ELBO and IWAE-k, seconds each;
+* the latent explorer's latency, from ``benchmarks/explore_latency.py`` when that file exists.
+
+Every number comes from this run on this machine; a device that is absent gives no row (nothing is estimated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib
+import json
+import os
+import pathlib
+import platform
+import re
+import sys
+import time
+
+if __package__ in (None, ""):  # run as `python benchmarks/run.py`: make `benchmarks` importable
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from benchmarks import flops, training_speed  # noqa: E402
+
+RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
+FULL = {"n_train": 12_000, "epochs": 1, "grid_n": 30, "n_eval": 10_000, "iwae_ks": (1, 10, 100)}
+QUICK = {"n_train": 1_024, "epochs": 1, "grid_n": 6, "n_eval": 200, "iwae_ks": (1, 10, 100),
+         "variants": ("reference", "course")}
+GRID_TOLERANCE = 1e-5  # max abs pixel difference allowed between the batched and the per-point latent grid
+
+
+def machine_name(device: str, cpu_count: int | None = None, cpu_model: str | None = None,
+                 gpu_name: str | None = None) -> str:
+    """File-name-safe machine label, e.g. ``cpu-2cores-amd-epyc`` or ``gpu-nvidia-h100-80gb-hbm3``."""
+    def slug(text: str) -> str:
+        words = re.sub(r"\(r\)|\(tm\)|cpu|processor|@.*", " ", text.lower())
+        return "-".join(re.findall(r"[a-z0-9]+", words))[:40] or "unknown"
+
+    if device == "GPU":
+        return f"gpu-{slug(gpu_name or 'unknown')}"
+    return f"cpu-{cpu_count or os.cpu_count()}cores-{slug(cpu_model or _cpu_model())}"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def fraction_of_peak(images_per_second: float, flops_per_image: float, peak_flops: float) -> float:
+    """Share of the measured peak FLOP/s that ``images_per_second`` x ``flops_per_image`` represents."""
+    if peak_flops <= 0:
+        raise ValueError(f"peak_flops must be > 0, got {peak_flops}.")
+    return images_per_second * flops_per_image / peak_flops
+
+
+def training_rows(results: list[dict], flops_per_image: float, peak_flops: float) -> list[dict]:
+    """Table rows for the training variants: throughput, ratio to the ``reference`` variant, share of peak."""
+    baseline = next((r["images_per_second"] for r in results if r["variant"] == "reference" and "error" not in r),
+                    None)
+    rows = []
+    for result in results:
+        if "error" in result:
+            rows.append({"section": "training", "name": result["variant"], "value": None, "unit": "images/s",
+                         "note": "failed: " + result["error"]})
+            continue
+        ips = result["images_per_second"]
+        note = f"{fraction_of_peak(ips, flops_per_image, peak_flops):.1%} of fp32 matmul peak"
+        if result.get("neg_elbo_after") is not None:
+            note += f"; -ELBO after {result['measured_epochs'] + 1} epochs {result['neg_elbo_after']:.2f}"
+        rows.append({"section": "training", "name": result["variant"], "value": ips, "unit": "images/s",
+                     "ratio": ips / baseline if baseline else None, "note": note})
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    """Render rows (section, name, value, unit, optional ratio and note) as an aligned plain-text table."""
+    header = ("section", "row", "value", "unit", "ratio", "note")
+    lines = [header]
+    for row in rows:
+        value = row.get("value")
+        value_text = "-" if value is None else (f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}")
+        ratio = row.get("ratio")
+        lines.append((row["section"], row["name"], value_text, row.get("unit", ""),
+                      "" if ratio is None else f"{ratio:.2f}x", row.get("note", "")))
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(header) - 1)]
+    rendered = []
+    for line in lines:
+        cells = [str(cell).rjust(w) if i in (2, 4) else str(cell).ljust(w) for i, (cell, w) in
+                 enumerate(zip(line[:-1], widths))]
+        rendered.append("  ".join(cells + [str(line[-1])]).rstrip())
+    rendered.insert(1, "-" * max(len(r) for r in rendered))
+    return "\n".join(rendered)
+
+
+def _timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+def _shipped_or_fresh_vae():
+    import vae_helpers as vh
+
+    if "fashion-latent2" in vh.list_pretrained():
+        return vh.load_pretrained("fashion-latent2"), "shipped fashion-latent2"
+    return vh.build_vae(seed=0), "untrained model (fashion-latent2 not shipped yet)"
+
+
+def latent_grid_rows(vae, n: int) -> list[dict]:
+    """Time ``vh.latent_grid`` (best of 3 after a warm-up call) and ``reference_latent_grid`` (once)."""
+    import numpy as np
+
+    import vae_helpers as vh
+    from vae_helpers.reference import reference_latent_grid
+
+    batched = vh.latent_grid(vae.decoder, n)  # warm-up
+    batched_seconds = min(_timed(vh.latent_grid, vae.decoder, n)[1] for _ in range(3))
+    reference, reference_seconds = _timed(reference_latent_grid, vae.decoder, n)
+    max_diff = float(np.max(np.abs(batched - reference)))
+    if max_diff > GRID_TOLERANCE:
+        raise AssertionError(f"latent grids differ: max abs pixel difference {max_diff:.2e} > {GRID_TOLERANCE}.")
+    return [
+        {"section": "latent grid", "name": f"reference ({n * n} predict calls)", "value": reference_seconds,
+         "unit": "s"},
+        {"section": "latent grid", "name": "vh.latent_grid (1 batched call)", "value": batched_seconds, "unit": "s",
+         "ratio": reference_seconds / batched_seconds, "note": f"same image: max abs diff {max_diff:.1e}"},
+    ]
+
+
+def evaluation_rows(vae, x_test, iwae_ks) -> list[dict]:
+    """Time the -ELBO and each IWAE-k bound over ``x_test`` (batched passes), with their values in nats."""
+    import keras
+
+    import vae_helpers as vh
+
+    keras.utils.set_random_seed(0)
+    scores, seconds = _timed(vh.evaluate, vae, x_test)
+    rows = [{"section": "evaluation", "name": f"-ELBO, {len(x_test):,} test images", "value": seconds,
+             "unit": "s", "note": f"{scores['neg_elbo']:.2f} nats"}]
+    for k in iwae_ks:
+        bound, seconds = _timed(vh.iwae_bound, vae, x_test, k, seed=0)
+        rows.append({"section": "evaluation", "name": f"IWAE-{k}, {len(x_test):,} test images", "value": seconds,
+                     "unit": "s", "note": f"{bound:.2f} nats ({k * len(x_test):,} decodes)"})
+    return rows
+
+
+def latency_rows(result: dict) -> list[dict]:
+    """Table rows from ``explore_latency.run()``: p50/p95 of each explorer (ratio naive/course), decoder traces."""
+    rows = []
+    naive = result.get("naive", {})
+    for side, label in (("naive", "naive: predict + matplotlib"), ("course", "course: vh.explore_latent")):
+        timings = result.get(side)
+        if not isinstance(timings, dict):
+            continue
+        for stat in ("p50_ms", "p95_ms"):
+            if stat not in timings:
+                continue
+            row = {"section": "explorer latency", "name": f"{label}, {stat[:3]}", "value": timings[stat],
+                   "unit": "ms"}
+            if side == "course" and stat in naive:
+                row["ratio"] = naive[stat] / timings[stat]
+                if "traces" in timings:
+                    row["note"] = f"decoder traced {timings['traces']} time(s)"
+            rows.append(row)
+    return rows
+
+
+def _explorer_latency(quick: bool) -> list[dict]:
+    if not pathlib.Path(__file__).with_name("explore_latency.py").is_file():
+        print("Note: benchmarks/explore_latency.py is not there yet; skipping the latent-explorer latency rows.")
+        return []
+    module = importlib.import_module("benchmarks.explore_latency")
+    return latency_rows(module.run(20) if quick else module.run())
+
+
+def run(quick: bool = False) -> dict:
+    """Measure everything on this machine and return ``{"machine", "rows", "raw", ...}`` (see module doc)."""
+    import tensorflow as tf
+
+    sizes = QUICK if quick else FULL
+    gpus = tf.config.list_physical_devices("GPU")
+    device = "GPU" if gpus else "CPU"
+    for gpu in gpus:  # the training subprocesses need the GPU memory this process would otherwise take
+        tf.config.experimental.set_memory_growth(gpu, True)
+    gpu_name = tf.config.experimental.get_device_details(gpus[0]).get("device_name") if gpus else None
+    names = sizes.get("variants") or [v.name for v in training_speed.variants_for(device)]
+
+    results = []
+    for name in names:  # first, while this process holds no device memory yet
+        print(f"training: {name} ...", flush=True)
+        results.append(training_speed.measure_in_subprocess(name, sizes["n_train"], sizes["epochs"]))
+
+    import vae_helpers as vh
+
+    peak = flops.matmul_peak_flops(1024 if quick else 2048)
+    train_flops = flops.vae_training_flops(vh.build_vae())
+    rows = [{"section": "machine", "name": "fp32 matmul peak (measured)", "value": peak / 1e9, "unit": "GFLOP/s"},
+            {"section": "machine", "name": "training FLOPs per image", "value": train_flops / 1e6, "unit": "MFLOP",
+             "note": "3 x forward (flops.py)"}]
+    rows += training_rows(results, train_flops, peak)
+    course = [r for r in results if r["variant"].startswith("course") and "error" not in r]
+    best = max(course, key=lambda r: r["images_per_second"])["variant"] if course else None
+    vae, which = _shipped_or_fresh_vae()
+    print("latent grid and evaluation ...", flush=True)
+    rows += latent_grid_rows(vae, sizes["grid_n"])
+    (_, _), (x_test, _) = vh.load_fashion_mnist()
+    rows += [dict(row, note=f"{row['note']}; {which}") for row in
+             evaluation_rows(vae, x_test[:sizes["n_eval"]], sizes["iwae_ks"])]
+    rows += _explorer_latency(quick)
+    import keras
+
+    return {
+        "machine": machine_name(device, gpu_name=gpu_name), "device": device, "gpu": gpu_name,
+        "cpu": _cpu_model(), "cpu_count": os.cpu_count(), "quick": quick, "sizes": {k: list(v) if isinstance(
+            v, tuple) else v for k, v in sizes.items()},
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
+        "gpu_note": None if gpus else "no GPU available in this run",
+        "best_course_variant": best, "rows": rows, "training_raw": results,
+    }
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one-minute smoke run on tiny sizes")
+    parser.add_argument("--out", type=pathlib.Path, default=None,
+                        help="JSON path (default benchmarks/results/<machine>.json; --quick writes none by default)")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    report = run(quick=args.quick)
+    report["total_seconds"] = round(time.perf_counter() - start, 1)
+    print(format_table(report["rows"]))
+    print(f"Fastest vh.train setting on this {report['device']}: {report['best_course_variant']}.")
+    if report["gpu_note"]:
+        print(report["gpu_note"])
+    out = args.out or (None if args.quick else RESULTS_DIR / f"{report['machine']}.json")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=1) + "\n")
+        print(f"Wrote {out} ({report['total_seconds']:.0f} s).")
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""Training throughput of one variant, measured in a fresh process: ``python -m benchmarks.training_speed NAME``.
+
+Every variant runs in its own process because thread counts and the global dtype policy are fixed once
+TensorFlow starts, and so that no variant inherits another's warm caches. A run trains for one warm-up epoch
+(tracing, first-epoch dataset caching), then for ``epochs`` measured epochs, each with validation as in its
+path. Throughput is training images per second of wall time over the measured epochs, validation included.
+
+Validation follows each path, scaled to the subset: the reference tutorial trains on 60,000 images and validates
+on the 10,000 test images every epoch (1/6 of the training set size); the course trains on 55,000 and validates on
+5,000 held-out training images (1/11).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+
+REFERENCE_VALIDATION_FRACTION = 10_000 / 60_000
+COURSE_VALIDATION_FRACTION = 5_000 / 55_000
+N_QUALITY_IMAGES = 2_000  # test images for the -ELBO reached by each course variant (same seed, same steps)
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One way of training the reference VAE; ``path`` is "reference" (the port) or "course" (``vh.train``)."""
+
+    name: str
+    description: str
+    path: str = "course"
+    jit_compile: bool | str = "auto"
+    steps_per_execution: int = 1
+    dtype_policy: str = "float32"
+    inter_op_threads: int = 0  # 0: TensorFlow's default (one per core)
+    intra_op_threads: int = 0
+    devices: tuple[str, ...] = ("CPU", "GPU")
+
+
+VARIANTS = (
+    Variant("reference", "straightforward port: ReferenceVAE, numpy arrays into fit, defaults", path="reference"),
+    Variant("course", "vh.train defaults (tf.data, loss from logits)"),
+    Variant("course-spe16", "vh.train, steps_per_execution=16", steps_per_execution=16),
+    Variant("course-xla", "vh.train, jit_compile=True (XLA)", jit_compile=True),
+    Variant("course-bf16", "vh.train, mixed_bfloat16 policy", dtype_policy="mixed_bfloat16"),
+    Variant("course-bf16-spe16", "vh.train, mixed_bfloat16 + steps_per_execution=16",
+            dtype_policy="mixed_bfloat16", steps_per_execution=16),
+    Variant("course-fp16", "vh.train, mixed_float16 policy (GPU)", dtype_policy="mixed_float16", devices=("GPU",)),
+    Variant("course-1-inter-thread", "vh.train, inter-op threads 1 (intra-op default)", inter_op_threads=1),
+)
+BY_NAME = {variant.name: variant for variant in VARIANTS}
+
+
+def variants_for(device: str) -> list[Variant]:
+    """The variants worth measuring on ``device`` ("CPU" or "GPU")."""
+    if device not in ("CPU", "GPU"):
+        raise ValueError(f"device must be 'CPU' or 'GPU', got {device!r}.")
+    return [variant for variant in VARIANTS if device in variant.devices]
+
+
+def validation_size(path: str, n_train: int) -> int:
+    """Validation images per epoch for ``n_train`` training images, in the proportion each path uses."""
+    fraction = {"reference": REFERENCE_VALIDATION_FRACTION, "course": COURSE_VALIDATION_FRACTION}[path]
+    return max(1, round(n_train * fraction))
+
+
+def measure(variant: Variant, n_train: int, epochs: int, seed: int = 0) -> dict:
+    """Train ``variant`` in this process and return its timings (call at most once per process)."""
+    import tensorflow as tf
+
+    if variant.inter_op_threads:
+        tf.config.threading.set_inter_op_parallelism_threads(variant.inter_op_threads)
+    if variant.intra_op_threads:
+        tf.config.threading.set_intra_op_parallelism_threads(variant.intra_op_threads)
+    import keras
+
+    import vae_helpers as vh
+    from vae_helpers.reference import ReferenceVAE
+
+    keras.mixed_precision.set_global_policy(variant.dtype_policy)
+    (x_train, _), (x_test, _) = vh.load_fashion_mnist()
+    epoch_times = []
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = (time.perf_counter(), time.process_time())
+
+        def on_epoch_end(self, epoch, logs=None):
+            wall, cpu = time.perf_counter() - self.start[0], time.process_time() - self.start[1]
+            epoch_times.append((wall, cpu))
+
+    keras.utils.set_random_seed(seed)
+    n_val = validation_size(variant.path, n_train)
+    compile_args = dict(optimizer=keras.optimizers.Adam(), jit_compile=variant.jit_compile,
+                        steps_per_execution=variant.steps_per_execution)
+    if variant.path == "reference":  # the tutorial: fit on arrays, validation on the test images
+        model = ReferenceVAE()
+        model.compile(**compile_args)
+        x, x_val = x_train[:n_train], x_test[:n_val]
+        model.fit(x, x, epochs=1 + epochs, batch_size=128, shuffle=True, validation_data=(x_val, x_val),
+                  callbacks=[EpochTimer()], verbose=0)
+        quality = None
+    else:  # the course: hold out the end of the training set, as `python -m vae_helpers.train` does
+        model = vh.build_vae(seed=seed)
+        model.compile(**compile_args)
+        vh.train(model, x_train[:n_train], x_train[-n_val:], epochs=1 + epochs, seed=seed, verbose=0,
+                 callbacks=[EpochTimer()])
+        keras.utils.set_random_seed(seed)
+        quality = vh.evaluate(model, x_test[-N_QUALITY_IMAGES:])["neg_elbo"]
+    measured = epoch_times[1:]  # the first epoch is the warm-up
+    wall = sum(t for t, _ in measured)
+    return {
+        "variant": variant.name, "description": variant.description, "n_train": n_train, "n_validation": n_val,
+        "measured_epochs": epochs, "images_per_second": n_train * epochs / wall,
+        "cpu_ms_per_image": 1000 * sum(c for _, c in measured) / (n_train * epochs),
+        "warmup_epoch_seconds": epoch_times[0][0], "epoch_seconds": [t for t, _ in measured],
+        "neg_elbo_after": quality, "threads": [tf.config.threading.get_inter_op_parallelism_threads(),
+                                               tf.config.threading.get_intra_op_parallelism_threads()],
+    }
+
+
+def measure_in_subprocess(name: str, n_train: int, epochs: int, timeout: float = 600) -> dict:
+    """Run :func:`measure` for the variant called ``name`` in a fresh Python process; return its result.
+
+    On failure the result is ``{"variant": name, "error": "..."}`` so one broken variant does not stop the run.
+    """
+    if name not in BY_NAME:
+        raise ValueError(f"unknown variant {name!r}; known: {sorted(BY_NAME)}.")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, "-m", "benchmarks.training_speed", name, "--n-train", str(n_train),
+               "--epochs", str(epochs)]
+    try:
+        done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"variant": name, "error": f"timed out after {timeout:.0f} s"}
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        return {"variant": name, "error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
+    return json.loads(lines[-1])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("variant", choices=sorted(BY_NAME))
+    parser.add_argument("--n-train", type=int, default=12_000)
+    parser.add_argument("--epochs", type=int, default=1, help="measured epochs after the warm-up epoch")
+    args = parser.parse_args(argv)
+    print(json.dumps(measure(BY_NAME[args.variant], args.n_train, args.epochs)))
+
+
+if __name__ == "__main__":
+    main()

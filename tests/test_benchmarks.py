@@ -1,0 +1,104 @@
+"""benchmarks/: the pure parts of the speed benchmark (FLOP counting, rows, table, names). No timing is asserted."""
+
+import keras
+import pytest
+from keras import layers
+
+import vae_helpers as vh
+from benchmarks import flops, run, training_speed
+
+
+def test_layer_flops_match_a_hand_count():
+    inputs = keras.Input(shape=(6, 6, 2))
+    h = layers.Conv2D(3, 3, padding="same")(inputs)  # 6*6 outputs x 3 filters x (3*3*2) MACs = 1944
+    h = layers.MaxPooling2D(2)(h)  # (3, 3, 3), no kernel: 0
+    h = layers.Conv2DTranspose(4, 3, strides=2, padding="same")(h)  # 3*3*3 inputs x (3*3*4) MACs = 972
+    h = layers.Flatten()(h)  # 6*6*4 = 144 features
+    outputs = layers.Dense(5)(h)  # 144 x 5 MACs = 720
+    model = keras.Model(inputs, outputs)
+    assert flops.forward_flops(model) == 2 * (1944 + 972 + 720)
+
+
+def test_reference_vae_training_flops_are_three_forward_passes():
+    macs = {  # per image, layer by layer, from the shapes in model.py
+        "conv 28x28x1 -> 32": 28 * 28 * 32 * 9 * 1, "conv 14x14x32 -> 64": 14 * 14 * 64 * 9 * 32,
+        "dense 3136 -> 16": 3136 * 16, "z_mean and z_log_var": 2 * 16 * 2,
+        "dense 2 -> 3136": 2 * 3136, "convT 7x7x64 -> 64": 7 * 7 * 64 * 9 * 64,
+        "convT 14x14x64 -> 32": 14 * 14 * 64 * 9 * 32, "convT 28x28x32 -> 1": 28 * 28 * 32 * 9 * 1,
+    }
+    assert flops.vae_training_flops(vh.build_vae()) == 3 * 2 * sum(macs.values())
+
+
+def test_flop_counting_rejects_what_is_not_a_model():
+    with pytest.raises(ValueError, match="keras.Model"):
+        flops.forward_flops("encoder")
+    with pytest.raises(ValueError, match="encoder"):
+        flops.vae_training_flops(object())
+
+
+def test_training_rows_give_ratios_to_the_reference_and_the_share_of_peak():
+    results = [
+        {"variant": "reference", "images_per_second": 500.0, "measured_epochs": 1, "neg_elbo_after": None},
+        {"variant": "course", "images_per_second": 1000.0, "measured_epochs": 1, "neg_elbo_after": 301.234},
+        {"variant": "course-xla", "error": "boom"},
+    ]
+    rows = run.training_rows(results, flops_per_image=1e6, peak_flops=4e9)
+    assert [row["name"] for row in rows] == ["reference", "course", "course-xla"]
+    assert rows[0]["ratio"] == 1.0 and rows[1]["ratio"] == 2.0
+    assert rows[1]["note"].startswith("25.0% of fp32 matmul peak")  # 1000 img/s * 1 MFLOP / 4 GFLOP/s
+    assert "-ELBO after 2 epochs 301.23" in rows[1]["note"]
+    assert rows[2]["value"] is None and "boom" in rows[2]["note"]
+
+
+def test_ratios_are_absent_without_a_reference_row():
+    rows = run.training_rows([{"variant": "course", "images_per_second": 10.0, "measured_epochs": 1}], 1.0, 1.0)
+    assert rows[0]["ratio"] is None
+
+
+def test_fraction_of_peak_rejects_a_zero_peak():
+    assert run.fraction_of_peak(100.0, 2e6, 4e8) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="peak_flops"):
+        run.fraction_of_peak(100.0, 2e6, 0.0)
+
+
+def test_format_table_aligns_columns_and_formats_values():
+    rows = [
+        {"section": "training", "name": "reference", "value": 1234.5, "unit": "images/s", "ratio": 1.0},
+        {"section": "latent grid", "name": "batched", "value": 0.01234, "unit": "s", "ratio": 612.345,
+         "note": "same image"},
+        {"section": "training", "name": "broken", "value": None, "unit": "images/s", "note": "failed: x"},
+    ]
+    lines = run.format_table(rows).splitlines()
+    assert len(lines) == 2 + len(rows)  # header, rule, one line per row
+    assert set(lines[1]) == {"-"}
+    assert "1,234" in lines[2] and "1.00x" in lines[2]
+    assert "0.01234" in lines[3] and "612.35x" in lines[3] and lines[3].endswith("same image")
+    assert " - " in lines[4] and lines[4].endswith("failed: x")
+    assert len({line.index("images/s") for line in (lines[2], lines[4])}) == 1  # unit column aligned
+
+
+def test_latency_rows_read_the_explorer_benchmark_result():
+    result = {"naive": {"p50_ms": 90.0, "p95_ms": 120.0}, "course": {"p50_ms": 9.0, "p95_ms": 12.0, "traces": 1},
+              "moves": 20}
+    rows = run.latency_rows(result)
+    assert [row["name"].split(", ")[1] for row in rows] == ["p50", "p95", "p50", "p95"]
+    assert rows[2]["ratio"] == pytest.approx(10.0) and rows[3]["note"] == "decoder traced 1 time(s)"
+    assert run.latency_rows({"moves": 3}) == []
+
+
+def test_machine_name_is_a_safe_file_name():
+    name = run.machine_name("CPU", cpu_count=2, cpu_model="Intel(R) Xeon(R) CPU @ 2.20GHz")
+    assert name == "cpu-2cores-intel-xeon"
+    assert run.machine_name("GPU", gpu_name="NVIDIA H100 80GB HBM3") == "gpu-nvidia-h100-80gb-hbm3"
+
+
+def test_variants_depend_on_the_device_and_validation_follows_each_path():
+    cpu = {variant.name for variant in training_speed.variants_for("CPU")}
+    gpu = {variant.name for variant in training_speed.variants_for("GPU")}
+    assert {"reference", "course", "course-xla"} <= cpu and "course-fp16" not in cpu and "course-fp16" in gpu
+    assert training_speed.validation_size("reference", 12_000) == 2_000  # 10,000 test / 60,000 train
+    assert training_speed.validation_size("course", 11_000) == 1_000  # 5,000 held out / 55,000 train
+    with pytest.raises(ValueError, match="CPU"):
+        training_speed.variants_for("TPU")
+    with pytest.raises(ValueError, match="unknown variant"):
+        training_speed.measure_in_subprocess("course-typo", 10, 1)
