@@ -59,6 +59,8 @@ def kl_divergence(z_mean, z_log_var):
 
 def gaussian_log_density(z, mean, log_var):
     """``log N(z; mean, exp(log_var))`` summed over the last axis, in nats. Shapes broadcast; returns (...,)."""
+    for name, value in (("z", z), ("mean", mean), ("log_var", log_var)):
+        check_float(value, name)
     log_2pi = 1.8378770664093453
     return -0.5 * ops.sum(log_2pi + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1)
 
