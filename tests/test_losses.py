@@ -190,3 +190,8 @@ def test_kl_monte_carlo_rejects_bad_sample_count(n_samples):
     zeros = np.zeros((1, 2), np.float32)
     with pytest.raises(ValueError, match="n_samples must be a positive integer"):
         vh.kl_monte_carlo(zeros, zeros, n_samples=n_samples)
+
+
+def test_gaussian_log_density_rejects_integer_input():
+    with pytest.raises(ValueError, match="mean must be a float"):
+        vh.gaussian_log_density(np.zeros((2, 3)), np.zeros((2, 3), np.int64), np.zeros((2, 3)))
