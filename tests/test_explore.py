@@ -122,7 +122,7 @@ def test_explore_latent_slider_redraws_the_decoder_output_without_retracing(vae)
 def test_explore_latent_buttons_sample_the_prior_and_reset(vae):
     explorer = vh.explore_latent(vae, span=3.0, seed=7)
     sliders, image = find_widgets(explorer, "explorer-slider"), one(explorer, "explorer-image")
-    sample, reset = [w for w in explorer.children[0].children[0].children[-1].children]
+    sample, reset = one(explorer, "explorer-sample"), one(explorer, "explorer-reset")
     sample.click()
     drawn = np.clip(np.random.default_rng(7).standard_normal(2), -3, 3)
     np.testing.assert_allclose([s.value for s in sliders], drawn)
@@ -150,7 +150,9 @@ def test_explore_latent_map_sliders_move_marker_decoded_image_and_neighbours(vae
     x, y = data
     fast = FastDecoder(vae)
     explorer = vh.explore_latent_map(vae, fast, x, y)
-    x_slider, y_slider = find_widgets(explorer, "explorer-slider")
+    sliders = {slider.description: slider for slider in find_widgets(explorer, "explorer-slider")}
+    x_slider, y_slider = sliders["z[0]"], sliders["z[1]"]
+    assert y_slider.orientation == "vertical"  # beside the map's vertical axis
     map_image, neighbours = one(explorer, "explorer-map"), one(explorer, "explorer-neighbours")
     map_before, neighbours_before = map_image.value, neighbours.value
     x_slider.value, y_slider.value = 0.5, -0.25
@@ -193,7 +195,7 @@ def test_explore_interpolation_walks_the_chosen_path(vae, data):
     a, b = vh.encode_means(vae, x[[2, 5]])
     t_slider.value = 0.5
     assert_shows(one(explorer, "explorer-image"), vae.decoder, (a + b) / 2)
-    method = next(w for w in explorer.children if getattr(w, "description", "") == "path")
+    method = one(explorer, "explorer-method")
     method.value = "spherical"
     angle = np.arccos(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
     assert_shows(one(explorer, "explorer-image"), vae.decoder, (a + b) * np.sin(angle / 2) / np.sin(angle))
@@ -204,7 +206,7 @@ def test_explore_interpolation_walks_the_chosen_path(vae, data):
         assert np.abs(strip[:, k * 30: k * 30 + 28] - expected).max() <= 1
     np.testing.assert_array_equal(pixels(one(explorer, "explorer-start").value)[::6, ::6], x[2, :, :, 0] * 255)
     strip_before = one(explorer, "explorer-strip").value
-    explorer.children[0].children[1].value = 9  # end image
+    find_widgets(explorer, "explorer-index")[1].value = 9  # end image
     assert one(explorer, "explorer-strip").value != strip_before
     assert fast.trace_count == 1
 
@@ -212,7 +214,7 @@ def test_explore_interpolation_walks_the_chosen_path(vae, data):
 def test_explore_interpolation_reports_an_out_of_range_index_in_the_widget(vae, data):
     x, _ = data
     explorer = vh.explore_interpolation(vae, vae, x)
-    start_box = explorer.children[0].children[0]
+    start_box = find_widgets(explorer, "explorer-index")[0]
     strip_before = one(explorer, "explorer-strip").value
     start_box.value = N_IMAGES  # one past the end: must not raise
     assert f"start image {N_IMAGES} is out of range" in one(explorer, "explorer-message").value
@@ -233,13 +235,12 @@ def test_explore_interpolation_rejects_bad_arguments(vae, data, kwargs, message)
 def test_explore_reconstruction_shows_the_input_and_both_terms_in_nats(vae, data):
     x, y = data
     explorer = vh.explore_reconstruction(vae, x, y, index=4)
-    index_box = explorer.children[0]
-    index_box.value = 7
+    one(explorer, "explorer-index").value = 7
     np.testing.assert_array_equal(pixels(one(explorer, "explorer-input").value)[::6, ::6], x[7, :, :, 0] * 255)
     z_mean, z_log_var, _ = vae.encoder(x[7:8])
     reconstruction = vh.reconstruction_loss(x[7:8], vae.decoder_logits(z_mean))
     kl = vh.kl_divergence(z_mean, z_log_var)
-    text = explorer.children[3].value
+    text = one(explorer, "explorer-terms").value
     assert f"reconstruction term {float(reconstruction[0]):.1f} nats" in text
     assert f"KL term {float(kl[0]):.2f} nats" in text and vh.CLASS_NAMES[y[7]] in text
     assert_shows(one(explorer, "explorer-image"), vae.decoder, ops.convert_to_numpy(z_mean)[0])
@@ -247,7 +248,7 @@ def test_explore_reconstruction_shows_the_input_and_both_terms_in_nats(vae, data
 
 def test_explore_reconstruction_reports_an_out_of_range_index_in_the_widget(vae, data):
     explorer = vh.explore_reconstruction(vae, *data)
-    explorer.children[0].value = 10_000
+    one(explorer, "explorer-index").value = 10_000
     assert "image index 10000 is out of range: there are 40 images" in one(explorer, "explorer-message").value
 
 

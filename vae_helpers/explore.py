@@ -25,8 +25,8 @@ from vae_helpers.latent import INTERPOLATIONS, interpolate_latent, nearest_indic
 from vae_helpers.model import VAE, encode_means
 from vae_helpers.rendering import LatentMap, png_bytes, tile_row
 from vae_helpers.widget_parts import (
-    as_encoder, as_fast_decoder, captioned, check_index, check_labels, check_same_latent_dim, container, message_box,
-    picture, show_error, slider,
+    as_encoder, as_fast_decoder, captioned, check_index, check_labels, check_same_latent_dim, container, index_box,
+    message_box, picture, show_error, slider,
 )
 
 MAX_SLIDERS = 16
@@ -56,7 +56,10 @@ def explore_latent(decoder, span: float = 3.0, seed=None) -> widgets.VBox:
     sliders = [slider(f"z[{i}]", -span, span) for i in range(fast.latent_dim)]
     image = picture("explorer-image")
     point_text = widgets.HTML()
+    point_text.add_class("explorer-point")
     sample_button, reset_button = widgets.Button(description="Sample from prior"), widgets.Button(description="Reset")
+    sample_button.add_class("explorer-sample")
+    reset_button.add_class("explorer-reset")
     rng = np.random.default_rng(seed)
     holding = False  # True while buttons move several sliders: draw once at the end
 
@@ -110,8 +113,8 @@ def explore_latent_map(encoder, decoder, x, y, n_neighbours: int = 8) -> widgets
     z = encode_means(encoder, x)  # (N, 2)
     latent_map = LatentMap(z, labels)
     (x_low, x_high), (y_low, y_high) = latent_map.xlim, latent_map.ylim
-    x_slider = slider("z[0]", x_low, x_high, value=float(np.clip(0.0, x_low, x_high)))
-    y_slider = slider("z[1]", y_low, y_high, value=float(np.clip(0.0, y_low, y_high)))
+    x_slider = slider("z[0]", x_low, x_high, value=0.0)  # LatentMap's limits include 0
+    y_slider = slider("z[1]", y_low, y_high, value=0.0, orientation="vertical")  # beside the map's y axis
     map_image, decoded, neighbours = picture("explorer-map"), picture("explorer-image"), picture("explorer-neighbours")
     neighbour_text = widgets.HTML()
 
@@ -128,7 +131,9 @@ def explore_latent_map(encoder, decoder, x, y, n_neighbours: int = 8) -> widgets
     show()
     right = widgets.VBox([captioned("decoded at the marker", decoded),
                           captioned("nearest test images (in latent space)", neighbours), neighbour_text])
-    return container([widgets.HBox([map_image, right]), x_slider, y_slider], "latent-map-explorer")
+    x_slider.layout.width = f"{latent_map.base.width}px"
+    y_slider.layout.height = f"{latent_map.base.height}px"
+    return container([widgets.HBox([y_slider, widgets.VBox([map_image, x_slider]), right])], "latent-map-explorer")
 
 
 def explore_interpolation(encoder, decoder, x, start: int = 0, end: int = 1, steps: int = 9) -> widgets.VBox:
@@ -151,9 +156,11 @@ def explore_interpolation(encoder, decoder, x, start: int = 0, end: int = 1, ste
     start, end = check_index(start, len(x), "start"), check_index(end, len(x), "end")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
         raise ValueError(f"steps must be an integer >= 2 (images in the strip), got {steps!r}.")
-    start_box = widgets.IntText(value=start, description="start image")
-    end_box = widgets.IntText(value=end, description="end image")
-    method = widgets.ToggleButtons(options=list(INTERPOLATIONS), value="linear", description="path")
+    start_box = index_box("start image", start)
+    end_box = index_box("end image", end)
+    method = widgets.ToggleButtons(options=list(INTERPOLATIONS), value="linear",
+                                   tooltips=["straight line", "along the sphere (slerp)"])
+    method.add_class("explorer-method")
     t_slider = slider("t", 0.0, 1.0, step=0.05)
     start_image, current, end_image = picture("explorer-start"), picture("explorer-image"), picture("explorer-end")
     strip = picture("explorer-strip")
@@ -185,7 +192,7 @@ def explore_interpolation(encoder, decoder, x, start: int = 0, end: int = 1, ste
     show_path()
     pictures = widgets.HBox([captioned("start", start_image), captioned("decoded at t", current),
                              captioned("end", end_image)])
-    return container([widgets.HBox([start_box, end_box]), method, t_slider, message, pictures,
+    return container([widgets.HBox([start_box, end_box]), widgets.HBox([method, t_slider]), message, pictures,
                        captioned(f"the path in {steps} steps", strip)], "interpolation-explorer")
 
 
@@ -237,14 +244,15 @@ def explore_reconstruction(vae, x, y, index: int = 0) -> widgets.VBox:
     index = check_index(index, len(x), "index")
     latent_map = LatentMap(encode_means(vae, x), labels) if vae.latent_dim >= 2 else None
     colours = matplotlib.colormaps["magma"](np.linspace(0, 1, 256))[:, :3]  # (256, 3) RGB lookup table
-    index_box = widgets.IntText(value=index, description="image index")
+    index_text = index_box("image index", index)
     input_image, reconstructed, error_map = picture("explorer-input"), picture("explorer-image"), picture("explorer-error")
     map_image = picture("explorer-map")
     numbers, message = widgets.HTML(), message_box()
+    numbers.add_class("explorer-terms")
 
     def show(_change=None):
         try:
-            i = check_index(index_box.value, len(x), "image index")
+            i = check_index(index_text.value, len(x), "image index")
         except ValueError as error:
             show_error(message, error)
             return
@@ -262,10 +270,10 @@ def explore_reconstruction(vae, x, y, index: int = 0) -> widgets.VBox:
             "nats (at z = posterior mean)"
         )
 
-    index_box.observe(show, names="value")
+    index_text.observe(show, names="value")
     show()
     pictures = [captioned("input", input_image), captioned("reconstruction", reconstructed),
                 captioned(f"-log p(x|z) per pixel (0 to {ERROR_MAP_MAX_NATS:g} nats)", error_map)]
     if latent_map is not None:
         pictures.append(map_image)
-    return container([index_box, message, widgets.HBox(pictures), numbers], "reconstruction-explorer")
+    return container([index_text, message, widgets.HBox(pictures), numbers], "reconstruction-explorer")

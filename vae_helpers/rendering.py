@@ -119,7 +119,8 @@ class LatentMap:
         z: (N, 2) latent points (e.g. posterior means of test images); for (N, D > 2) the first two dimensions.
         labels: (N,) class indices in 0..9.
         title: the plot's title.
-        prior_span: the axes cover at least [-prior_span, prior_span]^2, where the N(0, I) prior puts its mass.
+        prior_span: the axes cover at least [-prior_span, prior_span]^2, where the N(0, I) prior puts its mass;
+            their limits are multiples of 0.5, so sliders with step 0.05 over them pass through 0.
     """
 
     def __init__(self, z, labels, title: str = "Test images in latent space", prior_span: float = 3.0):
@@ -133,8 +134,8 @@ class LatentMap:
         axes = figure.subplots()
         plot_latent_scatter(z, labels, ax=axes, title=title)
         (x_low, x_high), (y_low, y_high) = axes.get_xlim(), axes.get_ylim()
-        axes.set(xlim=(min(x_low, -prior_span), max(x_high, prior_span)),
-                 ylim=(min(y_low, -prior_span), max(y_high, prior_span)))
+        outward = lambda low, high: (np.floor(min(low, -prior_span) * 2) / 2, np.ceil(max(high, prior_span) * 2) / 2)
+        axes.set(xlim=outward(x_low, x_high), ylim=outward(y_low, y_high))  # limits on multiples of 0.5
         canvas.draw()
         self.base = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3].copy())
         self.xlim, self.ylim = axes.get_xlim(), axes.get_ylim()

@@ -91,7 +91,8 @@ def check_index(index, n: int, name: str) -> int:
 # --------------------------------------------------------------------------- styled widgets
 def picture(css_class: str) -> widgets.Image:
     """An empty PNG image widget with classes ``explorer-picture`` and ``css_class``."""
-    image = widgets.Image(format="png")
+    # Shown at its own pixel size: neither stretched by the flex boxes around it nor shrunk.
+    image = widgets.Image(format="png", layout=widgets.Layout(flex="0 0 auto", align_self="flex-start"))
     image.add_class("explorer-picture")
     image.add_class(css_class)
     return image
@@ -114,15 +115,24 @@ def show_error(message: widgets.HTML, error: ValueError) -> None:
 
 def container(children, css_class: str) -> widgets.VBox:
     """The explorer's outer box, with classes ``vae-explorer`` and ``css_class``."""
-    box = widgets.VBox(children)
+    box = widgets.VBox(children, layout=widgets.Layout(width="fit-content"))  # as wide as its content
     box.add_class("vae-explorer")
     box.add_class(css_class)
     return box
 
 
-def slider(description: str, low: float, high: float, value: float = 0.0, step: float = 0.05):
+def index_box(description: str, value: int) -> widgets.IntText:
+    """A narrow box to type an image index in (checked by the explorer, which reports bad values)."""
+    box = widgets.IntText(value=value, description=description, style={"description_width": "initial"},
+                          layout=widgets.Layout(width="180px"))
+    box.add_class("explorer-index")
+    return box
+
+
+def slider(description: str, low: float, high: float, value: float = 0.0, step: float = 0.05,
+           orientation: str = "horizontal"):
     """A float slider that updates while dragged (``continuous_update``: decoding is fast enough)."""
     widget = widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
-                                 continuous_update=True, readout_format=".2f")
+                                 continuous_update=True, readout_format=".2f", orientation=orientation)
     widget.add_class("explorer-slider")
     return widget
