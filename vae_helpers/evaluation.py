@@ -56,6 +56,7 @@ def kl_per_dimension(vae, x, batch_size: int = 1000) -> np.ndarray:
     total = np.zeros(vae.latent_dim)
     for start in range(0, len(x), batch_size):
         z_mean, z_log_var, _ = vae.encoder(x[start:start + batch_size], training=False)  # (B, D) each
+        z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")  # mixed precision
         batch, dim = ops.shape(z_mean)
         # kl_divergence sums over its last axis: give it one dimension per row, then restore (B, D).
         kl = kl_divergence(ops.reshape(z_mean, (-1, 1)), ops.reshape(z_log_var, (-1, 1)))  # (B*D,)
