@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import pathlib
 import sys
 import time
@@ -18,6 +19,10 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
 VOLATILE_CELL_KEYS = ("execution", "collapsed", "scrolled")
+# TensorFlow's C++ start-up lines (absl/oneDNN/CUDA probing) reach stderr before TF_CPP_MIN_LOG_LEVEL applies;
+# they differ per machine and teach nothing, so they are not stored.
+TF_NOISE = re.compile(r"^(?:[IWE]\d{4} \S+ +\d+ \S+\] .*|WARNING: All log messages before absl::InitializeLog\(\) .*"
+                      r"|To enable the following instructions: .*)$")
 
 
 def strip(nb: nbformat.NotebookNode) -> None:
@@ -27,6 +32,18 @@ def strip(nb: nbformat.NotebookNode) -> None:
     for cell in nb.cells:
         for key in VOLATILE_CELL_KEYS:
             cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell.outputs = [output for output in map(_drop_tf_noise, cell.outputs) if output is not None]
+
+
+def _drop_tf_noise(output):
+    if output.get("output_type") != "stream" or output.get("name") != "stderr":
+        return output
+    kept = [line for line in output.text.splitlines(keepends=True) if not TF_NOISE.match(line.rstrip("\n"))]
+    if not kept:
+        return None
+    output.text = "".join(kept)
+    return output
 
 
 def run(path: pathlib.Path, quick: bool, timeout: int) -> None:
@@ -46,9 +63,15 @@ def main(argv=None) -> None:
     parser.add_argument("notebooks", nargs="*", type=pathlib.Path)
     parser.add_argument("--quick", action="store_true", help="run with VAE_QUICK=1, as CI does")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    parser.add_argument("--strip-only", action="store_true", help="only strip metadata and TF noise, do not run")
     args = parser.parse_args(argv)
     for path in args.notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
-        run(path, args.quick, args.timeout)
+        if args.strip_only:
+            nb = nbformat.read(path, as_version=4)
+            strip(nb)
+            nbformat.write(nb, path)
+        else:
+            run(path, args.quick, args.timeout)
 
 
 if __name__ == "__main__":
