@@ -15,6 +15,7 @@ from vae_helpers.exercises.nb04_loss import (
 from vae_helpers.exercises.nb05_training import (
     check_best_epoch, check_bits_per_pixel, check_resume_epoch, overfitting_history,
 )
+from vae_helpers.exercises.nb06_latent import check_nearest_image, check_quantile_grid, check_slerp
 from vae_helpers.exercises.nb07_further import (
     check_active_dimensions, check_iwae_sign, check_lowest_kl_beta, check_warmup_beta,
 )
