@@ -102,3 +102,26 @@ def test_variants_depend_on_the_device_and_validation_follows_each_path():
         training_speed.variants_for("TPU")
     with pytest.raises(ValueError, match="unknown variant"):
         training_speed.measure_in_subprocess("course-typo", 10, 1)
+
+
+def test_the_port_wrapped_with_logits_keeps_its_probabilities_and_its_loss():
+    import numpy as np
+    from keras import ops
+
+    from benchmarks import quality
+    from vae_helpers.reference import ReferenceVAE
+
+    keras.utils.set_random_seed(0)
+    port = ReferenceVAE()
+    wrapped = quality.as_course_vae(port)
+    z = np.random.default_rng(0).normal(size=(8, 2)).astype("float32")
+    x = np.random.default_rng(1).uniform(size=(8, 28, 28, 1)).astype("float32")
+    probabilities = ops.convert_to_numpy(port.decoder(z))
+    np.testing.assert_allclose(ops.convert_to_numpy(wrapped.decoder(z)), probabilities, atol=1e-6)
+    # Away from 0 and 1 Keras' clipping does not bite, so its BCE on probabilities equals the NLL from logits.
+    port_nll = 784 * ops.convert_to_numpy(ops.mean(keras.losses.binary_crossentropy(x, probabilities), axis=(1, 2)))
+    wrapped_nll = ops.convert_to_numpy(vh.reconstruction_loss(x, wrapped.decoder_logits(z)))
+    np.testing.assert_allclose(wrapped_nll, port_nll, rtol=1e-4)
+    assert wrapped.encoder is port.encoder
+    with pytest.raises(ValueError, match="ReferenceVAE"):
+        quality.as_course_vae(vh.build_vae())
