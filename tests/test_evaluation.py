@@ -67,10 +67,14 @@ def test_iwae_bound_converges_to_log_marginal_likelihood_from_quadrature(trained
     z_mean, z_log_var, _ = (ops.convert_to_numpy(t).astype(np.float64) for t in vae.encoder(images))
     for i, image in enumerate(images):
         neg_log_px = -log_marginal_by_quadrature(vae, image, z_mean[i], z_log_var[i])
-        neg_elbo = vh.negative_elbo(vae, np.repeat(image[None], 100, axis=0))  # mean over 100 draws of z
-        iwae_1000 = vh.iwae_bound(vae, image[None], k=1000, seed=0)
+        neg_elbo = vh.negative_elbo(vae, np.repeat(image[None], 2000, axis=0))  # mean over 2000 draws of z
+        # With k = 2000 the bias of -L_k is small. Its noise is small too when q(z|x) is a reasonable proposal
+        # (true for these images: -ELBO is within a few nats of -log p(x)); with a poor q the weights are
+        # heavy-tailed and single estimates can fall well below -log p(x).
+        iwae = np.mean([vh.iwae_bound(vae, image[None], k=2000, seed=seed) for seed in (0, 1)])
         assert neg_elbo > neg_log_px  # -ELBO >= -log p(x), with a gap (q is not the exact posterior)
-        assert iwae_1000 == pytest.approx(neg_log_px, abs=0.5)  # nats
+        assert iwae == pytest.approx(neg_log_px, abs=0.5)  # nats
+        assert abs(iwae - neg_log_px) < neg_elbo - neg_log_px  # much tighter than the ELBO
 
 
 def test_iwae_is_reproducible_with_a_seed(trained_vae):
