@@ -208,7 +208,7 @@ def validate_images(x, name: str = "x") -> np.ndarray:
 
 
 def make_dataset(x, batch_size: int = 128, shuffle: bool = True, seed: int | None = 42, cache: bool = True):
-    """Build the input pipeline used for training: ``x -> shuffle -> batch -> cache -> prefetch``.
+    """Build the input pipeline used for training: ``x -> cache -> shuffle -> batch -> prefetch``.
 
     Args:
         x: images, shape (N, 28, 28, 1), float in [0, 1].
