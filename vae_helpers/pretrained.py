@@ -15,7 +15,7 @@ PRETRAINED_DIR = pathlib.Path(__file__).with_name("pretrained")
 
 
 def list_pretrained() -> list[str]:
-    """Names of the shipped models, sorted: ``["fashion-latent16", "fashion-latent2", "fashion-latent2-beta0.1", ...]``."""
+    """Sorted names of the shipped models, e.g. ``["fashion-latent16", "fashion-latent2", "fashion-latent2-beta4"]``."""
     return sorted(path.stem for path in PRETRAINED_DIR.glob("*.keras"))
 
 
