@@ -3,16 +3,13 @@ plot checks its input and draws what it is given."""
 
 import statistics
 
-import matplotlib
+import matplotlib.pyplot as plt  # the Agg backend is chosen in conftest.py
+import numpy as np
+import pytest
+from keras import ops
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from keras import ops  # noqa: E402
-
-import vae_helpers as vh  # noqa: E402
-from vae_helpers.reference import reference_latent_grid  # noqa: E402
+import vae_helpers as vh
+from vae_helpers.reference import reference_latent_grid
 
 
 @pytest.fixture(autouse=True)
