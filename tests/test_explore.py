@@ -145,6 +145,11 @@ def test_explore_latent_rejects_bad_models(bad, message):
         vh.explore_latent(bad)
 
 
+def test_explore_latent_rejects_a_bad_span(vae):
+    with pytest.raises(ValueError, match="span must be a positive number"):
+        vh.explore_latent(vae, span=-1.0)
+
+
 # --------------------------------------------------------------------------- explore_latent_map
 def test_explore_latent_map_sliders_move_marker_decoded_image_and_neighbours(vae, data):
     x, y = data
@@ -178,6 +183,11 @@ def test_explore_latent_map_sliders_move_marker_decoded_image_and_neighbours(vae
 def test_explore_latent_map_rejects_bad_input(vae, data, change, message):
     with pytest.raises(ValueError, match=message):
         vh.explore_latent_map(*change(vae, *data))
+
+
+def test_explore_latent_map_rejects_zero_neighbours(vae, data):
+    with pytest.raises(ValueError, match="n_neighbours must be a positive integer"):
+        vh.explore_latent_map(vae, vae, *data, n_neighbours=0)
 
 
 def test_explore_latent_map_needs_two_latent_dimensions(data):

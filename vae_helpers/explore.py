@@ -20,6 +20,7 @@ import ipywidgets as widgets
 import keras
 import numpy as np
 
+from vae_helpers._checks import check_positive_int
 from vae_helpers.data import CLASS_NAMES, validate_images
 from vae_helpers.latent import INTERPOLATIONS, interpolate_latent, nearest_indices
 from vae_helpers.model import VAE, encode_means
@@ -50,6 +51,8 @@ def explore_latent(decoder, span: float = 3.0, seed=None) -> widgets.VBox:
         ``VBox`` with CSS class ``latent-explorer``: D sliders, two buttons, the image (168 x 168 px).
     """
     fast = as_fast_decoder(decoder)
+    if isinstance(span, bool) or not isinstance(span, (int, float)) or not 0 < span < float("inf"):
+        raise ValueError(f"span must be a positive number (3.0 covers nearly all of N(0, 1)), got {span!r}.")
     if fast.latent_dim > MAX_SLIDERS:
         raise ValueError(f"explore_latent shows one slider per latent dimension, at most {MAX_SLIDERS}; this "
                          f"decoder has {fast.latent_dim}. Explore a smaller model, or vh.explore_interpolation.")
@@ -110,6 +113,7 @@ def explore_latent_map(encoder, decoder, x, y, n_neighbours: int = 8) -> widgets
                          "use vh.explore_latent or vh.explore_interpolation for it.")
     x = validate_images(x)
     labels = check_labels(y, len(x))
+    n_neighbours = check_positive_int(n_neighbours, "n_neighbours")
     z = encode_means(encoder, x)  # (N, 2)
     latent_map = LatentMap(z, labels)
     (x_low, x_high), (y_low, y_high) = latent_map.xlim, latent_map.ylim
