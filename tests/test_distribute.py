@@ -1,0 +1,129 @@
+"""tf.distribute: MirroredStrategy over two logical CPU devices trains exactly like one device.
+
+Two logical CPUs must be configured before TensorFlow initializes its devices, so the training runs in a fresh
+Python process (:data:`SCRIPT`), which prints its results as JSON. The VAE there is deterministic (``z =
+z_mean``: its encoder's third output is the mean itself), because the sampling noise of two replicas cannot
+match one device's; everything else is the course's code: ``vh.VAE.train_step`` and ``vh.train``. Plain SGD is
+used because Adam divides by the gradient's scale, so it would hide a loss scaled by the wrong factor; the
+negative control (a VAE whose ``train_step`` forgets the 1/num_replicas scaling) shows the comparison catches that.
+Each epoch is one batch of all 64 images (32 per replica): the distributed input pipeline may shuffle the images
+into batches in another (equally random) order, and with several batches per epoch that alone changes the weights.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import vae_helpers as vh
+from vae_helpers.cli import parse_args
+
+SCRIPT = r"""
+import json
+import tensorflow as tf
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+import keras
+import numpy as np
+from keras import layers
+
+import vae_helpers as vh
+
+
+class UnscaledVAE(vh.VAE):
+    # the bug the test must catch: each replica's gradient of its own mean loss, summed over replicas
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            loss = self._losses_and_metrics(data, training=True)
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, self.trainable_weights), self.trainable_weights))
+        return {m.name: m.result() for m in self.metrics}
+
+
+def deterministic_vae(vae_class):
+    images = keras.Input(shape=(28, 28, 1))
+    h = layers.Dense(8, activation="tanh")(layers.Flatten()(images))
+    z_mean, z_log_var = layers.Dense(2)(h), layers.Dense(2)(h)
+    encoder = keras.Model(images, [z_mean, z_log_var, layers.Identity()(z_mean)])  # z = z_mean: no noise
+    z = keras.Input(shape=(2,))
+    logits = layers.Reshape((28, 28, 1), name="logits")(layers.Dense(784)(z))
+    return vae_class(encoder, keras.Model(z, layers.Activation("sigmoid")(logits)))
+
+
+def train(strategy, vae_class=vh.VAE):
+    keras.utils.set_random_seed(0)  # same initial weights for every run
+    with (strategy or tf.distribute.get_strategy()).scope():
+        vae = deterministic_vae(vae_class)
+        vae.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-3))
+    initial = [w.numpy().ravel().tolist() for w in vae.trainable_weights]
+    x = np.random.default_rng(0).uniform(size=(64, 28, 28, 1)).astype("float32")
+    history = vh.train(vae, x, epochs=3, batch_size=64, strategy=strategy, verbose=0)
+    return {"loss": history["loss"], "initial": initial,
+            "weights": [w.numpy().ravel().tolist() for w in vae.trainable_weights]}
+
+
+mirrored = vh.make_strategy("mirrored")
+print(json.dumps({
+    "replicas": mirrored.num_replicas_in_sync,
+    "devices": list(mirrored.extended.worker_devices),
+    "single": train(None),
+    "mirrored": train(mirrored),
+    "mirrored_unscaled": train(vh.make_strategy("mirrored"), UnscaledVAE),
+}))
+"""
+LOSS_RTOL = 1e-5  # float32 sums over 32 + 32 images vs over 64 differ only by rounding
+UPDATE_RTOL = 1e-3  # allowed relative difference between the two runs' weight updates
+
+
+@pytest.fixture(scope="module")
+def runs():
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def update(run) -> np.ndarray:
+    """All weights after training minus before, flattened."""
+    flat = lambda key: np.concatenate([np.asarray(w) for w in run[key]])
+    return flat("weights") - flat("initial")
+
+
+def relative_difference(run, reference) -> float:
+    """||update(run) - update(reference)|| / ||update(reference)||: 0 for identical training, 1 for 2x steps."""
+    return float(np.linalg.norm(update(run) - update(reference)) / np.linalg.norm(update(reference)))
+
+
+def test_mirrored_strategy_uses_both_logical_cpus(runs):
+    assert runs["replicas"] == 2
+    assert len(set(runs["devices"])) == 2
+
+
+def test_two_replicas_train_like_one_device(runs):
+    assert runs["mirrored"]["initial"] == runs["single"]["initial"]
+    assert np.linalg.norm(update(runs["single"])) > 0
+    assert relative_difference(runs["mirrored"], runs["single"]) < UPDATE_RTOL
+    np.testing.assert_allclose(runs["mirrored"]["loss"], runs["single"]["loss"], rtol=LOSS_RTOL)
+
+
+def test_the_comparison_catches_a_missing_loss_scaling(runs):
+    # Without the 1/2 scaling the summed gradients are twice the mean: the update is about twice as large.
+    assert relative_difference(runs["mirrored_unscaled"], runs["single"]) > 0.5
+
+
+def test_make_strategy_names():
+    assert vh.make_strategy("default") is None
+    with pytest.raises(ValueError, match="mirrored"):
+        vh.make_strategy("mirorred")
+
+
+def test_the_command_line_accepts_each_strategy_and_rejects_others(capsys):
+    for name in ("default", "mirrored", "multiworker", "tpu"):
+        assert parse_args(["--strategy", name]).strategy == name
+    with pytest.raises(SystemExit):
+        parse_args(["--strategy", "gpu"])
+    assert "invalid choice" in capsys.readouterr().err
