@@ -118,7 +118,7 @@ def main(argv=None) -> dict:
     if args.epochs == SHIPPED_EPOCHS and shipped is not None:
         course_source = f"shipped {SHIPPED} (python -m vae_helpers.train, {shipped['epochs']} epochs)"
         results["course"] = {**score(vh.load_pretrained(SHIPPED), x_test, args.iwae_k), "epochs": shipped["epochs"],
-                             "train_seconds": shipped.get("train_seconds_this_run")}
+                             "train_seconds": shipped.get("train_seconds_this_run"), "history": shipped["history"]}
     else:
         course_source = f"trained here with vh.train for the same {args.epochs} epochs"
         vae, seconds, history = train_course(x_train, x_val, args.epochs)
@@ -134,6 +134,9 @@ def main(argv=None) -> dict:
         "course_source": course_source, "n_train": len(x_train), "n_validation": len(x_val),
         "n_test": len(x_test), "seed": SEED, **results,
         "course_minus_port_neg_elbo": course["test"]["neg_elbo"] - port_scores["test"]["neg_elbo"],
+        # -ELBO on the 5,000 validation images after each epoch (the port's from its own loss, clipped BCE)
+        "validation_neg_elbo_by_epoch": {"reference_port": port_scores["history"]["val_loss"],
+                                         "course": course["history"].get("val_loss")},
         "shipped_model": None if shipped is None else {
             "name": SHIPPED, "epochs": shipped["epochs"], "test": shipped["scores"]["test"],
             "iwae_test": shipped["iwae_test"]},
