@@ -177,6 +177,15 @@ def test_train_rejects_a_model_built_outside_the_strategy(make_tiny_vae):
         vh.train(make_tiny_vae(), X_TRAIN, epochs=1, strategy=strategy, verbose=0)
 
 
+def test_train_under_a_strategy_built_in_its_scope(make_tiny_vae):
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    with strategy.scope():
+        vae = make_tiny_vae()
+    history = vh.train(vae, X_TRAIN, epochs=1, batch_size=BATCH, strategy=strategy, steps_per_execution=2,
+                       verbose=0)
+    assert vae.distribute_strategy is strategy and np.isfinite(history["loss"][0])
+
+
 def test_make_strategy_names():
     assert vh.make_strategy("default") is None
     with pytest.raises(ValueError, match=r"strategy must be one of \('default', 'mirrored', 'multiworker', 'tpu'\)"):
