@@ -93,7 +93,6 @@ def main(argv=None) -> dict:
 
     n_eval = QUICK["n_eval"] if args.quick else None
     splits = {"train": x_train[:n_eval or 10_000], "validation": x_val[:n_eval], "test": x_test[:n_eval]}
-    keras.utils.set_random_seed(args.seed)
     scores = {split: vh.evaluate(vae, x) for split, x in splits.items()}
     iwae = {str(k): vh.iwae_bound(vae, splits["test"], k, seed=args.seed) for k in IWAE_KS}
     metrics = {

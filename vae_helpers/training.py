@@ -135,7 +135,8 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
                         jit_compile=jit_compile)
 
     history, initial_epoch = {}, 0
-    callbacks = [NaNGuard(), *callbacks]
+    user_callbacks = list(callbacks)
+    callbacks = [NaNGuard()]  # then the checkpoint, so a user callback that raises cannot lose a finished epoch
     if checkpoint_dir is not None:
         checkpoint_dir = pathlib.Path(checkpoint_dir)
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
@@ -149,6 +150,7 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
         callbacks.append(EpochCheckpoint(checkpoint_dir, history))
     else:
         callbacks.append(HistoryRecorder(history))
+    callbacks += user_callbacks
     if initial_epoch >= epochs:
         return history
 
@@ -205,7 +207,6 @@ class KLWarmup(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["beta"] = float(self.model.beta.numpy())
-
 
 
 STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
