@@ -1,7 +1,8 @@
 """tf.distribute: MirroredStrategy over two logical CPU devices trains exactly like one device.
 
 Two logical CPUs must be configured before TensorFlow initializes its devices, so the training runs in a fresh
-Python process (:data:`SCRIPT`), which prints its results as JSON. The VAE there is deterministic (``z =
+Python process (:data:`SCRIPT`), which prints its results as JSON; MultiWorkerMirroredStrategy runs as two
+worker processes on this machine, one replica each. The VAE there is deterministic (``z =
 z_mean``: its encoder's third output is the mean itself), because the sampling noise of two replicas cannot
 match one device's; everything else is the course's code: ``vh.VAE.train_step`` and ``vh.train``. Plain SGD is
 used because Adam divides by the gradient's scale, so it would hide a loss scaled by the wrong factor; the
@@ -12,6 +13,7 @@ into batches in another (equally random) order, and with several batches per epo
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -21,12 +23,14 @@ import pytest
 import vae_helpers as vh
 from vae_helpers.cli import parse_args
 
-SCRIPT = r"""
+TRAINING = r"""
 import json
+import os
 import tensorflow as tf
 
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+if "TF_CONFIG" not in os.environ:  # one process, two logical CPUs (before TensorFlow initializes its devices)
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
 import keras
 import numpy as np
@@ -64,8 +68,8 @@ def train(strategy, vae_class=vh.VAE):
     history = vh.train(vae, x, epochs=3, batch_size=64, strategy=strategy, verbose=0)
     return {"loss": history["loss"], "initial": initial,
             "weights": [w.numpy().ravel().tolist() for w in vae.trainable_weights]}
-
-
+"""
+SCRIPT = TRAINING + r"""
 mirrored = vh.make_strategy("mirrored")
 print(json.dumps({
     "replicas": mirrored.num_replicas_in_sync,
@@ -113,6 +117,34 @@ def test_two_replicas_train_like_one_device(runs):
 def test_the_comparison_catches_a_missing_loss_scaling(runs):
     # Without the 1/2 scaling the summed gradients are twice the mean: the update is about twice as large.
     assert relative_difference(runs["mirrored_unscaled"], runs["single"]) > 0.5
+
+
+def _free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for sock in sockets:
+        sock.bind(("localhost", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+def test_two_workers_train_like_one_device(runs):
+    # MultiWorkerMirroredStrategy: two processes on this machine, one replica each, as in the README's example
+    cluster = {"worker": [f"localhost:{port}" for port in _free_ports(2)]}
+    script = TRAINING + 'print(json.dumps(train(vh.make_strategy("multiworker"))))'
+    workers = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "",
+                                                "TF_CONFIG": json.dumps({"cluster": cluster,
+                                                                         "task": {"type": "worker", "index": i}})})
+               for i in range(2)]
+    outputs = [worker.communicate(timeout=300) for worker in workers]
+    for worker, (_, err) in zip(workers, outputs):
+        assert worker.returncode == 0, err[-3000:]
+    results = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+    for result in results:
+        assert relative_difference(result, runs["single"]) < UPDATE_RTOL
+        np.testing.assert_allclose(result["loss"], runs["single"]["loss"], rtol=LOSS_RTOL)
 
 
 def test_make_strategy_names():

@@ -146,11 +146,21 @@ class VAE(keras.Model):
             scaled_loss = self.optimizer.scale_loss(scaled_loss)
         grads = tape.gradient(scaled_loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        return {m.name: m.result() for m in self.metrics}
+        return self._metric_results()
 
     def test_step(self, data):
         self._losses_and_metrics(data, training=False)
-        return {m.name: m.result() for m in self.metrics}
+        return self._metric_results()
+
+    def _metric_results(self):
+        import tensorflow as tf
+
+        results = {m.name: m.result() for m in self.metrics}
+        # Keras 3 reduces fit's outputs under MultiWorkerMirroredStrategy with strategy.reduce("MEAN", v, axis=0),
+        # which fails on scalars (tensorflow/tensorflow#72388): give each value an axis of length 1 there.
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            results = {name: ops.expand_dims(value, 0) for name, value in results.items()}
+        return results
 
     def get_config(self):
         return {
