@@ -108,6 +108,19 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(rendered)
 
 
+def format_markdown(rows: list[dict]) -> str:
+    """The same rows as a Markdown table (for the README): section, row, value with unit, ratio, note."""
+    lines = ["| section | row | value | ratio | note |", "|---|---|---:|---:|---|"]
+    for row in rows:
+        value = row.get("value")
+        value_text = "-" if value is None else (f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}")
+        ratio = row.get("ratio")
+        cells = (row["section"], row["name"], f"{value_text} {row.get('unit', '')}".strip(),
+                 "" if ratio is None else f"{ratio:.2f}x", row.get("note", ""))
+        lines.append("| " + " | ".join(str(cell).replace("|", "/") for cell in cells) + " |")
+    return "\n".join(lines)
+
+
 def _timed(fn, *args, **kwargs):
     start = time.perf_counter()
     result = fn(*args, **kwargs)
@@ -241,7 +254,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--quick", action="store_true", help="one-minute smoke run on tiny sizes")
     parser.add_argument("--out", type=pathlib.Path, default=None,
                         help="JSON path (default benchmarks/results/<machine>.json; --quick writes none by default)")
+    parser.add_argument("--markdown", type=pathlib.Path, default=None, metavar="JSON",
+                        help="only print the rows of an earlier results JSON as a Markdown table")
     args = parser.parse_args(argv)
+    if args.markdown is not None:
+        report = json.loads(args.markdown.read_text())
+        print(format_markdown(report["rows"]))
+        return report
     start = time.perf_counter()
     report = run(quick=args.quick)
     report["total_seconds"] = round(time.perf_counter() - start, 1)

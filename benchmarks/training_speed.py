@@ -46,8 +46,6 @@ VARIANTS = (
     Variant("course-spe16", "vh.train, steps_per_execution=16", steps_per_execution=16),
     Variant("course-xla", "vh.train, jit_compile=True (XLA)", jit_compile=True),
     Variant("course-bf16", "vh.train, mixed_bfloat16 policy", dtype_policy="mixed_bfloat16"),
-    Variant("course-bf16-spe16", "vh.train, mixed_bfloat16 + steps_per_execution=16",
-            dtype_policy="mixed_bfloat16", steps_per_execution=16),
     Variant("course-fp16", "vh.train, mixed_float16 policy (GPU)", dtype_policy="mixed_float16", devices=("GPU",)),
     Variant("course-1-inter-thread", "vh.train, inter-op threads 1 (intra-op default)", inter_op_threads=1),
 )

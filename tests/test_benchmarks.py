@@ -125,3 +125,11 @@ def test_the_port_wrapped_with_logits_keeps_its_probabilities_and_its_loss():
     assert wrapped.encoder is port.encoder
     with pytest.raises(ValueError, match="ReferenceVAE"):
         quality.as_course_vae(vh.build_vae())
+
+
+def test_markdown_table_has_one_line_per_row():
+    rows = [{"section": "training", "name": "course", "value": 1500.0, "unit": "images/s", "ratio": 1.5,
+             "note": "a|b"}]
+    lines = run.format_markdown(rows).splitlines()
+    assert lines[0].startswith("| section") and lines[1].startswith("|---")
+    assert lines[2] == "| training | course | 1,500 images/s | 1.50x | a/b |"
