@@ -128,11 +128,15 @@ def _timed(fn, *args, **kwargs):
 
 
 def _shipped_or_fresh_vae():
-    import vae_helpers as vh
+    import keras
 
-    if "fashion-latent2" in vh.list_pretrained():
-        return vh.load_pretrained("fashion-latent2"), "shipped fashion-latent2"
-    return vh.build_vae(seed=0), "untrained model (fashion-latent2 not shipped yet)"
+    import vae_helpers as vh
+    from benchmarks.quality import SHIPPED, shipped_model_files
+
+    files = shipped_model_files()
+    if files is not None:
+        return keras.models.load_model(files[0], safe_mode=True), SHIPPED
+    return vh.build_vae(seed=0), f"untrained model ({SHIPPED} not trained yet)"
 
 
 def latent_grid_rows(vae, n: int) -> list[dict]:
