@@ -31,7 +31,7 @@ from vae_helpers.widget_parts import (
 )
 
 MAX_SLIDERS = 16
-ERROR_MAP_MAX_NATS = 4.0  # the error map's colour scale: black = 0 nats, bright yellow >= this
+ERROR_MAP_MAX_NATS = 2.0  # the error map's colour scale: black = 0 nats, bright yellow >= this
 
 
 def explore_latent(decoder, span: float = 3.0, seed=None) -> widgets.VBox:
@@ -227,7 +227,7 @@ def reconstruction_terms(vae: VAE, image) -> dict:
 def explore_reconstruction(vae, x, y, index: int = 0) -> widgets.VBox:
     """Choose an image and see its reconstruction, a per-pixel error map, the two ELBO terms and its place on the map.
 
-    The error map colours each pixel's -log p(x|z) from black (0 nats) to yellow (>= 4 nats); its sum is the
+    The error map colours each pixel's -log p(x|z) from black (0 nats) to yellow (>= 2 nats); its sum is the
     reconstruction term. Both terms are computed at z = posterior mean (no sampling), so they do not flicker.
     For D > 2 the map shows the first two latent dimensions; for D = 1 there is no map.
 
