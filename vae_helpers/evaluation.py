@@ -6,7 +6,9 @@ All numbers are means over images, in nats per image (lower is better for -ELBO 
 
 from __future__ import annotations
 
+import functools
 import math
+import weakref
 
 import keras
 import numpy as np
@@ -27,7 +29,7 @@ def evaluate(vae, x, batch_size: int = 1000) -> dict:
     batch_size = check_positive_int(batch_size, "batch_size")
     reconstruction, kl = [], []
     for start in range(0, len(x), batch_size):
-        rec, k = _per_image_losses(vae, ops.convert_to_tensor(x[start:start + batch_size]))
+        rec, k = _graph(vae, _per_image_losses)(ops.convert_to_tensor(x[start:start + batch_size]))
         reconstruction.append(ops.convert_to_numpy(rec))
         kl.append(ops.convert_to_numpy(k))
     reconstruction, kl = np.concatenate(reconstruction), np.concatenate(kl)
@@ -87,7 +89,7 @@ def iwae_bound(vae, x, k: int, batch_size: int | None = None, seed: int = 0) -> 
     for start in range(0, len(x), batch_size):
         xb = ops.convert_to_tensor(x[start:start + batch_size])  # (B, 28, 28, 1)
         eps = keras.random.normal((k, len(xb), vae.latent_dim), seed=seed_generator)  # (k, B, D)
-        log_w = _log_importance_weights(vae, xb, eps)  # (k, B)
+        log_w = _graph(vae, _log_importance_weights)(xb, eps)  # (k, B)
         bound = ops.logsumexp(log_w, axis=0) - math.log(k)  # (B,)
         total += float(ops.sum(bound))
     return -total / len(x)
@@ -95,12 +97,27 @@ def iwae_bound(vae, x, k: int, batch_size: int | None = None, seed: int = 0) -> 
 
 # The per-batch work runs as one TensorFlow graph, traced once per model (and once more for a smaller last
 # batch): same numbers as op-by-op eager execution for 10-25 % less CPU time (measured on 2 CPU cores).
-@tf.function(reduce_retracing=True)
+# One tf.function per model: a single tf.function taking the model as an argument retraces for every new model
+# and, after a few models in one session (notebook 07 evaluates six), TensorFlow prints a retracing warning.
+_GRAPHS = weakref.WeakKeyDictionary()  # model -> {python function: its tf.function for that model}
+
+
+def _graph(vae, function):
+    """``function(vae, *args)`` as a tf.function of ``*args`` for this model, created once and cached.
+
+    A ``partial`` (not a lambda) so that TensorFlow counts traces per model, and a weak proxy so that the cache
+    never keeps a model alive.
+    """
+    graphs = _GRAPHS.setdefault(vae, {})
+    if function not in graphs:
+        graphs[function] = tf.function(functools.partial(function, weakref.proxy(vae)), reduce_retracing=True)
+    return graphs[function]
+
+
 def _per_image_losses(vae, x):
     return vae.per_image_losses(x, training=False)
 
 
-@tf.function(reduce_retracing=True)
 def _log_importance_weights(vae, x, eps):
     """``log p(x|z) + log p(z) - log q(z|x)`` for the k samples ``z = mu + sigma * eps``: shape (k, B)."""
     z_mean, z_log_var, _ = vae.encoder(x, training=False)  # (B, D) each
