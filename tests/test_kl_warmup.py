@@ -21,14 +21,13 @@ class BetaPerBatch(keras.callbacks.Callback):
 def test_beta_rises_linearly_per_batch_then_stays_at_final_beta(images, make_tiny_vae):
     keras.utils.set_random_seed(0)
     vae = make_tiny_vae()
-    recorder = BetaPerBatch()
-    history = vh.train(vae, images, epochs=3, batch_size=16, verbose=0,
-                       callbacks=[vh.KLWarmup(warmup_epochs=2, final_beta=1.0), recorder])
+    recorder, warmup = BetaPerBatch(), vh.KLWarmup(warmup_epochs=2, final_beta=1.0)
+    vh.train(vae, images, epochs=3, batch_size=16, verbose=0, callbacks=[warmup, recorder])
     steps_per_epoch, warmup_steps = 4, 8
     expected = [min(1.0, step / warmup_steps) for step in range(3 * steps_per_epoch)]
     np.testing.assert_allclose(recorder.betas, expected, atol=1e-6)
-    # The history holds beta at the end of each epoch (last batch of the epoch).
-    np.testing.assert_allclose(history["beta"], [expected[3], expected[7], expected[11]], atol=1e-6)
+    # `betas` holds beta at the end of each epoch (the value of its last batch).
+    np.testing.assert_allclose(warmup.betas, [expected[3], expected[7], expected[11]], atol=1e-6)
     assert float(vae.beta.numpy()) == pytest.approx(1.0)
 
 

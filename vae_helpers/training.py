@@ -169,8 +169,8 @@ class KLWarmup(keras.callbacks.Callback):
     steps_per_epoch``; whole epochs only if Keras does not know the number of steps). Epoch numbers are those of
     ``fit``, so a resumed run continues the schedule. Early in training the decoder cannot use z yet, and a full
     KL weight can push every posterior onto the prior for good (posterior collapse); starting at beta = 0 lets
-    the encoder put information into z first. The value at the end of each epoch is added to the logs as
-    ``"beta"``, so :func:`train` records it in the history.
+    the encoder put information into z first. The value at the end of each epoch of this run is appended to
+    ``betas``.
 
     Args:
         warmup_epochs: epochs until beta reaches ``final_beta`` (positive int).
@@ -185,6 +185,7 @@ class KLWarmup(keras.callbacks.Callback):
         if isinstance(final_beta, bool) or not isinstance(final_beta, (int, float)) or not final_beta >= 0:
             raise ValueError(f"final_beta must be a number >= 0 (1.0 gives the ELBO), got {final_beta!r}.")
         self.final_beta = float(final_beta)
+        self.betas: list[float] = []
         self._epoch = 0
 
     def beta_at(self, progress: float) -> float:
@@ -205,8 +206,7 @@ class KLWarmup(keras.callbacks.Callback):
         self.model.beta.assign(self.beta_at(self._epoch + (batch / steps if steps else 0.0)))
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs["beta"] = float(self.model.beta.numpy())
+        self.betas.append(float(self.model.beta.numpy()))
 
 
 STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
