@@ -218,12 +218,17 @@ def run(quick: bool = False) -> dict:
     gpu_name = tf.config.experimental.get_device_details(gpus[0]).get("device_name") if gpus else None
     names = sizes.get("variants") or [v.name for v in training_speed.variants_for(device)]
 
+    import vae_helpers as vh
+
+    # Trace the evaluation graphs now: autograph reads the source file at the first trace, so this long run must
+    # not meet an edited evaluation.py for the first time at its end.
+    (_, _), (x_test, _) = vh.load_fashion_mnist()
+    vh.evaluate(vh.build_vae(), x_test[:2]), vh.iwae_bound(vh.build_vae(), x_test[:2], 1)
+    load_before = os.getloadavg()
     results = []
-    for name in names:  # first, while this process holds no device memory yet
+    for name in names:
         print(f"training: {name} ...", flush=True)
         results.append(training_speed.measure_in_subprocess(name, sizes["n_train"], sizes["epochs"]))
-
-    import vae_helpers as vh
 
     peak = flops.matmul_peak_flops(1024 if quick else 2048)
     train_flops = flops.vae_training_flops(vh.build_vae())
@@ -236,7 +241,6 @@ def run(quick: bool = False) -> dict:
     vae, which = _shipped_or_fresh_vae()
     print("latent grid and evaluation ...", flush=True)
     rows += latent_grid_rows(vae, sizes["grid_n"])
-    (_, _), (x_test, _) = vh.load_fashion_mnist()
     rows += [dict(row, note=f"{row['note']}; {which}") for row in
              evaluation_rows(vae, x_test[:sizes["n_eval"]], sizes["iwae_ks"])]
     rows += _explorer_latency(quick)
@@ -249,6 +253,7 @@ def run(quick: bool = False) -> dict:
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
         "gpu_note": None if gpus else "no GPU available in this run",
+        "load_average_1min": {"start": round(load_before[0], 2), "end": round(os.getloadavg()[0], 2)},
         "best_course_variant": best, "rows": rows, "training_raw": results,
     }
 
