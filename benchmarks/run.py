@@ -81,6 +81,8 @@ def training_rows(results: list[dict], flops_per_image: float, peak_flops: float
             continue
         ips = result["images_per_second"]
         note = f"{fraction_of_peak(ips, flops_per_image, peak_flops):.1%} of fp32 matmul peak"
+        if "cpu_ms_per_image" in result:  # CPU work per image: steadier than wall time on a shared machine
+            note += f"; {result['cpu_ms_per_image']:.2f} CPU-ms/image"
         if result.get("neg_elbo_after") is not None:
             note += f"; -ELBO after {result['measured_epochs'] + 1} epochs {result['neg_elbo_after']:.2f}"
         rows.append({"section": "training", "name": result["variant"], "value": ips, "unit": "images/s",
