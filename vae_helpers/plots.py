@@ -15,6 +15,7 @@ from keras import ops
 
 from vae_helpers._checks import check_positive_int
 from vae_helpers.data import CLASS_NAMES, validate_images
+from vae_helpers.fast_decoding import compiled_decoder
 
 
 def show_images(images, labels=None, n_cols: int = 10, title: str | None = None, size: float = 1.2):
@@ -81,7 +82,8 @@ def latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "linear"
 
     Same layout as the reference tutorial's ``plot_latent_images``: row i uses ``z[1] = grid[i]`` (so z[1]
     grows downwards), column j uses ``z[0] = grid[j]``; other latent dimensions, if any, are 0. The reference
-    calls ``predict`` n*n = 900 times; here the decoder runs once on a (n*n, D) batch.
+    calls ``predict`` n*n = 900 times; here the decoder runs once on a (n*n, D) batch, compiled once per decoder
+    with its upsampling layers fused into the convolutions (:mod:`vae_helpers.fast_decoding`).
 
     Args:
         decoder: a decoder model (B, D) -> (B, 28, 28, 1), or a :class:`vae_helpers.VAE`.
@@ -99,7 +101,7 @@ def latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "linear"
     yy, xx = np.meshgrid(grid, grid, indexing="ij")  # (n, n) each; row index i -> y
     z = np.zeros((n * n, latent_dim), dtype=np.float32)  # (n*n, D)
     z[:, 0], z[:, 1] = xx.ravel(), yy.ravel()
-    images = ops.convert_to_numpy(decoder(z, training=False))[..., 0]  # (n*n, 28, 28)
+    images = compiled_decoder(decoder)(z).numpy()[..., 0]  # (n*n, 28, 28)
     return images.reshape(n, n, 28, 28).transpose(0, 2, 1, 3).reshape(28 * n, 28 * n)
 
 

@@ -15,6 +15,8 @@ import keras
 import numpy as np
 from PIL import Image, ImageDraw
 
+from vae_helpers.fast_decoding import decoder_forward
+
 IMAGE_SCALE = 6  # a 28 x 28 image is shown at 168 x 168 px
 BACKGROUND = 255  # white gaps between tiled images
 MARKER_COLOUR = (220, 20, 60)
@@ -66,6 +68,9 @@ def tile_row(images, gap: int = 2) -> np.ndarray:
 class FastDecoder:
     """A decoder wrapped in one ``tf.function`` with input signature (None, D) float32: traced once, reused.
 
+    Its upsampling layers are fused into the convolutions that follow them (:mod:`vae_helpers.fast_decoding`):
+    the same images, computed with fewer operations.
+
     Calling it with any batch size reuses the same graph, so moving a slider never retraces.
     ``trace_count`` counts the traces (1 after the first call); tests and ``benchmarks/explore_latency.py`` read it.
 
@@ -89,6 +94,7 @@ class FastDecoder:
                 f"{out_shape}. Did you pass the encoder instead of the decoder?"
             )
         self.decoder = decoder
+        self._forward = decoder_forward(decoder)  # upsampling fused into the convolutions (same images)
         self.latent_dim = int(in_shape[1])
         self.trace_count = 0
         spec = tf.TensorSpec(shape=(None, self.latent_dim), dtype=tf.float32)
@@ -99,7 +105,7 @@ class FastDecoder:
     def _trace(self, z):
         """(B, D) -> (B, 28, 28). Python code in a tf.function runs only while tracing, so this counts traces."""
         self.trace_count += 1
-        return self.decoder(z, training=False)[..., 0]
+        return self._forward(z)[..., 0]
 
     def __call__(self, z) -> np.ndarray:
         """Decode latent points ``z`` (B, D) to pixel probabilities, a float32 numpy array (B, 28, 28)."""
