@@ -6,6 +6,7 @@ from keras import layers
 
 import vae_helpers as vh
 from benchmarks import flops, run, training_speed
+from benchmarks import precision as precision_check
 
 
 def test_layer_flops_match_a_hand_count():
@@ -48,6 +49,23 @@ def test_training_rows_give_ratios_to_the_reference_and_the_share_of_peak():
     assert rows[1]["note"].startswith("25.0% of fp32 matmul peak")  # 1000 img/s * 1 MFLOP / 4 GFLOP/s
     assert "-ELBO after 2 epochs 301.23" in rows[1]["note"]
     assert rows[2]["value"] is None and "boom" in rows[2]["note"]
+
+
+def test_training_rows_name_the_precision_measured():
+    results = [{"variant": "course", "images_per_second": 10.0, "measured_epochs": 1, "precision": "mixed_bfloat16"}]
+    assert run.training_rows(results, 1.0, 1.0)[0]["note"].startswith("mixed_bfloat16; ")
+
+
+@pytest.mark.parametrize("training_ratio, grid_ratio, expected", [
+    (1.62, 1400.0, ["Goal training: >= 1.5x: 1.62x, met.", "Goal latent grid: >= 500x: 1400.00x, met."]),
+    (1.2, 380.0, ["Goal training: >= 1.5x: 1.20x, NOT met.", "Goal latent grid: >= 500x: 380.00x, NOT met."]),
+])
+def test_goal_lines_compare_the_course_rows_with_the_goals(training_ratio, grid_ratio, expected):
+    rows = [{"section": "training", "name": "course-fp32", "ratio": 9.0},
+            {"section": "training", "name": "course", "ratio": training_ratio},
+            {"section": "latent grid", "name": "vh.latent_grid (1 compiled call)", "ratio": grid_ratio}]
+    assert run.goal_lines(rows) == expected
+    assert run.goal_lines([])[0] == "Goal training: >= 1.5x: not measured in this run."
 
 
 def test_ratios_are_absent_without_a_reference_row():
@@ -95,7 +113,10 @@ def test_machine_name_is_a_safe_file_name():
 def test_variants_depend_on_the_device_and_validation_follows_each_path():
     cpu = {variant.name for variant in training_speed.variants_for("CPU")}
     gpu = {variant.name for variant in training_speed.variants_for("GPU")}
-    assert {"reference", "course", "course-xla"} <= cpu and "course-fp16" not in cpu and "course-fp16" in gpu
+    assert {"reference", "course", "course-fp32", "course-fp32-xla"} <= cpu
+    assert "course-fp16" not in cpu and "course-fp16" in gpu
+    assert training_speed.BY_NAME["course"].dtype_policy == "auto"  # what the training command does
+    assert training_speed.BY_NAME["reference"].dtype_policy == "float32"
     assert training_speed.validation_size("reference", 12_000) == 2_000  # 10,000 test / 60,000 train
     assert training_speed.validation_size("course", 11_000) == 1_000  # 5,000 held out / 55,000 train
     with pytest.raises(ValueError, match="CPU"):
@@ -133,3 +154,27 @@ def test_markdown_table_has_one_line_per_row():
     lines = run.format_markdown(rows).splitlines()
     assert lines[0].startswith("| section") and lines[1].startswith("|---")
     assert lines[2] == "| training | course | 1,500 images/s | 1.50x | a/b |"
+
+
+def scored(neg_elbo, iwae100, precision=None):
+    metrics = {"command": "python -m vae_helpers.train", "epochs": 50, "train_seconds_this_run": 1.0,
+               "scores": {"test": {"neg_elbo": neg_elbo}}, "iwae_test": {"100": iwae100}}
+    if precision:
+        metrics["training_precision"] = precision
+    return precision_check.summary(metrics)
+
+
+@pytest.mark.parametrize("mixed, within", [(262.5, True), (261.0, True), (262.9, False)])
+def test_precision_comparison_holds_mixed_precision_to_one_nat(mixed, within):
+    float32 = scored(261.7, 258.1)  # a JSON written before the precision field existed: float32
+    assert float32["precision"] == "float32"
+    verdict = precision_check.compare(float32, scored(mixed, 258.5, "mixed_bfloat16"))
+    assert verdict["neg_elbo_cost_nats"] == pytest.approx(mixed - 261.7)
+    assert verdict["iwae_cost_nats"]["100"] == pytest.approx(0.4)
+    assert verdict["within_bar"] is within
+
+
+def test_precision_check_rejects_zero_epochs(capsys):
+    with pytest.raises(SystemExit):
+        precision_check.main(["--epochs", "0"])
+    assert "--epochs must be >= 1, got 0" in capsys.readouterr().err

@@ -20,7 +20,7 @@ from conftest import class_templates
 METRICS_KEYS = {
     "command", "latent_dim", "beta", "epochs", "batch_size", "seed", "quick", "strategy", "n_train", "n_validation",
     "evaluated_on", "units", "scores", "iwae_test", "train_seconds_this_run", "resumed_from_epoch", "machine",
-    "versions", "history",
+    "versions", "history", "training_precision",
 }
 
 
@@ -61,6 +61,17 @@ def test_quick_run_writes_the_model_and_the_documented_metrics(quick_runs):
     assert set(metrics["iwae_test"]) == {"1", "10", "100"}
     assert all(np.isfinite(value) and value > 0 for value in metrics["iwae_test"].values())
     assert set(metrics["versions"]) == {"python", "tensorflow", "keras", "numpy"}
+    assert metrics["training_precision"] == vh.fastest_dtype_policy()  # --precision auto
+
+
+def test_mixed_precision_training_saves_and_evaluates_a_float32_model(fake_fashion_dir, tmp_path):
+    out = tmp_path / "bf16"
+    process = run_command(["--quick", "--precision", "mixed_bfloat16", "--out", str(out)], fake_fashion_dir, tmp_path)
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert json.loads((out / "metrics.json").read_text())["training_precision"] == "mixed_bfloat16"
+    vae = keras.models.load_model(out / "model.keras", safe_mode=True)
+    layers = vae.encoder.layers + vae.decoder.layers
+    assert {layer.dtype_policy.name for layer in layers} == {"float32"}
 
 
 def test_quick_model_loads_safely_and_is_the_evaluated_one(quick_runs):
@@ -104,6 +115,7 @@ def test_negative_epochs_exit_with_code_2_and_a_message(tmp_path):
         (["--beta", "nan"], "--beta must be a finite number >= 0, got nan"),
         (["--seed", "-1"], "--seed must be >= 0, got -1"),
         (["--strategy", "gpu"], "invalid choice: 'gpu'"),
+        (["--precision", "float16"], "invalid choice: 'float16'"),
         (["--epochs", "ten"], "invalid int value: 'ten'"),
     ],
 )

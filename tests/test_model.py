@@ -211,3 +211,21 @@ def test_encode_rejects_images_without_channel_axis(images):
 def test_encode_means_rejects_a_bad_batch_size(images):
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         vh.encode_means(vh.build_encoder(), images, batch_size=0)
+
+
+def test_build_vae_with_a_mixed_policy_computes_in_bfloat16_and_keeps_float32_weights():
+    vae = vh.build_vae(2, dtype_policy="mixed_bfloat16")
+    layers = vae.encoder.layers[1:] + vae.decoder.layers[1:]  # input layers have no policy of their own
+    assert {layer.dtype_policy.name for layer in layers} == {"mixed_bfloat16"}
+    assert {w.dtype for w in vae.weights} == {"float32"}
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is left as it was
+    reconstruction, kl = vae.per_image_losses(np.full((2, 28, 28, 1), 0.5, "float32"))
+    assert reconstruction.dtype == kl.dtype == "float32"  # losses are summed in float32
+
+
+def test_build_vae_rejects_an_unknown_policy_and_restores_the_global_one_after_an_error():
+    with pytest.raises(ValueError, match=r"dtype_policy must be None or one of .*'mixed_bfloat16'.*got 'bf16'"):
+        vh.build_vae(2, dtype_policy="bf16")
+    with pytest.raises(ValueError, match="latent_dim must be a positive integer"):
+        vh.build_vae(0, dtype_policy="mixed_bfloat16")
+    assert keras.config.dtype_policy().name == "float32"

@@ -1,6 +1,7 @@
 """training.py: training lowers the loss, checkpoints resume without redoing epochs, NaN stops training."""
 
 import json
+import pathlib
 
 import keras
 import numpy as np
@@ -190,3 +191,19 @@ def test_make_strategy_names():
     assert vh.make_strategy("default") is None
     with pytest.raises(ValueError, match=r"strategy must be one of \('default', 'mirrored', 'multiworker', 'tpu'\)"):
         vh.make_strategy("gpu")
+
+
+@pytest.mark.parametrize("flags, gpus, expected", [
+    (["fpu", "avx2", "avx512_bf16"], 0, "mixed_bfloat16"),  # native bfloat16 dot products (AVX-512 BF16)
+    (["amx_bf16", "avx2"], 0, "mixed_bfloat16"),  # Intel AMX
+    (["fpu", "avx2", "avx512f"], 0, "float32"),  # bfloat16 would be emulated: slower
+    (["avx512_bf16"], 1, "float32"),  # a GPU: no TensorFlow measurement in the course
+])
+def test_fastest_dtype_policy(flags, gpus, expected):
+    assert vh.fastest_dtype_policy(cpu_flags=flags, gpus=gpus) == expected
+
+
+def test_fastest_dtype_policy_reads_this_machines_cpu():
+    flags = pathlib.Path("/proc/cpuinfo").read_text() if pathlib.Path("/proc/cpuinfo").is_file() else ""
+    native = "avx512_bf16" in flags or "amx_bf16" in flags
+    assert vh.fastest_dtype_policy(gpus=0) == ("mixed_bfloat16" if native else "float32")

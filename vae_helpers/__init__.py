@@ -22,7 +22,9 @@ from vae_helpers.plots import (
 from vae_helpers.pretrained import list_pretrained, load_pretrained, pretrained_info
 from vae_helpers.rendering import FastDecoder
 from vae_helpers.sampling import Sampling, reparameterize
-from vae_helpers.training import KLWarmup, TrainingDivergedError, make_strategy, read_state, train
+from vae_helpers.training import (
+    KLWarmup, TrainingDivergedError, fastest_dtype_policy, make_strategy, read_state, train,
+)
 from vae_helpers.widget_parts import explorer_snapshot
 
 __version__ = "0.1.0"
@@ -31,7 +33,7 @@ __all__ = [
     "CLASS_NAMES", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "KLWarmup", "RunOptions",
     "Sampling", "TrainingDivergedError", "VAE", "build_decoder", "build_encoder", "build_vae", "encode_means",
     "evaluate", "exercises", "explore_interpolation", "explore_latent", "explore_latent_map",
-    "explore_reconstruction", "explorer_snapshot", "gaussian_log_density", "grid_coordinates", "interpolate_latent",
+    "explore_reconstruction", "explorer_snapshot", "fastest_dtype_policy", "gaussian_log_density", "grid_coordinates", "interpolate_latent",
     "is_quick_mode", "iwae_bound", "kl_divergence", "kl_monte_carlo", "kl_per_dimension", "latent_grid",
     "list_pretrained", "load_fashion_mnist", "load_pretrained", "make_dataset", "make_strategy", "negative_elbo",
     "plot_history", "plot_latent_grid", "plot_latent_scatter", "plot_reconstructions", "pretrained_info",

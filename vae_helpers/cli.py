@@ -9,6 +9,7 @@ Writes ``OUT/model.keras`` (load it with ``keras.models.load_model`` or :class:`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -34,6 +35,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--out", type=pathlib.Path, default=None, help="output folder (default runs/latentD-betaB)")
     parser.add_argument("--strategy", choices=("default", "mirrored", "multiworker", "tpu"), default="default",
                         help="tf.distribute strategy (multiworker reads $TF_CONFIG)")
+    parser.add_argument("--precision", choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"), default="auto",
+                        help="dtype policy for training (default auto: vh.fastest_dtype_policy(), i.e. "
+                             "mixed_bfloat16 on CPUs with native bfloat16, else float32); "
+                             "the saved model and its evaluation are always float32")
     parser.add_argument("--steps-per-execution", type=int, default=1, help="batches per compiled call")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke test: {QUICK['epochs']} epoch on {QUICK['n_train']} images, small evaluation")
@@ -78,11 +83,9 @@ def main(argv=None) -> dict:
     if args.n_train is not None:
         x_train = x_train[:args.n_train]
     strategy = vh.make_strategy(args.strategy)
-    if strategy is None:
-        vae = vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed)
-    else:
-        with strategy.scope():
-            vae = vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed)
+    precision = vh.fastest_dtype_policy() if args.precision == "auto" else args.precision
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        vae = vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy=precision)
     args.out.mkdir(parents=True, exist_ok=True)
     previous_state = vh.read_state(args.out / "checkpoint")
     start = time.perf_counter()
@@ -90,6 +93,9 @@ def main(argv=None) -> dict:
                        checkpoint_dir=args.out / "checkpoint", strategy=strategy, seed=args.seed,
                        steps_per_execution=args.steps_per_execution)
     train_seconds = time.perf_counter() - start
+    if precision != "float32":  # evaluate and save in float32: same weights, full-precision arithmetic
+        trained, vae = vae, vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy="float32")
+        vae.set_weights(trained.get_weights())
 
     n_eval = QUICK["n_eval"] if args.quick else None
     splits = {"train": x_train[:n_eval or 10_000], "validation": x_val[:n_eval], "test": x_test[:n_eval]}
@@ -98,7 +104,7 @@ def main(argv=None) -> dict:
     metrics = {
         "command": " ".join(["python -m vae_helpers.train", *argv]),
         "latent_dim": args.latent_dim, "beta": args.beta, "epochs": args.epochs, "batch_size": args.batch_size,
-        "seed": args.seed, "quick": args.quick, "strategy": args.strategy,
+        "seed": args.seed, "quick": args.quick, "strategy": args.strategy, "training_precision": precision,
         "n_train": len(x_train), "n_validation": len(x_val),
         "evaluated_on": {split: len(x) for split, x in splits.items()},
         "units": "nats per image (means); lower is better",

@@ -7,6 +7,7 @@ parameter count are identical, but the loss can read the logits and stay finite 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 
@@ -198,9 +199,34 @@ def _check_parts(encoder, decoder) -> None:
         raise ValueError(f"encoder latent size {enc_dim} and decoder latent size {dec_dim} differ; they must match.")
 
 
-def build_vae(latent_dim: int = 2, beta: float = 1.0, seed=None) -> VAE:
-    """Reference VAE in one call: ``VAE(build_encoder(latent_dim, seed), build_decoder(latent_dim), beta)``."""
-    return VAE(build_encoder(latent_dim, seed=seed), build_decoder(latent_dim), beta=beta, name="vae")
+def build_vae(latent_dim: int = 2, beta: float = 1.0, seed=None, dtype_policy=None) -> VAE:
+    """Reference VAE in one call: ``VAE(build_encoder(latent_dim, seed), build_decoder(latent_dim), beta)``.
+
+    ``dtype_policy``: None (the global Keras policy, float32 unless changed) or a Keras dtype policy name for
+    every layer, e.g. ``"mixed_bfloat16"``: weights stay float32, layers compute in bfloat16, the loss is summed
+    in float32. :func:`vae_helpers.fastest_dtype_policy` names the fastest measured policy for this machine.
+    """
+    with _dtype_policy(dtype_policy):
+        return VAE(build_encoder(latent_dim, seed=seed), build_decoder(latent_dim), beta=beta, name="vae")
+
+
+DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
+@contextlib.contextmanager
+def _dtype_policy(name):
+    """Build layers under the dtype policy ``name`` (one of :data:`DTYPE_POLICIES`, or None: leave it)."""
+    if name is None:
+        yield
+        return
+    if name not in DTYPE_POLICIES:
+        raise ValueError(f"dtype_policy must be None or one of {DTYPE_POLICIES}, got {name!r}.")
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def encode_means(encoder, x, batch_size: int = 1000):
