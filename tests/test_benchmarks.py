@@ -51,6 +51,21 @@ def test_training_rows_give_ratios_to_the_reference_and_the_share_of_peak():
     assert rows[2]["value"] is None and "boom" in rows[2]["note"]
 
 
+def test_merge_rounds_takes_the_fastest_epoch_and_keeps_the_median():
+    runs = [{"variant": "course", "n_train": 1200, "epoch_seconds": [2.0, 1.2], "cpu_ms_per_image": 0.5,
+             "measured_epochs": 2, "neg_elbo_after": 300.0},
+            {"variant": "course", "n_train": 1200, "epoch_seconds": [1.0, 3.0], "cpu_ms_per_image": 0.7,
+             "measured_epochs": 2, "neg_elbo_after": 300.0}]
+    merged = run.merge_rounds(runs)
+    assert merged["images_per_second"] == pytest.approx(1200 / 1.0)
+    assert merged["median_images_per_second"] == pytest.approx(1200 / 1.6)  # median of 1.0, 1.2, 2.0, 3.0
+    assert merged["cpu_ms_per_image"] == pytest.approx(0.6) and merged["rounds"] == 2
+    assert merged["epoch_seconds"] == [[2.0, 1.2], [1.0, 3.0]]
+    row = run.training_rows([merged], 1.0, 1.0)[0]
+    assert "median epoch 750 images/s" in row["note"] and "0.60 CPU-ms/image" in row["note"]
+    assert run.merge_rounds([runs[0], {"variant": "course", "error": "boom"}])["error"] == "boom"
+
+
 def test_training_rows_name_the_precision_measured():
     results = [{"variant": "course", "images_per_second": 10.0, "measured_epochs": 1, "precision": "mixed_bfloat16"}]
     assert run.training_rows(results, 1.0, 1.0)[0]["note"].startswith("mixed_bfloat16; ")
