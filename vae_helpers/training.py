@@ -215,7 +215,8 @@ def fastest_dtype_policy(cpu_flags=None, gpus=None) -> str:
     ``"mixed_bfloat16"`` on a machine without GPU whose CPU computes bfloat16 natively (``avx512_bf16`` or
     ``amx_bf16`` among its flags): ``benchmarks/run.py`` measured about 1.5x less CPU work per image there, and
     ``benchmarks/results/precision.json`` the same test -ELBO after the full 50 epochs. ``"float32"`` elsewhere:
-    CPUs without native bfloat16 emulate it (slower), and on GPUs the course has no TensorFlow measurement.
+    where a CPU only emulates bfloat16 it is not expected to pay off, and on GPUs the course has no TensorFlow
+    measurement yet (neither is measured).
 
     Args:
         cpu_flags: the CPU's feature flags (default: read from ``/proc/cpuinfo``; none if it is absent).
