@@ -318,7 +318,10 @@ def main(argv=None) -> dict:
     report = run(quick=args.quick)
     report["total_seconds"] = round(time.perf_counter() - start, 1)
     print(format_table(report["rows"]))
-    print("\n".join(goal_lines(report["rows"])))
+    if report["quick"]:
+        print("Quick run: sizes too small to judge the goals (the full run decodes a 30 x 30 grid).")
+    else:
+        print("\n".join(goal_lines(report["rows"])))
     print(f"Fastest vh.train setting on this {report['device']}: {report['best_course_variant']}.")
     if report["gpu_note"]:
         print(report["gpu_note"])
