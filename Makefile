@@ -1,37 +1,62 @@
 # One entry point for the course. `make lab` and `make test` are the README's two commands.
-PYTHON ?= python3
+#
+# Python: the active virtual or conda environment if there is one, else the course's own .venv, made on first
+# use (so pip never writes into the system's Python). `make test PYTHON=...` picks another interpreter.
+ifeq ($(origin PYTHON),undefined)
+  ifneq ($(VIRTUAL_ENV)$(CONDA_PREFIX),)
+    PYTHON := python
+  else
+    VENV := .venv
+    PYTHON := $(VENV)/bin/python
+  endif
+endif
+BOOTSTRAP_PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 PRETRAINED := vae_helpers/pretrained
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: lab test install-lab install-test unit notebooks browser bench train pretrained
+.PHONY: lab test test-main test-stacks install-lab install-test bench train pretrained
 
-install-lab:
+ifdef VENV
+$(VENV):
+	$(BOOTSTRAP_PYTHON) tools/course_setup.py venv $(VENV)
+endif
+
+install-lab: $(VENV)
 	$(PIP) install --quiet -e ".[lab]"
 
-install-test:
+install-test: $(VENV)
 	$(PIP) install --quiet -e ".[test]"
 
-## make lab: install what the course needs and open it in JupyterLab
+## make lab: install what the course needs, then open JupyterLab at notebook 01 (prints its URL; Ctrl-C stops it)
 lab: install-lab
-	$(PYTHON) -m jupyter lab notebooks/
+	$(PYTHON) tools/course_setup.py lab $(LAB_ARGS)
 
-## make test: install what the tests need and run every test (unit, notebooks in quick mode, browser)
-test: install-test
+## make test: install the test tools, get the data set and a Chromium if they are missing, then run every test:
+## the main stack (unit, notebooks in quick mode, browser), then the minimum-versions and Colab stacks
+test: test-main test-stacks
+
+test-main: install-test
+	$(PYTHON) tools/course_setup.py check
 	VAE_QUICK=1 MPLBACKEND=Agg $(PYTHON) -m pytest
 
+## the unit tests and the notebooks (quick mode) on the oldest declared versions and on Colab's versions
+test-stacks: install-test
+	$(PYTHON) tools/test_stack.py minimum
+	$(PYTHON) tools/test_stack.py colab
+
 ## make train: train the reference VAE (50 epochs, latent size 2) into runs/
-train:
+train: install-lab
 	$(PYTHON) -m vae_helpers.train --latent-dim 2 --epochs 50 --out runs/fashion-latent2
 
 ## make bench: speed benchmarks (prints a table, writes benchmarks/results/<machine>.json)
-bench:
+bench: install-test
 	$(PYTHON) benchmarks/run.py
 
 ## make pretrained: retrain every shipped model and copy it into the package (about 2 hours on 2 CPU cores).
 ## float32, as the shipped models were trained (the training command would pick bfloat16 on CPUs that have it);
 ## the beta sweep trains 5 epochs on 20,000 images, enough for notebook 07; each JSON records its exact command
-pretrained:
+pretrained: install-lab
 	$(PYTHON) -m vae_helpers.train --latent-dim 2 --epochs 50 --precision float32 --out runs/fashion-latent2
 	$(PYTHON) -m vae_helpers.train --latent-dim 16 --epochs 50 --precision float32 --out runs/fashion-latent16
 	for beta in 0.1 1 4 16; do \
@@ -40,5 +65,5 @@ pretrained:
 	done
 	for run in runs/fashion-*; do \
 	  name=$$(basename $$run); \
-	  cp $$run/model.keras $(PRETRAINED)/$$name.keras && cp $$run/metrics.json $(PRETRAINED)/$$name.json; \
+	  cp $$run/model.weights.h5 $(PRETRAINED)/$$name.weights.h5 && cp $$run/metrics.json $(PRETRAINED)/$$name.json; \
 	done

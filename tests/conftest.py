@@ -7,8 +7,10 @@ at random positions), a two-parameter family that a VAE with a 2-D latent space 
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import os
 import pathlib
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -17,6 +19,16 @@ import numpy as np
 import pytest
 
 FASHION_COUNTS = {"train": 60_000, "t10k": 10_000}
+TOOLS = pathlib.Path(__file__).resolve().parents[1] / "tools"
+
+
+def load_tool(name: str):
+    """The maintainer script ``tools/<name>.py`` as a module (tools/ is not a package)."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
 
 
 def crossed_bars(n: int, seed: int = 0) -> np.ndarray:

@@ -21,6 +21,19 @@ def test_evaluate_returns_the_three_means_and_kl_is_batch_independent(trained_va
     assert scores["kl"] == pytest.approx(expected_kl, rel=1e-5)
 
 
+def test_a_seeded_evaluation_is_reproducible_whatever_the_batch_size(trained_vae):
+    vae, _, x = trained_vae
+    scores = vh.evaluate(vae, x, batch_size=256, seed=5)
+    assert vh.evaluate(vae, x, batch_size=7, seed=5) == pytest.approx(scores, rel=1e-5)
+    assert vh.evaluate(vae, x, seed=6)["reconstruction"] != scores["reconstruction"]  # other noise, other number
+    # the noise is numpy's, so the oracle below reproduces it: z = mu + sigma * eps with eps from default_rng(5)
+    eps = np.random.default_rng(5).standard_normal((len(x), vae.latent_dim), dtype=np.float32)
+    z_mean, z_log_var, _ = vae.encoder(x)
+    logits = vae.decoder_logits(z_mean + ops.exp(0.5 * z_log_var) * eps)
+    expected = float(ops.mean(vh.reconstruction_loss(x, logits)))
+    assert scores["reconstruction"] == pytest.approx(expected, rel=1e-5)
+
+
 def test_negative_elbo_ignores_beta(make_tiny_vae, images):
     vae = make_tiny_vae(beta=4.0)
     scores = vh.evaluate(vae, images)

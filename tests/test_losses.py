@@ -91,6 +91,17 @@ def test_reconstruction_loss_matches_direct_formula_in_float64():
     np.testing.assert_allclose(got, numpy_bernoulli_nll(x, logits), rtol=1e-10)
 
 
+def test_reconstruction_loss_accepts_unknown_static_sizes_in_a_graph():
+    # Older TensorFlow/Keras pairs trace tf.data batches as (None, None, None, None): the shape check must let
+    # unknown sizes through and still compare the known ones.
+    traced = tf.function(vh.reconstruction_loss, input_signature=[tf.TensorSpec((None, None, None, None)),
+                                                                   tf.TensorSpec((None, 28, 28, 1))])
+    x = np.full((2, 28, 28, 1), 0.5, np.float32)
+    np.testing.assert_allclose(traced(x, np.zeros_like(x)).numpy(), [784 * math.log(2)] * 2, rtol=1e-6)
+    with pytest.raises(ValueError, match="same shape"):
+        vh.reconstruction_loss(x, np.zeros((2, 28, 27, 1), np.float32))
+
+
 def test_reconstruction_loss_matches_keras_binary_crossentropy():
     # Keras' BCE on probabilities (as in the reference tutorial) is the mean over pixels; ours is the sum.
     rng = np.random.default_rng(6)

@@ -17,7 +17,8 @@ EXPECTED = ["01_data", "02_sampling_trick", "03_encoder_decoder", "04_loss_elbo"
 EXCLUDED_FROM_NBVAL: dict[str, str] = {}
 CHECK = "# NBVAL_CHECK_OUTPUT"
 BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
-REPO_URL = "https://colab.research.google.com/github/vae-course/vae-course/blob/main/notebooks/"
+REPOSITORY = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+COLAB_NOTEBOOKS = f"https://colab.research.google.com/github/{REPOSITORY.removeprefix('https://github.com/')}/blob/main/notebooks/"
 MAX_WIDGET_STATE_BYTES = 100_000
 
 
@@ -65,7 +66,7 @@ def test_header_has_title_badge_learning_goals_and_prerequisites(notebook):
     assert header["cell_type"] == "markdown"
     text = _source(header)
     assert text.startswith(f"# {path.stem[:2]}"), "title must start with the notebook number"
-    assert BADGE in text and REPO_URL + path.name in text, "Colab badge must point at this notebook's own path"
+    assert BADGE in text and COLAB_NOTEBOOKS + path.name in text, "Colab badge must point at this notebook's own path"
     assert "**What you will learn:**" in text and "**Prerequisites:**" in text
 
 

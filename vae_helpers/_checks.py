@@ -13,6 +13,13 @@ def shape_of(x) -> tuple:
     return tuple(None if d is None else int(d) for d in shape)
 
 
+def shapes_agree(a: tuple, b: tuple) -> bool:
+    """True when two static shapes can describe the same tensor: same rank, and each pair of sizes equal or
+    unknown (None). Inside a traced graph a size may be unknown, e.g. (None, None, None, None) for a batch of
+    images from ``tf.data`` on older TensorFlow releases."""
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+
 def check_float(x, name: str) -> None:
     dtype = getattr(x, "dtype", None)
     dtype = np.dtype(getattr(dtype, "as_numpy_dtype", dtype)) if dtype is not None else np.asarray(x).dtype
@@ -26,7 +33,7 @@ def check_gaussian_params(z_mean, z_log_var) -> None:
         check_float(value, name)
         if len(shape_of(value)) != 2:
             raise ValueError(f"{name} must have shape (B, D) (a batch of latent vectors), got {shape_of(value)}.")
-    if shape_of(z_mean) != shape_of(z_log_var):
+    if not shapes_agree(shape_of(z_mean), shape_of(z_log_var)):
         raise ValueError(
             f"z_mean and z_log_var must have the same shape (B, D), got {shape_of(z_mean)} and {shape_of(z_log_var)}."
         )

@@ -1,8 +1,8 @@
-"""Command line behind ``python -m vae_helpers.train``: train, checkpoint/resume, evaluate, write weights + JSON.
+"""Command line behind ``python -m vae_helpers.train`` (also ``vae-train``): train, resume, evaluate, write weights.
 
 Example: ``python -m vae_helpers.train --latent-dim 2 --epochs 50 --out runs/latent2``. Running the same command
 again after an interruption resumes from the last finished epoch (the checkpoint lives in ``OUT/checkpoint``).
-Writes ``OUT/model.keras`` (load it with ``keras.models.load_model`` or :class:`vae_helpers.VAE`) and
+Writes ``OUT/model.weights.h5`` (float32 weights; load the model with ``vh.load_pretrained(OUT)``) and
 ``OUT/metrics.json`` (command, seed, versions, wall time, history, -ELBO/reconstruction/KL per split, IWAE bounds).
 """
 
@@ -17,6 +17,8 @@ import pathlib
 import platform
 import sys
 import time
+
+from vae_helpers.pretrained import RUN_METRICS, RUN_WEIGHTS
 
 QUICK = {"epochs": 1, "n_train": 2048, "n_val": 512, "n_eval": 500}
 IWAE_KS = (1, 10, 100)
@@ -93,13 +95,14 @@ def main(argv=None) -> dict:
                        checkpoint_dir=args.out / "checkpoint", strategy=strategy, seed=args.seed,
                        steps_per_execution=args.steps_per_execution)
     train_seconds = time.perf_counter() - start
-    if precision != "float32":  # evaluate and save in float32: same weights, full-precision arithmetic
-        trained, vae = vae, vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy="float32")
-        vae.set_weights(trained.get_weights())
+    # Evaluate and save a float32 copy: the same weights in full-precision arithmetic, without optimizer state,
+    # exactly the model that vh.load_pretrained(OUT) rebuilds.
+    trained, vae = vae, vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy="float32")
+    vae.set_weights(trained.get_weights())
 
     n_eval = QUICK["n_eval"] if args.quick else None
     splits = {"train": x_train[:n_eval or 10_000], "validation": x_val[:n_eval], "test": x_test[:n_eval]}
-    scores = {split: vh.evaluate(vae, x) for split, x in splits.items()}
+    scores = {split: vh.evaluate(vae, x, seed=args.seed) for split, x in splits.items()}
     iwae = {str(k): vh.iwae_bound(vae, splits["test"], k, seed=args.seed) for k in IWAE_KS}
     metrics = {
         "command": " ".join(["python -m vae_helpers.train", *argv]),
@@ -114,8 +117,13 @@ def main(argv=None) -> dict:
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "versions": versions(), "history": history,
     }
-    vae.save(args.out / "model.keras")
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    print(f"Wrote {args.out / 'model.keras'} and {args.out / 'metrics.json'}: test -ELBO "
+    vae.save_weights(args.out / RUN_WEIGHTS)
+    (args.out / RUN_METRICS).write_text(json.dumps(metrics, indent=1))
+    print(f"Wrote {args.out / RUN_WEIGHTS} and {args.out / RUN_METRICS}: test -ELBO "
           f"{scores['test']['neg_elbo']:.2f} nats, IWAE-100 {iwae['100']:.2f} nats.")
     return metrics
+
+
+def console() -> None:
+    """Entry point of the ``vae-train`` command (its exit code is 0, not the metrics)."""
+    main()

@@ -109,21 +109,34 @@ def _download_with_keras():
     return keras.datasets.fashion_mnist.load_data()
 
 
-def _find_raw(data_dir, download):
+def _chosen_folder(data_dir) -> pathlib.Path | None:
     explicit = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV_VAR) or None
-    if explicit is not None:
-        folder = pathlib.Path(explicit).expanduser()
-        if not _has_all_files(folder):
-            missing = [name for name in FILES if not (folder / name).is_file()]
-            raise DataNotFoundError(
-                f"Fashion-MNIST folder {folder} (from {'data_dir' if data_dir is not None else '$' + DATA_DIR_ENV_VAR}) "
-                f"is missing {missing}. Expected the four files {sorted(FILES)}. " + _fix_hint()
-            )
+    return None if explicit is None else pathlib.Path(explicit).expanduser()
+
+
+def find_fashion_mnist(data_dir: str | os.PathLike | None = None) -> pathlib.Path | None:
+    """The folder :func:`load_fashion_mnist` reads without downloading, or None if there is none.
+
+    ``data_dir`` (else ``$VAE_DATA_DIR``) when given, and then only there; else the first of
+    ``/usr/share/datasets/fashion-mnist`` and the Keras cache that holds the four files.
+    """
+    chosen = _chosen_folder(data_dir)
+    candidates = [chosen] if chosen is not None else [SYSTEM_DATA_DIR, keras_cache_dir()]
+    return next((folder for folder in candidates if _has_all_files(folder)), None)
+
+
+def _find_raw(data_dir, download):
+    folder = find_fashion_mnist(data_dir)
+    if folder is not None:
         return _read_folder(folder)
+    chosen = _chosen_folder(data_dir)
+    if chosen is not None:
+        missing = [name for name in FILES if not (chosen / name).is_file()]
+        raise DataNotFoundError(
+            f"Fashion-MNIST folder {chosen} (from {'data_dir' if data_dir is not None else '$' + DATA_DIR_ENV_VAR}) "
+            f"is missing {missing}. Expected the four files {sorted(FILES)}. " + _fix_hint()
+        )
     looked = [SYSTEM_DATA_DIR, keras_cache_dir()]
-    for folder in looked:
-        if _has_all_files(folder):
-            return _read_folder(folder)
     if download:
         try:
             return _download_with_keras()

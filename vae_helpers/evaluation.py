@@ -10,7 +10,6 @@ import functools
 import math
 import weakref
 
-import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
@@ -20,16 +19,21 @@ from vae_helpers.data import validate_images
 from vae_helpers.losses import gaussian_log_density, kl_divergence, reconstruction_loss
 
 
-def evaluate(vae, x, batch_size: int = 1000) -> dict:
+def evaluate(vae, x, batch_size: int = 1000, seed: int | None = None) -> dict:
     """Return ``{"neg_elbo", "reconstruction", "kl"}``: means over ``x`` (N, 28, 28, 1), nats per image.
 
-    One z is sampled per image (as in training), so repeated calls differ slightly.
+    One z is sampled per image (as in training). With ``seed=None`` each call draws new samples, so repeated
+    calls differ slightly; with an integer seed the result is reproducible on any machine, Keras version and
+    backend (the noise comes from numpy), whatever ``batch_size`` is. The training command scores with its seed.
     """
     x = validate_images(x)
     batch_size = check_positive_int(batch_size, "batch_size")
+    eps = np.random.default_rng(seed).standard_normal((len(x), vae.latent_dim), dtype=np.float32)  # (N, D)
     reconstruction, kl = [], []
     for start in range(0, len(x), batch_size):
-        rec, k = _graph(vae, _per_image_losses)(ops.convert_to_tensor(x[start:start + batch_size]))
+        stop = start + batch_size
+        rec, k = _graph(vae, _per_image_losses)(ops.convert_to_tensor(x[start:stop]),
+                                                ops.convert_to_tensor(eps[start:stop]))
         reconstruction.append(ops.convert_to_numpy(rec))
         kl.append(ops.convert_to_numpy(k))
     reconstruction, kl = np.concatenate(reconstruction), np.concatenate(kl)
@@ -40,9 +44,11 @@ def evaluate(vae, x, batch_size: int = 1000) -> dict:
     }
 
 
-def negative_elbo(vae, x, batch_size: int = 1000) -> float:
-    """Mean -ELBO over images ``x`` (N, 28, 28, 1), in nats per image (reconstruction + KL, beta ignored)."""
-    return evaluate(vae, x, batch_size)["neg_elbo"]
+def negative_elbo(vae, x, batch_size: int = 1000, seed: int | None = None) -> float:
+    """Mean -ELBO over images ``x`` (N, 28, 28, 1), in nats per image (reconstruction + KL, beta ignored).
+
+    ``seed`` as in :func:`evaluate`."""
+    return evaluate(vae, x, batch_size, seed)["neg_elbo"]
 
 
 def kl_per_dimension(vae, x, batch_size: int = 1000) -> np.ndarray:
@@ -79,17 +85,17 @@ def iwae_bound(vae, x, k: int, batch_size: int | None = None, seed: int = 0) -> 
         x: (N, 28, 28, 1) images in [0, 1].
         k: importance samples per image (1, 10, 100, ...).
         batch_size: images per decoder call (default: about 5,000 decoded images per call).
-        seed: seed for the k samples.
+        seed: seed for the k samples (numpy's generator: the same numbers on any machine and backend).
     """
     x = validate_images(x)
     k = check_positive_int(k, "k")
     batch_size = max(1, 5000 // k) if batch_size is None else check_positive_int(batch_size, "batch_size")
-    seed_generator = keras.random.SeedGenerator(seed)
+    rng = np.random.default_rng(seed)
     total = 0.0
     for start in range(0, len(x), batch_size):
         xb = ops.convert_to_tensor(x[start:start + batch_size])  # (B, 28, 28, 1)
-        eps = keras.random.normal((k, len(xb), vae.latent_dim), seed=seed_generator)  # (k, B, D)
-        log_w = _graph(vae, _log_importance_weights)(xb, eps)  # (k, B)
+        eps = rng.standard_normal((k, len(xb), vae.latent_dim), dtype=np.float32)  # (k, B, D)
+        log_w = _graph(vae, _log_importance_weights)(xb, ops.convert_to_tensor(eps))  # (k, B)
         bound = ops.logsumexp(log_w, axis=0) - math.log(k)  # (B,)
         total += float(ops.sum(bound))
     return -total / len(x)
@@ -114,8 +120,8 @@ def _graph(vae, function):
     return graphs[function]
 
 
-def _per_image_losses(vae, x):
-    return vae.per_image_losses(x, training=False)
+def _per_image_losses(vae, x, eps):
+    return vae.per_image_losses(x, training=False, eps=eps)
 
 
 def _log_importance_weights(vae, x, eps):

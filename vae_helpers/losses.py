@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from vae_helpers._checks import check_float, check_gaussian_params, check_positive_int, shape_of
+from vae_helpers._checks import check_float, check_gaussian_params, check_positive_int, shape_of, shapes_agree
 
 
 def reconstruction_loss(x, logits):
@@ -30,7 +30,7 @@ def reconstruction_loss(x, logits):
     """
     for name, value in (("x", x), ("logits", logits)):
         check_float(value, name)
-    if shape_of(x) != shape_of(logits) or len(shape_of(x)) < 2:
+    if not shapes_agree(shape_of(x), shape_of(logits)) or len(shape_of(x)) < 2:
         raise ValueError(
             f"x and logits must have the same shape (B, ...) with a batch axis, got {shape_of(x)} and "
             f"{shape_of(logits)}. The decoder's logits for Fashion-MNIST have shape (B, 28, 28, 1)."

@@ -14,7 +14,7 @@ import numbers
 import keras
 from keras import layers, ops
 
-from vae_helpers._checks import check_float, check_positive_int, shape_of
+from vae_helpers._checks import check_float, check_positive_int, shape_of, shapes_agree
 from vae_helpers.losses import kl_divergence, reconstruction_loss
 from vae_helpers.sampling import Sampling
 
@@ -111,16 +111,21 @@ class VAE(keras.Model):
     def decode(self, z):
         """Decode latent points ``z`` (B, latent_dim) to pixel probabilities (B, 28, 28, 1) in [0, 1]."""
         check_float(z, "z")
-        if len(shape_of(z)) != 2 or shape_of(z)[1] != self.latent_dim:
+        if not shapes_agree(shape_of(z), (None, self.latent_dim)):
             raise ValueError(
                 f"z must have shape (B, {self.latent_dim}) for this model, got {shape_of(z)}. "
                 "For a single point pass z[None]."
             )
         return self.decoder(z, training=False)
 
-    def per_image_losses(self, x, training=False):
-        """Return ``(reconstruction, kl)``, each (B,) in nats, for images ``x`` (B, 28, 28, 1)."""
+    def per_image_losses(self, x, training=False, eps=None):
+        """Return ``(reconstruction, kl)``, each (B,) in nats, for images ``x`` (B, 28, 28, 1).
+
+        z is the encoder's own sample, or ``z_mean + exp(z_log_var / 2) * eps`` for given noise ``eps`` (B, D).
+        """
         z_mean, z_log_var, z = self.encoder(x, training=training)
+        if eps is not None:
+            z = z_mean + ops.exp(0.5 * z_log_var) * ops.cast(eps, z_mean.dtype)
         logits = self.decoder_logits(z, training=training)
         # Under a mixed-precision policy the layers compute in (b)float16; the loss is always summed in float32.
         z_mean, z_log_var, logits = (ops.cast(t, "float32") for t in (z_mean, z_log_var, logits))

@@ -1,40 +1,85 @@
 """Shipped pretrained models: ``vh.load_pretrained("fashion-latent2")`` in one call. Used in notebooks 06-07.
 
-Each model is a ``<name>.keras`` file with a ``<name>.json`` beside it in ``vae_helpers/pretrained/``: the exact
-training command, seed, library versions, wall time, and the scores (-ELBO, reconstruction and KL for train,
-validation and test; IWAE bounds for k = 1, 10, 100 on the test set), all in nats per image. They are made by
-``make pretrained`` (which runs ``python -m vae_helpers.train``).
+Each model is a weights file ``<name>.weights.h5`` with a ``<name>.json`` beside it in ``vae_helpers/pretrained/``:
+the JSON says how the model was made (the exact training command, seed, latent size, beta, library versions, wall
+time) and what it scores (-ELBO, reconstruction and KL for train, validation and test; IWAE bounds for k = 1, 10,
+100 on the test set), all in nats per image. They are made by ``make pretrained`` (``python -m vae_helpers.train``).
+
+Only weights are shipped, no model configuration and no optimizer state: the architecture is rebuilt from code
+(:func:`vae_helpers.build_vae` with the JSON's latent size and beta) and the weights are read into it. An HDF5
+weights file holds arrays and nothing that runs, and every Keras 3 release and backend reads it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 
 PRETRAINED_DIR = pathlib.Path(__file__).with_name("pretrained")
+WEIGHTS_SUFFIX = ".weights.h5"
+RUN_WEIGHTS = "model" + WEIGHTS_SUFFIX  # what the training command writes into its --out folder
+RUN_METRICS = "metrics.json"
 
 
 def list_pretrained() -> list[str]:
-    """Sorted names of the shipped models, e.g. ``["fashion-latent16", "fashion-latent2", "fashion-latent2-beta4"]``."""
-    return sorted(path.stem for path in PRETRAINED_DIR.glob("*.keras"))
+    """Sorted names of the shipped models, e.g. ``["fashion-latent16", "fashion-latent2", ...]``."""
+    return sorted(path.name[: -len(WEIGHTS_SUFFIX)] for path in PRETRAINED_DIR.glob("*" + WEIGHTS_SUFFIX)
+                  if path.with_name(path.name[: -len(WEIGHTS_SUFFIX)] + ".json").is_file())
 
 
-def _path(name: str, suffix: str) -> pathlib.Path:
-    available = list_pretrained()
-    if name not in available:
-        raise ValueError(f"no pretrained model named {name!r}; available: {available}.")
-    return PRETRAINED_DIR / f"{name}{suffix}"
+def _files(name_or_folder) -> tuple[pathlib.Path, pathlib.Path]:
+    """``(weights, metrics JSON)`` of a shipped model name, or of a folder written by the training command."""
+    if isinstance(name_or_folder, str) and name_or_folder in list_pretrained():
+        return PRETRAINED_DIR / f"{name_or_folder}{WEIGHTS_SUFFIX}", PRETRAINED_DIR / f"{name_or_folder}.json"
+    if not isinstance(name_or_folder, (str, os.PathLike)):
+        raise ValueError(f"expected a model name (str) or a run folder (path), got {type(name_or_folder).__name__}.")
+    folder = pathlib.Path(name_or_folder).expanduser()
+    if folder.is_dir():
+        missing = [file for file in (RUN_WEIGHTS, RUN_METRICS) if not (folder / file).is_file()]
+        if missing:
+            raise ValueError(
+                f"{folder} is not a finished training run: it lacks {' and '.join(missing)}. A run folder is "
+                "written by `python -m vae_helpers.train --out FOLDER` once training ends."
+            )
+        return folder / RUN_WEIGHTS, folder / RUN_METRICS
+    raise ValueError(
+        f"no pretrained model named {str(name_or_folder)!r}; available: {list_pretrained()}. "
+        "You may also pass the --out folder of a finished `python -m vae_helpers.train` run."
+    )
 
 
 def pretrained_info(name: str) -> dict:
-    """The metrics JSON of a shipped model (how it was made and what it scores)."""
-    return json.loads(_path(name, ".json").read_text())
+    """The metrics JSON of a shipped model (how it was made and what it scores), or of a run folder."""
+    return json.loads(_files(name)[1].read_text())
 
 
-def load_pretrained(name: str = "fashion-latent2"):
-    """Load a shipped model as a :class:`vae_helpers.VAE` (with ``safe_mode=True``: no arbitrary code runs)."""
-    import keras
+def load_pretrained(name="fashion-latent2"):
+    """Load a shipped model, or the model of a finished training run, as a :class:`vae_helpers.VAE`.
 
-    import vae_helpers.model  # noqa: F401  (registers VAE and Sampling for deserialization)
+    Args:
+        name: a name from :func:`list_pretrained`, or the ``--out`` folder of ``python -m vae_helpers.train``.
 
-    return keras.models.load_model(_path(name, ".keras"), safe_mode=True)
+    The architecture is built by :func:`vae_helpers.build_vae` from the JSON's ``latent_dim``, ``beta`` and
+    ``seed``; only the weight arrays are read from the file, so no code from the file ever runs.
+
+    Raises:
+        ValueError: unknown name, an unfinished run folder, or a weights file that does not fit the architecture.
+    """
+    from vae_helpers.model import build_vae
+
+    weights, metrics = _files(name)
+    info = json.loads(metrics.read_text())
+    try:
+        latent_dim, beta, seed = int(info["latent_dim"]), float(info["beta"]), info.get("seed")
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{metrics} must record the model's latent_dim and beta ({err}).") from err
+    vae = build_vae(latent_dim, beta=beta, seed=seed)
+    try:
+        vae.load_weights(weights)
+    except Exception as err:  # h5py and Keras raise several types for a file that does not fit
+        raise ValueError(
+            f"{weights} does not hold the weights of vh.build_vae(latent_dim={latent_dim}) "
+            f"({type(err).__name__}: {err}). Retrain it with the command recorded in {metrics}."
+        ) from err
+    return vae

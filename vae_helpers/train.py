@@ -1,9 +1,17 @@
-"""``python -m vae_helpers.train --help``: the training command line (implemented in :mod:`vae_helpers.cli`).
+"""``python -m vae_helpers.train``: the training command line (in :mod:`vae_helpers.cli`; also ``vae-train``).
 
-Run it with ``-m``; in Python code use ``vh.train`` (the function) or ``vae_helpers.cli.main``.
+In Python code use the function ``vh.train``. Python sets a package's attribute to every submodule it imports, so
+``import vae_helpers.train`` would replace that function with this module; imported (not run), this module puts
+the function in its own place instead, and ``vh.train`` stays the function.
 """
 
-from vae_helpers.cli import main
+import sys
 
 if __name__ == "__main__":
+    from vae_helpers.cli import main
+
     main()
+else:
+    from vae_helpers.training import train
+
+    sys.modules[__name__] = train

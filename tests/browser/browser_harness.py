@@ -1,8 +1,8 @@
 """Servers, browser and notebooks for the real-browser tests of the explorers (see test_browser.py).
 
 JupyterLab and Voila run on free loopback ports with isolated settings folders, each in its own process group
-so that stopping it also stops its kernels. The browser is the system chromium, driven by Playwright (never
-``playwright install``: the machines have no internet). Recipe: /work/shared/BROWSER_TESTING.md.
+so that stopping it also stops its kernels. The browser, driven by Playwright, is the one ``make test`` made sure of
+(tools/course_setup.py: ``$CHROMIUM``, an installed Chromium, else Playwright's own). Recipe: BROWSER_TESTING.md.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import os
 import pathlib
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -24,14 +23,12 @@ import urllib.request
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SKIP_ENV_VAR = "VAE_SKIP_BROWSER"
+from conftest import load_tool
+
+course_setup = load_tool("course_setup")
+SKIP_ENV_VAR = course_setup.SKIP_BROWSER_ENV_VAR
 ARTIFACTS = pathlib.Path(__file__).with_name("artifacts")  # git-ignored
 TIMEOUT_MS = 90_000
-INSTALL_HINT = (
-    "Install them with `apt-get install chromium` and `pip install playwright` (do not run `playwright install`), "
-    f"or set {SKIP_ENV_VAR}=1 to skip the browser tests."
-)
 
 SETUP_CELL = """\
 import vae_helpers as vh
@@ -48,16 +45,21 @@ EXPLORER_CELLS = {  # CSS class of the explorer -> the cell that shows it
 }
 
 
+def chromium() -> str | None:
+    """The browser's path, ``""`` for Playwright's own Chromium, or None if there is none."""
+    return course_setup.find_chromium(course_setup.this_machine())
+
+
 def missing_tools() -> str | None:
-    """What is missing to run the browser tests (None when chromium and playwright are both there)."""
-    missing = []
-    if not (pathlib.Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        missing.append(f"chromium (looked for {CHROMIUM}; set $CHROMIUM to use another binary)")
+    """What is missing to run the browser tests (None when a Chromium and playwright are both there)."""
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        missing.append("the Python package playwright")
-    return f"Missing for the browser tests: {' and '.join(missing)}. {INSTALL_HINT}" if missing else None
+        return "Missing for the browser tests: the Python package playwright. Run `make test`, which installs it."
+    if chromium() is None:
+        return (f"Missing for the browser tests: a Chromium. Run `make test`, which installs one, or see "
+                f"`python tools/course_setup.py check`; set {SKIP_ENV_VAR}=1 to skip the browser tests.")
+    return None
 
 
 def write_notebook(path: pathlib.Path, explorers, n_images: int) -> None:
@@ -170,7 +172,7 @@ def chromium_page(viewport=(1280, 900)):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+        browser = playwright.chromium.launch(executable_path=chromium() or None, headless=True,
                                              args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
         try:
             context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})

@@ -11,7 +11,8 @@ import pathlib
 import sys
 import tempfile
 
-from browser_harness import (
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # tests/: the harness imports its conftest
+from browser_harness import (  # noqa: E402
     EXPLORER_CELLS, chromium_page, jupyterlab, missing_tools, open_and_run_in_lab, prepare_workdir, write_notebook,
 )
 

@@ -1,0 +1,105 @@
+"""Run the unit tests and the notebooks (quick mode) on another stack of library versions: `make test` runs both.
+
+    python tools/test_stack.py minimum   # the oldest versions pyproject.toml admits (tools/stacks/minimum.txt)
+    python tools/test_stack.py colab     # what Google Colab runs (tools/stacks/colab.txt)
+
+Each stack is a pip constraints file whose ``# python: X.Y`` line names its Python. The stack gets its own virtual
+environment, ``.venv-NAME`` (kept between runs; pip's cache is shared, so a second environment downloads nothing
+twice), with the course installed editable. Python X.Y is looked for on the PATH and in pyenv; where it is not
+installed, the stack's packages are tested on this Python and the run says so. The browser tests run in the main
+stack only: JupyterLab 4 draws no ipywidgets 7 widgets (Colab has its own widget manager).
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+STACKS = ROOT / "tools" / "stacks"
+PYTHON_LINE = re.compile(r"^#\s*python:\s*(\d+\.\d+)\s*$", re.M)
+PIN = re.compile(r"^([A-Za-z0-9_.-]+)==(\S+)\s*$", re.M)
+
+
+def stack_file(name: str) -> pathlib.Path:
+    path = STACKS / f"{name}.txt"
+    if not path.is_file():
+        available = sorted(p.stem for p in STACKS.glob("*.txt"))
+        raise SystemExit(f"no stack named {name!r}: expected one of {available} (files in {STACKS}).")
+    return path
+
+
+def pins(path: pathlib.Path) -> dict:
+    """``{package: version}`` for every ``name==version`` line of a constraints file."""
+    return {name.lower().replace("_", "-"): version for name, version in PIN.findall(path.read_text())}
+
+
+def wanted_python(path: pathlib.Path) -> str:
+    match = PYTHON_LINE.search(path.read_text())
+    if match is None:
+        raise SystemExit(f"{path} must name its Python in a line like '# python: 3.11'.")
+    return match.group(1)
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter of Python ``version`` (X.Y): ``pythonX.Y`` on the PATH, else the newest pyenv X.Y.Z."""
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        return on_path
+    pyenv_root = pathlib.Path(os.environ.get("PYENV_ROOT", pathlib.Path.home() / ".pyenv"))
+    found = sorted(pyenv_root.glob(f"versions/{version}.*/bin/python"),
+                   key=lambda p: [int(part) for part in re.findall(r"\d+", p.parts[-3])])
+    return str(found[-1]) if found else None
+
+
+def run(command: list, **kwargs) -> None:
+    print("+", " ".join(map(str, command)), flush=True)
+    code = subprocess.run(command, **kwargs).returncode
+    if code != 0:
+        raise SystemExit(code)
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    name = argv[0]
+    constraints = stack_file(name)
+    version = wanted_python(constraints)
+    python = find_python(version)
+    if python is None:
+        python = sys.executable
+        print(f"[{name}] Python {version} is not installed here: testing the stack's packages on Python "
+              f"{sys.version_info.major}.{sys.version_info.minor} instead ({python}).", flush=True)
+    venv = ROOT / f".venv-{name}"
+    venv_python = venv / "bin" / "python"
+    if not venv_python.exists():
+        run([python, "-m", "venv", str(venv)])
+    run([str(venv_python), "-m", "pip", "install", "--quiet", "-c", str(constraints), "-e", f"{ROOT}[test]"])
+    installed = subprocess.run([str(venv_python), "-m", "pip", "list", "--format=freeze"], check=True,
+                               capture_output=True, text=True).stdout
+    have = {n.lower().replace("_", "-"): v for n, v in PIN.findall(installed)}
+    wrong = {package: (version, have.get(package)) for package, version in pins(constraints).items()
+             if have.get(package) != version}
+    if wrong:
+        raise SystemExit(f"[{name}] pip did not install the pinned versions (pinned, installed): {wrong}")
+    print(f"[{name}] Python {sys_version(venv_python)}; " + ", ".join(f"{p} {v}" for p, v in pins(constraints).items()),
+          flush=True)
+    env = {**os.environ, "VAE_QUICK": "1", "MPLBACKEND": "Agg"}
+    env.pop("VIRTUAL_ENV", None)
+    run([str(venv_python), "-m", "pytest", "tests", "notebooks", "--ignore=tests/browser", "-q"], cwd=ROOT, env=env)
+    return 0
+
+
+def sys_version(python: pathlib.Path) -> str:
+    return subprocess.run([str(python), "-c", "import platform; print(platform.python_version())"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
