@@ -67,15 +67,14 @@ def as_course_vae(reference: ReferenceVAE) -> vh.VAE:
     return vh.VAE(reference.encoder, keras.Model(z, probabilities, name="decoder"), name="reference_port")
 
 
-def shipped_model_files():
-    """``(model.keras, metrics.json)`` of the shipped model, or of ``make pretrained``'s run folder before it is
-    copied into the package; None if neither exists."""
+def shipped_model():
+    """What ``vh.load_pretrained`` takes for the shipped model (its name), or ``make pretrained``'s run folder
+    before it is copied into the package; None if neither exists."""
     if SHIPPED in vh.list_pretrained():
-        folder = vh.pretrained.PRETRAINED_DIR
-        return folder / f"{SHIPPED}.keras", folder / f"{SHIPPED}.json"
+        return SHIPPED
     run = pathlib.Path(__file__).resolve().parents[1] / "runs" / SHIPPED
-    if (run / "model.keras").is_file() and (run / "metrics.json").is_file():
-        return run / "model.keras", run / "metrics.json"
+    if (run / vh.pretrained.RUN_WEIGHTS).is_file() and (run / vh.pretrained.RUN_METRICS).is_file():
+        return run
     return None
 
 
@@ -129,11 +128,11 @@ def main(argv=None) -> dict:
     port, port_seconds, port_history = train_reference(x_train, x_val, args.epochs)
     results = {"reference_port": {**score(port, x_test, args.iwae_k), "epochs": args.epochs,
                                   "train_seconds": round(port_seconds, 1), "history": port_history}}
-    shipped_files = shipped_model_files()
-    shipped = json.loads(shipped_files[1].read_text()) if shipped_files else None
+    source = shipped_model()
+    shipped = vh.pretrained_info(source) if source is not None else None
     if args.epochs == SHIPPED_EPOCHS and shipped is not None:
         course_source = f"shipped {SHIPPED} (python -m vae_helpers.train, {shipped['epochs']} epochs)"
-        model = keras.models.load_model(shipped_files[0], safe_mode=True)
+        model = vh.load_pretrained(source)
         results["course"] = {**score(model, x_test, args.iwae_k), "epochs": shipped["epochs"],
                              "train_seconds": shipped.get("train_seconds_this_run"), "history": shipped["history"]}
     else:

@@ -171,14 +171,12 @@ def _timed(fn, *args, **kwargs):
 
 
 def _shipped_or_fresh_vae():
-    import keras
-
     import vae_helpers as vh
-    from benchmarks.quality import SHIPPED, shipped_model_files
+    from benchmarks.quality import SHIPPED, shipped_model
 
-    files = shipped_model_files()
-    if files is not None:
-        return keras.models.load_model(files[0], safe_mode=True), SHIPPED
+    source = shipped_model()
+    if source is not None:
+        return vh.load_pretrained(source), SHIPPED
     return vh.build_vae(seed=0), f"untrained model ({SHIPPED} not trained yet)"
 
 

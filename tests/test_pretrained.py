@@ -76,3 +76,17 @@ def test_fresh_iwae_bound_is_tighter_than_fresh_elbo(test_images):
 def test_unknown_name_lists_the_available_models():
     with pytest.raises(ValueError, match="fashion-latent2"):
         vh.load_pretrained("fashion-latent3")
+
+
+def test_the_readme_table_shows_what_each_json_says():
+    readme = (PRETRAINED_DIR.parents[1] / "README.md").read_text()
+    rows = {line.split("|")[1].strip().strip("`"): [c.strip() for c in line.strip().strip("|").split("|")]
+            for line in readme.splitlines() if line.startswith("| `fashion-")}
+    assert set(rows) == set(vh.list_pretrained())
+    for name, cells in rows.items():
+        info = vh.pretrained_info(name)
+        test, iwae = info["scores"]["test"], info["iwae_test"]
+        assert cells[1:4] == [str(info["latent_dim"]), f"{info['beta']:g}",
+                              f"{info['epochs']} × {info['n_train']:,}"], name
+        assert cells[4:9] == [f"{test['neg_elbo']:.1f}", f"{test['reconstruction']:.1f}", f"{test['kl']:.2f}",
+                              f"{iwae['10']:.1f}", f"{iwae['100']:.1f}"], name
