@@ -38,7 +38,7 @@ test: test-main test-stacks
 
 test-main: install-test
 	$(PYTHON) tools/course_setup.py check
-	VAE_QUICK=1 MPLBACKEND=Agg $(PYTHON) -m pytest
+	VAE_QUICK=1 $(PYTHON) -m pytest
 
 ## the unit tests and the notebooks (quick mode) on the oldest declared versions and on Colab's versions
 test-stacks: install-test
@@ -55,15 +55,16 @@ bench: install-test
 
 ## make pretrained: retrain every shipped model and copy it into the package (about 2 hours on 2 CPU cores).
 ## float32, as the shipped models were trained (the training command would pick bfloat16 on CPUs that have it);
-## the beta sweep trains 5 epochs on 20,000 images, enough for notebook 07; each JSON records its exact command
+## the beta sweep trains 5 epochs on 20,000 images, enough for notebook 07; each JSON records its exact command.
+## Its runs live in runs/pretrained/, apart from `make train`'s (a run folder holds one run's settings only)
 pretrained: install-lab
-	$(PYTHON) -m vae_helpers.train --latent-dim 2 --epochs 50 --precision float32 --out runs/fashion-latent2
-	$(PYTHON) -m vae_helpers.train --latent-dim 16 --epochs 50 --precision float32 --out runs/fashion-latent16
+	$(PYTHON) -m vae_helpers.train --latent-dim 2 --epochs 50 --precision float32 --out runs/pretrained/fashion-latent2
+	$(PYTHON) -m vae_helpers.train --latent-dim 16 --epochs 50 --precision float32 --out runs/pretrained/fashion-latent16
 	for beta in 0.1 1 4 16; do \
 	  $(PYTHON) -m vae_helpers.train --latent-dim 2 --beta $$beta --epochs 5 --n-train 20000 --precision float32 \
-	    --out runs/fashion-latent2-beta$$beta || exit 1; \
+	    --out runs/pretrained/fashion-latent2-beta$$beta || exit 1; \
 	done
-	for run in runs/fashion-*; do \
+	for run in runs/pretrained/fashion-*; do \
 	  name=$$(basename $$run); \
 	  cp $$run/model.weights.h5 $(PRETRAINED)/$$name.weights.h5 && cp $$run/metrics.json $(PRETRAINED)/$$name.json; \
 	done

@@ -13,7 +13,10 @@ import pathlib
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("MPLBACKEND", "Agg")
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")  # for this process only: the notebooks' kernels keep Jupyter's inline backend, as a learner's
 
 import numpy as np
 import pytest

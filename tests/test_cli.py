@@ -20,7 +20,7 @@ from conftest import class_templates
 METRICS_KEYS = {
     "command", "latent_dim", "beta", "epochs", "batch_size", "seed", "quick", "strategy", "n_train", "n_validation",
     "evaluated_on", "units", "scores", "iwae_test", "train_seconds_this_run", "resumed_from_epoch", "machine",
-    "versions", "history", "training_precision",
+    "versions", "history", "training_precision", "learning_rate", "learning_rate_per_epoch",
 }
 
 
@@ -39,8 +39,9 @@ def quick_runs(fake_fashion_dir, tmp_path_factory):
     for _ in range(2):
         process = run_command(["--quick", "--out", str(out)], fake_fashion_dir, cwd)
         assert process.returncode == 0, process.stderr[-3000:]
-        runs.append((process, json.loads((out / "metrics.json").read_text()),
-                     (out / "checkpoint" / "checkpoint.weights.h5").read_bytes()))
+        files = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in
+                 (out / "metrics.json", out / "model.weights.h5", out / "checkpoint" / "checkpoint.weights.h5")}
+        runs.append((process, json.loads((out / "metrics.json").read_text()), files))
     return out, runs
 
 
@@ -87,13 +88,40 @@ def test_quick_model_loads_and_is_the_evaluated_one(quick_runs):
     assert fresh["neg_elbo"] == pytest.approx(metrics["scores"]["test"]["neg_elbo"], abs=1e-3)
 
 
-def test_running_again_resumes_instead_of_retraining(quick_runs):
-    out, [(_, first, checkpoint), (process, second, checkpoint_again)] = quick_runs
+def test_running_a_finished_command_again_says_so_and_touches_nothing(quick_runs):
+    out, [(_, first, files), (process, second, files_again)] = quick_runs
     assert f"Resuming from {out / 'checkpoint'}: 1 of 1 epochs already done." in process.stdout
-    assert second["resumed_from_epoch"] == 1
-    assert second["history"] == first["history"]  # no epoch was trained again
-    assert checkpoint_again == checkpoint  # the checkpoint was not rewritten
+    assert "This run was already finished (1 epochs)" in process.stdout and "left as they are" in process.stdout
+    assert second == first  # the metrics (wall time included) are those of the real run
+    assert files_again == files  # bytes and modification times: nothing was rewritten
     assert json.loads((out / "checkpoint" / "state.json").read_text())["epochs_done"] == 1
+
+
+def test_the_learning_rate_is_recorded(quick_runs):
+    _, [(_, metrics, _), _] = quick_runs
+    assert metrics["learning_rate"] == 1e-3 and metrics["learning_rate_per_epoch"] == [pytest.approx(1e-3)]
+
+
+def test_other_settings_into_a_finished_folder_stop_with_the_difference_and_the_ways_out(quick_runs, fake_fashion_dir,
+                                                                                      tmp_path):
+    out, [_, (_, _, files)] = quick_runs
+    process = run_command(["--quick", "--beta", "4", "--out", str(out)], fake_fashion_dir, tmp_path)
+    assert process.returncode == 1
+    assert "holds a run made with other settings" in process.stderr and "beta: 1.0 in the folder, 4.0 now" in \
+        process.stderr
+    assert "--restart" in process.stderr and "Traceback" not in process.stderr
+    assert {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in files} == files
+
+
+def test_restart_moves_the_old_run_aside(fake_fashion_dir, tmp_path):
+    out = tmp_path / "run"
+    for beta in ("1", "4"):
+        process = run_command(["--quick", "--beta", beta, "--restart", "--out", str(out)], fake_fashion_dir, tmp_path)
+        assert process.returncode == 0, process.stderr[-3000:]
+    [aside] = [p for p in tmp_path.iterdir() if p.name.startswith("run.old-")]
+    assert json.loads((aside / "metrics.json").read_text())["beta"] == 1.0
+    assert json.loads((out / "metrics.json").read_text())["beta"] == 4.0
+    assert "Moved the old run aside" in process.stdout
 
 
 def test_negative_epochs_exit_with_code_2_and_a_message(tmp_path):
@@ -117,6 +145,8 @@ def test_negative_epochs_exit_with_code_2_and_a_message(tmp_path):
         (["--beta", "-0.5"], "--beta must be a finite number >= 0, got -0.5"),
         (["--beta", "nan"], "--beta must be a finite number >= 0, got nan"),
         (["--seed", "-1"], "--seed must be >= 0, got -1"),
+        (["--learning-rate", "0"], "--learning-rate must be a finite number > 0, got 0.0"),
+        (["--learning-rate", "inf"], "--learning-rate must be a finite number > 0, got inf"),
         (["--strategy", "gpu"], "invalid choice: 'gpu'"),
         (["--precision", "float16"], "invalid choice: 'float16'"),
         (["--epochs", "ten"], "invalid int value: 'ten'"),

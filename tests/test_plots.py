@@ -68,11 +68,11 @@ def test_quantile_grid_known_values():
     [
         ({"n": 0}, "n must be a positive integer"),
         ({"n": 2.5}, "n must be a positive integer"),
-        ({"span": 0.0}, "span must be a positive number"),
-        ({"span": -1.0}, "span must be a positive number"),
-        ({"span": float("inf")}, "span must be a positive number"),
-        ({"span": float("nan")}, "span must be a positive number"),
-        ({"span": "2"}, "span must be a positive number"),
+        ({"span": 0.0}, "span must be a finite number > 0"),
+        ({"span": -1.0}, "span must be a finite number > 0"),
+        ({"span": float("inf")}, "span must be a finite number > 0"),
+        ({"span": float("nan")}, "span must be a finite number > 0"),
+        ({"span": "2"}, "span must be a finite number > 0"),
         ({"spacing": "log"}, "spacing must be 'linear' or 'quantile', got 'log'"),
     ],
 )
@@ -110,8 +110,10 @@ def test_show_images_draws_each_image_with_its_class(images):
     "kwargs, fragment",
     [
         ({"images": np.zeros((3, 28, 28), np.float32)}, r"images must have shape \(N, 28, 28, 1\)"),
-        ({"labels": [0, 1]}, r"labels must be 3 class indices in 0..9 .* got shape \(2,\)"),
-        ({"labels": [0, 1, 10]}, "labels must be 3 class indices in 0..9"),
+        ({"labels": [0, 1]}, r"labels must hold one class index per image: 3 whole numbers in 0..9 .* got shape \(2,\)"),
+        ({"labels": [0, 1, 10]}, "labels must hold one class index per image: 3 whole numbers in 0..9 .* got values 0..10"),
+        ({"labels": [0, 1, 1.5]}, "3 whole numbers in 0..9"),
+        ({"labels": [0, -1, 1]}, "3 whole numbers in 0..9"),
         ({"n_cols": 0}, "n_cols must be a positive integer"),
     ],
 )
@@ -130,11 +132,13 @@ def test_plot_latent_scatter_places_points_and_names_classes():
 
 
 @pytest.mark.parametrize(
-    "z, labels",
-    [(np.zeros(5), np.zeros(5)), (np.zeros((5, 1)), np.zeros(5)), (np.zeros((5, 2)), np.zeros(4))],
+    "z, labels, fragment",
+    [(np.zeros(5), np.zeros(5), r"z must be \(N, 2\)"), (np.zeros((5, 1)), np.zeros(5), r"z must be \(N, 2\)"),
+     (np.zeros((5, 2)), np.zeros(4), "5 whole numbers in 0..9"), (np.zeros((3, 2)), [12, 0, 1], "got values 0..12"),
+     (np.zeros((3, 2)), [0, 1, 1.5], "whole numbers"), (np.zeros((3, 2)), [-1, 0, 1], "got values -1..1")],
 )
-def test_plot_latent_scatter_rejects_bad_shapes(z, labels):
-    with pytest.raises(ValueError, match=r"z must be \(N, 2\) and labels \(N,\)"):
+def test_plot_latent_scatter_rejects_bad_shapes_and_labels(z, labels, fragment):
+    with pytest.raises(ValueError, match=fragment):
         vh.plot_latent_scatter(z, labels)
 
 

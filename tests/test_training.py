@@ -89,15 +89,22 @@ def test_interrupted_run_resumes_where_it_stopped(make_tiny_vae, tmp_path, capsy
     assert state_of(tmp_path)["epochs_done"] == epochs and state_of(tmp_path)["history"] == history
 
 
-def test_finished_run_does_nothing(make_tiny_vae, tmp_path):
+def run_files(folder):
+    """Bytes and modification time of every file of a run (the lock file aside)."""
+    return {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in folder.iterdir()
+            if path.name != ".lock"}
+
+
+def test_finished_run_does_nothing(make_tiny_vae, tmp_path, capsys):
     vh.train(make_tiny_vae(seed=1), X_TRAIN, epochs=2, batch_size=BATCH, checkpoint_dir=tmp_path, verbose=0)
-    files = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in tmp_path.iterdir()}
+    files = run_files(tmp_path)
     vae, log = make_tiny_vae(seed=3), EpochLog()
     history = vh.train(vae, X_TRAIN, epochs=2, batch_size=BATCH, checkpoint_dir=tmp_path, callbacks=[log],
                        verbose=0)
     assert log.epochs_begun == [] and log.weights_at_start is None  # fit was not even called
     assert history == state_of(tmp_path)["history"] and len(history["loss"]) == 2
-    assert {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in tmp_path.iterdir()} == files
+    assert run_files(tmp_path) == files
+    assert "already holds 2 finished epochs (asked for 2): nothing to train" in capsys.readouterr().out
     reference = make_tiny_vae(seed=4)
     reference.compile(optimizer=keras.optimizers.Adam())
     reference.optimizer.build(reference.trainable_variables)
@@ -106,19 +113,46 @@ def test_finished_run_does_nothing(make_tiny_vae, tmp_path):
         np.testing.assert_array_equal(loaded, expected)
 
 
-@pytest.mark.parametrize("content", ["{not json", "", "[1, 2]", '{"history": {}}', '{"epochs_done": "two", '
-                                     '"history": {}}', '{"epochs_done": 1, "history": []}'])
-def test_corrupt_state_file_gives_a_clear_error(make_tiny_vae, tmp_path, content):
-    (tmp_path / CHECKPOINT_FILE).write_bytes(b"")
+@pytest.mark.parametrize("content, fragment", [
+    ("{not json", "is not readable JSON"), ("", "is not readable JSON"), ("[1, 2]", "expected a JSON object"),
+    ('{"history": {}}', "epochs_done must be an integer >= 1"),
+    ('{"epochs_done": "two", "history": {}}', "epochs_done must be an integer >= 1"),
+    ('{"epochs_done": -3, "history": {"loss": []}}', "epochs_done must be an integer >= 1, got -3"),
+    ('{"epochs_done": 99, "history": {"loss": [1.0]}}', r"epochs_done is 99 but the history holds \{'loss': 1\}"),
+    ('{"epochs_done": 1, "history": []}', "history must be a non-empty object"),
+    ('{"epochs_done": 1, "history": {"loss": [1.0]}}', "records no settings"),
+])
+def test_a_damaged_state_file_stops_the_run_and_changes_nothing(make_tiny_vae, tmp_path, content, fragment):
+    (tmp_path / CHECKPOINT_FILE).write_bytes(b"weights")
     (tmp_path / STATE_FILE).write_text(content)
-    with pytest.raises(ValueError, match=f"{STATE_FILE}.*move the folder aside"):
+    files = run_files(tmp_path)
+    with pytest.raises(vh.RunFolderError, match=f"{STATE_FILE}.*{fragment}.*nothing in .* was changed.*--restart"):
         vh.train(make_tiny_vae(), X_TRAIN, epochs=1, batch_size=BATCH, checkpoint_dir=tmp_path, verbose=0)
+    assert run_files(tmp_path) == files
 
 
-def test_read_state_without_checkpoint_is_none(tmp_path):
+def test_read_state_of_an_empty_folder_is_none(tmp_path):
     assert vh.read_state(tmp_path) is None
-    (tmp_path / STATE_FILE).write_text('{"epochs_done": 1, "history": {}}')
-    assert vh.read_state(tmp_path) is None  # state without weights: nothing to resume from
+
+
+@pytest.mark.parametrize("present", [STATE_FILE, CHECKPOINT_FILE])
+def test_a_checkpoint_missing_one_of_its_two_files_is_reported_not_discarded(make_tiny_vae, tmp_path, present):
+    vh.train(make_tiny_vae(seed=1), X_TRAIN, epochs=1, batch_size=BATCH, checkpoint_dir=tmp_path, verbose=0)
+    (tmp_path / ({STATE_FILE, CHECKPOINT_FILE} - {present}).pop()).unlink()
+    files = run_files(tmp_path)
+    with pytest.raises(vh.RunFolderError, match=f"is incomplete: it has {present} but not"):
+        vh.train(make_tiny_vae(seed=1), X_TRAIN, epochs=2, batch_size=BATCH, checkpoint_dir=tmp_path, verbose=0)
+    assert run_files(tmp_path) == files  # nothing was retrained over the remaining file
+
+
+def test_a_truncated_checkpoint_names_the_file(make_tiny_vae, tmp_path):
+    vh.train(make_tiny_vae(seed=1), X_TRAIN, epochs=1, batch_size=BATCH, checkpoint_dir=tmp_path, verbose=0)
+    weights = tmp_path / CHECKPOINT_FILE
+    weights.write_bytes(weights.read_bytes()[:2000])  # what a killed writer without atomic renames would leave
+    files = run_files(tmp_path)
+    with pytest.raises(vh.RunFolderError, match=f"{CHECKPOINT_FILE} cannot be read .* truncated or damaged"):
+        vh.train(make_tiny_vae(seed=1), X_TRAIN, epochs=2, batch_size=BATCH, checkpoint_dir=tmp_path, verbose=0)
+    assert run_files(tmp_path) == files
 
 
 def poison(vae):

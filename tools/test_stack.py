@@ -90,8 +90,9 @@ def main(argv=None) -> int:
         raise SystemExit(f"[{name}] pip did not install the pinned versions (pinned, installed): {wrong}")
     print(f"[{name}] Python {sys_version(venv_python)}; " + ", ".join(f"{p} {v}" for p, v in pins(constraints).items()),
           flush=True)
-    env = {**os.environ, "VAE_QUICK": "1", "MPLBACKEND": "Agg"}
+    env = {**os.environ, "VAE_QUICK": "1"}
     env.pop("VIRTUAL_ENV", None)
+    env.pop("MPLBACKEND", None)  # the notebooks run with Jupyter's inline backend, as a learner's do
     run([str(venv_python), "-m", "pytest", "tests", "notebooks", "--ignore=tests/browser", "-q"], cwd=ROOT, env=env)
     return 0
 

@@ -8,7 +8,8 @@ explore (06) · exercises (all notebooks).
 from vae_helpers import exercises
 from vae_helpers.config import DEFAULT_SEED, RunOptions, is_quick_mode, run_options
 from vae_helpers.data import (
-    CLASS_NAMES, CorruptDataError, DataNotFoundError, load_fashion_mnist, make_dataset, validate_images,
+    CLASS_NAMES, CorruptDataError, DataNotFoundError, find_fashion_mnist, load_fashion_mnist, make_dataset,
+    validate_images,
 )
 from vae_helpers.evaluation import evaluate, iwae_bound, kl_per_dimension, negative_elbo
 from vae_helpers.explore import explore_interpolation, explore_latent, explore_latent_map, explore_reconstruction
@@ -21,6 +22,7 @@ from vae_helpers.plots import (
 )
 from vae_helpers.pretrained import list_pretrained, load_pretrained, pretrained_info
 from vae_helpers.rendering import FastDecoder
+from vae_helpers.runs import RunFolderError
 from vae_helpers.sampling import Sampling, reparameterize
 from vae_helpers.training import (
     KLWarmup, TrainingDivergedError, fastest_dtype_policy, make_strategy, read_state, train,
@@ -30,7 +32,7 @@ from vae_helpers.widget_parts import explorer_snapshot
 __version__ = "0.1.0"
 
 __all__ = [
-    "CLASS_NAMES", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "KLWarmup", "RunOptions",
+    "CLASS_NAMES", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "RunFolderError", "find_fashion_mnist", "KLWarmup", "RunOptions",
     "Sampling", "TrainingDivergedError", "VAE", "build_decoder", "build_encoder", "build_vae", "encode_means",
     "evaluate", "exercises", "explore_interpolation", "explore_latent", "explore_latent_map",
     "explore_reconstruction", "explorer_snapshot", "fastest_dtype_policy", "gaussian_log_density", "grid_coordinates", "interpolate_latent",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 
@@ -43,3 +46,37 @@ def check_positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     return int(value)
+
+
+def check_finite(value, name: str, minimum: float | None = None, strict: bool = False, hint: str = "") -> float:
+    """Return ``value`` as a float if it is a finite real number (Python or numpy) >= ``minimum`` (> if strict).
+
+    The error says what was expected: "``name`` must be a finite number > 0 (``hint``), got ...".
+    """
+    ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real) and math.isfinite(value)
+    if ok and minimum is not None:
+        ok = value > minimum if strict else value >= minimum
+    if not ok:
+        bound = "" if minimum is None else f" {'>' if strict else '>='} {minimum:g}"
+        raise ValueError(f"{name} must be a finite number{bound}{f' ({hint})' if hint else ''}, got {value!r}.")
+    return float(value)
+
+
+def check_labels(labels, n: int, name: str = "y") -> np.ndarray:
+    """``labels`` as an int64 numpy array, checked to hold n whole class indices in 0..9 (ints or whole floats)."""
+    array = np.asarray(labels)
+    numeric = array.dtype.kind in "iuf" and array.shape == (n,)
+    if not numeric or not np.all(np.isfinite(array)) or not np.all(array == np.round(array)) \
+            or (n and (array.min() < 0 or array.max() > 9)):
+        found = f"values {array.min()}..{array.max()}" if numeric and n else f"shape {array.shape}, dtype {array.dtype}"
+        raise ValueError(f"{name} must hold one class index per image: {n} whole numbers in 0..9 (see "
+                         f"vh.CLASS_NAMES); got {found}.")
+    return array.astype(np.int64)
+
+
+def check_vae(model, function: str) -> None:
+    """Raise a clear error unless ``model`` is a VAE (it has an encoder and the decoder's logits)."""
+    if not (hasattr(model, "encoder") and hasattr(model, "decoder_logits") and hasattr(model, "latent_dim")):
+        raise ValueError(f"{function} needs a whole vh.VAE (encoder and decoder), got {type(model).__name__}. "
+                         "Pass the model built by vh.build_vae() or loaded by vh.load_pretrained(), not one of its "
+                         "parts.")

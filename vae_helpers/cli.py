@@ -18,6 +18,7 @@ import platform
 import sys
 import time
 
+from vae_helpers import runs
 from vae_helpers.pretrained import RUN_METRICS, RUN_WEIGHTS
 
 QUICK = {"epochs": 1, "n_train": 2048, "n_val": 512, "n_eval": 500}
@@ -34,6 +35,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--n-val", type=int, default=5000, help="training images held out for validation")
     parser.add_argument("--n-train", type=int, default=None, help="use only this many training images")
     parser.add_argument("--seed", type=int, default=42, help="seed for weights, shuffling and sampling")
+    parser.add_argument("--learning-rate", type=float, default=1e-3,
+                        help="Adam's learning rate (default 0.001, as in the reference); on a resume, the rate "
+                             "used from then on (the optimizer's moments are kept)")
+    parser.add_argument("--restart", action="store_true",
+                        help="move an existing OUT folder aside (to OUT.old-<date>; nothing is deleted) and train "
+                             "from scratch")
     parser.add_argument("--out", type=pathlib.Path, default=None, help="output folder (default runs/latentD-betaB)")
     parser.add_argument("--strategy", choices=("default", "mirrored", "multiworker", "tpu"), default="default",
                         help="tf.distribute strategy (multiworker reads $TF_CONFIG)")
@@ -52,6 +59,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--n-val must be < {N_TRAINING_IMAGES} (it is taken from the training set), got {args.n_val}")
     if not 0 <= args.beta < math.inf:
         parser.error(f"--beta must be a finite number >= 0, got {args.beta}")
+    if not 0 < args.learning_rate < math.inf:
+        parser.error(f"--learning-rate must be a finite number > 0, got {args.learning_rate}")
     if args.seed < 0:
         parser.error(f"--seed must be >= 0, got {args.seed}")
     if args.quick:
@@ -86,15 +95,34 @@ def main(argv=None) -> dict:
         x_train = x_train[:args.n_train]
     strategy = vh.make_strategy(args.strategy)
     precision = vh.fastest_dtype_policy() if args.precision == "auto" else args.precision
+    try:
+        if args.restart and args.out.exists():
+            runs.move_aside(args.out)
+        with runs.exclusive(args.out):
+            return _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test)
+    except (runs.RunFolderError, vh.TrainingDivergedError) as err:
+        sys.exit(f"error: {err}")
+
+
+def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test) -> dict:
+    import vae_helpers as vh
+
+    checkpoint = args.out / "checkpoint"
+    previous_state = vh.read_state(checkpoint)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         vae = vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy=precision)
-    args.out.mkdir(parents=True, exist_ok=True)
-    previous_state = vh.read_state(args.out / "checkpoint")
+    data = vh.find_fashion_mnist()
     start = time.perf_counter()
     history = vh.train(vae, x_train, x_val, epochs=args.epochs, batch_size=args.batch_size,
-                       checkpoint_dir=args.out / "checkpoint", strategy=strategy, seed=args.seed,
-                       steps_per_execution=args.steps_per_execution)
+                       checkpoint_dir=checkpoint, strategy=strategy, seed=args.seed,
+                       steps_per_execution=args.steps_per_execution, learning_rate=args.learning_rate,
+                       settings={"data": str(data) if data is not None else "downloaded by Keras"})
     train_seconds = time.perf_counter() - start
+    outputs = (args.out / RUN_WEIGHTS, args.out / RUN_METRICS)
+    if previous_state and previous_state["epochs_done"] >= args.epochs and all(p.is_file() for p in outputs):
+        print(f"This run was already finished ({previous_state['epochs_done']} epochs): {outputs[0]} and "
+              f"{outputs[1]} are left as they are.")
+        return json.loads(outputs[1].read_text())
     # Evaluate and save a float32 copy: the same weights in full-precision arithmetic, without optimizer state,
     # exactly the model that vh.load_pretrained(OUT) rebuilds.
     trained, vae = vae, vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy="float32")
@@ -112,13 +140,14 @@ def main(argv=None) -> dict:
         "evaluated_on": {split: len(x) for split, x in splits.items()},
         "units": "nats per image (means); lower is better",
         "scores": scores, "iwae_test": iwae,
+        "learning_rate": args.learning_rate, "learning_rate_per_epoch": vh.read_state(checkpoint)["learning_rates"],
         "train_seconds_this_run": round(train_seconds, 1),
         "resumed_from_epoch": previous_state["epochs_done"] if previous_state else 0,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "versions": versions(), "history": history,
     }
-    vae.save_weights(args.out / RUN_WEIGHTS)
-    (args.out / RUN_METRICS).write_text(json.dumps(metrics, indent=1))
+    runs.save_weights(vae, outputs[0])  # each file whole or not at all: a failed write keeps the old one
+    runs.write_json(outputs[1], metrics)
     print(f"Wrote {args.out / RUN_WEIGHTS} and {args.out / RUN_METRICS}: test -ELBO "
           f"{scores['test']['neg_elbo']:.2f} nats, IWAE-100 {iwae['100']:.2f} nats.")
     return metrics

@@ -14,8 +14,9 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from vae_helpers._checks import check_positive_int
+from vae_helpers._checks import check_positive_int, check_vae
 from vae_helpers.data import validate_images
+from vae_helpers.fast_decoding import MAX_DECODES_PER_CALL
 from vae_helpers.losses import gaussian_log_density, kl_divergence, reconstruction_loss
 
 
@@ -26,8 +27,9 @@ def evaluate(vae, x, batch_size: int = 1000, seed: int | None = None) -> dict:
     calls differ slightly; with an integer seed the result is reproducible on any machine, Keras version and
     backend (the noise comes from numpy), whatever ``batch_size`` is. The training command scores with its seed.
     """
+    check_vae(vae, "evaluate")
     x = validate_images(x)
-    batch_size = check_positive_int(batch_size, "batch_size")
+    batch_size = min(check_positive_int(batch_size, "batch_size"), MAX_DECODES_PER_CALL)  # bounded memory
     eps = np.random.default_rng(seed).standard_normal((len(x), vae.latent_dim), dtype=np.float32)  # (N, D)
     reconstruction, kl = [], []
     for start in range(0, len(x), batch_size):
@@ -59,8 +61,9 @@ def kl_per_dimension(vae, x, batch_size: int = 1000) -> np.ndarray:
     below 0.01 nats) is *inactive*: the encoder outputs the prior N(0, 1) for every image, so that coordinate of
     z carries no information about x. All dimensions inactive is posterior collapse.
     """
+    check_vae(vae, "kl_per_dimension")
     x = validate_images(x)
-    batch_size = check_positive_int(batch_size, "batch_size")
+    batch_size = min(check_positive_int(batch_size, "batch_size"), MAX_DECODES_PER_CALL)
     total = np.zeros(vae.latent_dim)
     for start in range(0, len(x), batch_size):
         z_mean, z_log_var, _ = vae.encoder(x[start:start + batch_size], training=False)  # (B, D) each
@@ -84,21 +87,35 @@ def iwae_bound(vae, x, k: int, batch_size: int | None = None, seed: int = 0) -> 
         vae: a trained :class:`vae_helpers.VAE`.
         x: (N, 28, 28, 1) images in [0, 1].
         k: importance samples per image (1, 10, 100, ...).
-        batch_size: images per decoder call (default: about 5,000 decoded images per call).
+        batch_size: images per decoder call (default: about 5,000 decoded images per call). Any ``k`` works:
+            the samples are processed in chunks of at most 5,000 decoded images, so memory stays bounded.
         seed: seed for the k samples (numpy's generator: the same numbers on any machine and backend).
     """
+    check_vae(vae, "iwae_bound")
     x = validate_images(x)
     k = check_positive_int(k, "k")
-    batch_size = max(1, 5000 // k) if batch_size is None else check_positive_int(batch_size, "batch_size")
+    # At most MAX_DECODES_PER_CALL decoded images per call, whatever k and batch_size: any k completes.
+    images = max(1, MAX_DECODES_PER_CALL // k) if batch_size is None else check_positive_int(batch_size, "batch_size")
+    images = min(images, MAX_DECODES_PER_CALL)
+    samples = max(1, MAX_DECODES_PER_CALL // images)  # importance samples per call
     rng = np.random.default_rng(seed)
     total = 0.0
-    for start in range(0, len(x), batch_size):
-        xb = ops.convert_to_tensor(x[start:start + batch_size])  # (B, 28, 28, 1)
-        eps = rng.standard_normal((k, len(xb), vae.latent_dim), dtype=np.float32)  # (k, B, D)
-        log_w = _graph(vae, _log_importance_weights)(xb, ops.convert_to_tensor(eps))  # (k, B)
-        bound = ops.logsumexp(log_w, axis=0) - math.log(k)  # (B,)
-        total += float(ops.sum(bound))
+    for start in range(0, len(x), images):
+        xb = ops.convert_to_tensor(x[start:start + images])  # (B, 28, 28, 1)
+        log_sum = None  # log sum_i w_i over the samples so far, (B,)
+        for done in range(0, k, samples):
+            eps = rng.standard_normal((min(samples, k - done), len(xb), vae.latent_dim), dtype=np.float32)  # (S, B, D)
+            log_w = ops.convert_to_numpy(_graph(vae, _log_importance_weights)(xb, ops.convert_to_tensor(eps)))
+            chunk = _logsumexp(log_w)  # (B,)
+            log_sum = chunk if log_sum is None else np.logaddexp(log_sum, chunk)
+        total += float(np.sum(log_sum - math.log(k)))
     return -total / len(x)
+
+
+def _logsumexp(log_w: np.ndarray) -> np.ndarray:
+    """log sum_i exp(log_w[i]) over axis 0, without overflow."""
+    top = np.max(log_w, axis=0)
+    return top + np.log(np.sum(np.exp(log_w - top), axis=0))
 
 
 # The per-batch work runs as one TensorFlow graph, traced once per model (and once more for a smaller last

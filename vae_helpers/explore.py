@@ -20,13 +20,13 @@ import ipywidgets as widgets
 import keras
 import numpy as np
 
-from vae_helpers._checks import check_positive_int
+from vae_helpers._checks import check_finite, check_labels, check_positive_int
 from vae_helpers.data import CLASS_NAMES, validate_images
 from vae_helpers.latent import INTERPOLATIONS, interpolate_latent, nearest_indices
 from vae_helpers.model import VAE, encode_means
 from vae_helpers.rendering import LatentMap, png_bytes, tile_row
 from vae_helpers.widget_parts import (
-    as_encoder, as_fast_decoder, captioned, check_index, check_labels, check_same_latent_dim, container, index_box,
+    as_encoder, as_fast_decoder, captioned, check_index, check_same_latent_dim, container, index_box,
     message_box, picture, show_error, slider,
 )
 
@@ -51,8 +51,7 @@ def explore_latent(decoder, span: float = 3.0, seed=None) -> widgets.VBox:
         ``VBox`` with CSS class ``latent-explorer``: D sliders, two buttons, the image (168 x 168 px).
     """
     fast = as_fast_decoder(decoder)
-    if isinstance(span, bool) or not isinstance(span, (int, float)) or not 0 < span < float("inf"):
-        raise ValueError(f"span must be a positive number (3.0 covers nearly all of N(0, 1)), got {span!r}.")
+    span = check_finite(span, "span", minimum=0.0, strict=True, hint="3.0 covers nearly all of N(0, 1)")
     if fast.latent_dim > MAX_SLIDERS:
         raise ValueError(f"explore_latent shows one slider per latent dimension, at most {MAX_SLIDERS}; this "
                          f"decoder has {fast.latent_dim}. Explore a smaller model, or vh.explore_interpolation.")

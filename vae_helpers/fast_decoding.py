@@ -21,6 +21,7 @@ from __future__ import annotations
 import weakref
 
 import keras
+import numpy as np
 
 
 def decoder_forward(decoder):
@@ -67,6 +68,7 @@ def fusable_pairs(decoder) -> list[int]:
 
 
 _COMPILED = weakref.WeakKeyDictionary()  # decoder -> its compiled forward
+MAX_DECODES_PER_CALL = 5_000  # images decoded in one call by the grids and the evaluation: bounded memory
 
 
 def compiled_decoder(decoder):
@@ -81,6 +83,14 @@ def compiled_decoder(decoder):
         spec = tf.TensorSpec(shape=(None, int(decoder.inputs[0].shape[-1])), dtype=tf.float32)
         _COMPILED[decoder] = tf.function(forward, input_signature=[spec])
     return _COMPILED[decoder]
+
+
+def decode_in_chunks(decoder, z: np.ndarray) -> np.ndarray:
+    """Pixel probabilities (N, 28, 28, 1) for latent points ``z`` (N, D) float32, through
+    :func:`compiled_decoder`, at most :data:`MAX_DECODES_PER_CALL` points per call (bounded memory for any N)."""
+    forward = compiled_decoder(decoder)
+    return np.concatenate([forward(z[start:start + MAX_DECODES_PER_CALL]).numpy()
+                           for start in range(0, len(z), MAX_DECODES_PER_CALL)])
 
 
 def _layer_chain(model):

@@ -61,6 +61,9 @@ def gaussian_log_density(z, mean, log_var):
     """``log N(z; mean, exp(log_var))`` summed over the last axis, in nats. Shapes broadcast; returns (...,)."""
     for name, value in (("z", z), ("mean", mean), ("log_var", log_var)):
         check_float(value, name)
+    # one float dtype for all three (older Keras releases do not promote float32 * float64 by themselves)
+    dtype = keras.backend.result_type(*(getattr(v, "dtype", type(v)) for v in (z, mean, log_var)))
+    z, mean, log_var = (ops.convert_to_tensor(v, dtype=dtype) for v in (z, mean, log_var))
     log_2pi = 1.8378770664093453
     return -0.5 * ops.sum(log_2pi + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1)
 

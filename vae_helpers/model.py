@@ -8,13 +8,11 @@ parameter count are identical, but the loss can read the logits and stay finite 
 from __future__ import annotations
 
 import contextlib
-import math
-import numbers
 
 import keras
 from keras import layers, ops
 
-from vae_helpers._checks import check_float, check_positive_int, shape_of, shapes_agree
+from vae_helpers._checks import check_finite, check_float, check_positive_int, shape_of, shapes_agree
 from vae_helpers.losses import kl_divergence, reconstruction_loss
 from vae_helpers.sampling import Sampling
 
@@ -23,7 +21,7 @@ LOGITS_LAYER = "logits"
 
 def build_encoder(latent_dim: int = 2, seed=None) -> keras.Model:
     """Reference encoder: image (B, 28, 28, 1) -> ``[z_mean, z_log_var, z]``, each (B, latent_dim)."""
-    _check_latent_dim(latent_dim)
+    latent_dim = _check_latent_dim(latent_dim)
     images = keras.Input(shape=(28, 28, 1), name="image")
     h = layers.Conv2D(32, 3, activation="relu", padding="same")(images)  # (B, 28, 28, 32)
     h = layers.MaxPooling2D(2, padding="same")(h)  # (B, 14, 14, 32)
@@ -42,7 +40,7 @@ def build_decoder(latent_dim: int = 2) -> keras.Model:
 
     The layer named ``"logits"`` holds the values before the sigmoid (used by the loss).
     """
-    _check_latent_dim(latent_dim)
+    latent_dim = _check_latent_dim(latent_dim)
     z = keras.Input(shape=(latent_dim,), name="z")
     h = layers.Dense(7 * 7 * 64, activation="relu")(z)  # (B, 3136)
     h = layers.Reshape((7, 7, 64))(h)  # (B, 7, 7, 64)
@@ -55,9 +53,8 @@ def build_decoder(latent_dim: int = 2) -> keras.Model:
     return keras.Model(z, probabilities, name="decoder")
 
 
-def _check_latent_dim(latent_dim) -> None:
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise ValueError(f"latent_dim must be a positive integer (the reference uses 2), got {latent_dim!r}.")
+def _check_latent_dim(latent_dim) -> int:
+    return check_positive_int(latent_dim, "latent_dim")
 
 
 @keras.saving.register_keras_serializable(package="vae_helpers")
@@ -79,8 +76,7 @@ class VAE(keras.Model):
     def __init__(self, encoder: keras.Model, decoder: keras.Model, beta: float = 1.0, **kwargs):
         super().__init__(**kwargs)
         _check_parts(encoder, decoder)
-        if not isinstance(beta, numbers.Real) or isinstance(beta, bool) or not 0 <= beta < math.inf:
-            raise ValueError(f"beta must be a finite number >= 0 (1.0 gives the ELBO), got {beta!r}.")
+        beta = check_finite(beta, "beta", minimum=0.0, hint="1.0 gives the ELBO")
         self.encoder = encoder
         self.decoder = decoder
         self.latent_dim = int(decoder.inputs[0].shape[-1])

@@ -5,7 +5,6 @@ Every ``plot_*`` function draws on a new matplotlib figure and returns it; nothi
 
 from __future__ import annotations
 
-import numbers
 import statistics
 
 import keras
@@ -13,20 +12,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 from keras import ops
 
-from vae_helpers._checks import check_positive_int
+from vae_helpers._checks import check_finite, check_labels, check_positive_int
 from vae_helpers.data import CLASS_NAMES, validate_images
-from vae_helpers.fast_decoding import compiled_decoder
+from vae_helpers.fast_decoding import decode_in_chunks
+
+MAX_GRID_N = 100  # a grid of at most 100 x 100 decoded images: a 2,800 x 2,800 picture (31 MB)
 
 
 def show_images(images, labels=None, n_cols: int = 10, title: str | None = None, size: float = 1.2):
     """Plot images (N, 28, 28, 1) in a grid, with class names under them if ``labels`` (N,) is given."""
     images = validate_images(images, "images")
     if labels is not None:
-        labels = np.asarray(labels)
-        if labels.shape != (len(images),) or not np.all(np.isin(labels, np.arange(len(CLASS_NAMES)))):
-            raise ValueError(
-                f"labels must be {len(images)} class indices in 0..9 (one per image), got shape {labels.shape}."
-            )
+        labels = check_labels(labels, len(images), "labels")
     n_cols = min(check_positive_int(n_cols, "n_cols"), len(images))
     n_rows = -(-len(images) // n_cols)
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols, size * n_rows * (1.2 if labels is not None else 1)),
@@ -45,9 +42,10 @@ def show_images(images, labels=None, n_cols: int = 10, title: str | None = None,
 
 def plot_latent_scatter(z, labels, ax=None, title: str = "Test images in latent space (posterior means)"):
     """Scatter latent points ``z`` (N, 2) coloured by class ``labels`` (N,), with a legend of class names."""
-    z, labels = np.asarray(z), np.asarray(labels)
-    if z.ndim != 2 or z.shape[1] < 2 or labels.shape != (len(z),):
-        raise ValueError(f"z must be (N, 2) and labels (N,), got {z.shape} and {labels.shape}.")
+    z = np.asarray(z)
+    if z.ndim != 2 or z.shape[1] < 2:
+        raise ValueError(f"z must be (N, 2) latent points, got shape {z.shape}.")
+    labels = check_labels(labels, len(z), "labels")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 6))
     scatter = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=3, alpha=0.7)
@@ -66,12 +64,14 @@ def grid_coordinates(n: int = 30, span: float = 2.0, spacing: str = "linear") ->
     dense centre of N(0, 1) gets more cells (notebook 06).
     """
     n = check_positive_int(n, "n")
-    if isinstance(span, bool) or not isinstance(span, numbers.Real) or not np.isfinite(span) or span <= 0:
-        raise ValueError(f"span must be a positive number (the reference uses 2.0), got {span!r}.")
+    span = check_finite(span, "span", minimum=0.0, strict=True, hint="the reference uses 2.0")
     if spacing == "linear":
         return np.linspace(-span, span, n)
     if spacing == "quantile":
         normal = statistics.NormalDist()
+        if normal.cdf(span) >= 1.0:
+            raise ValueError(f"span={span:g} is too wide for quantile spacing: beyond about 8 the normal "
+                             "distribution's probabilities round to 1. Use span <= 8, or spacing='linear'.")
         probabilities = np.linspace(normal.cdf(-span), normal.cdf(span), n)
         return np.array([normal.inv_cdf(p) for p in probabilities])
     raise ValueError(f"spacing must be 'linear' or 'quantile', got {spacing!r}.")
@@ -89,7 +89,7 @@ def latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "linear"
         decoder: a decoder model (B, D) -> (B, 28, 28, 1), or a :class:`vae_helpers.VAE`.
 
     Returns:
-        (28n, 28n) float32 array of pixel probabilities.
+        (28n, 28n) float32 array of pixel probabilities; n is at most :data:`MAX_GRID_N` (100).
     """
     decoder = getattr(decoder, "decoder", decoder)
     if not isinstance(decoder, keras.Model):
@@ -97,11 +97,17 @@ def latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "linear"
     latent_dim = int(decoder.inputs[0].shape[-1])
     if latent_dim < 2:
         raise ValueError(f"latent_grid needs a latent space of at least 2 dimensions, got {latent_dim}.")
+    n = check_positive_int(n, "n")
+    if n > MAX_GRID_N:
+        raise ValueError(
+            f"n={n} would decode {n * n:,} images into a {28 * n:,} x {28 * n:,} picture "
+            f"({(28 * n) ** 2 * 4 / 1e9:.1f} GB); n must be at most {MAX_GRID_N} (the reference uses 30)."
+        )
     grid = grid_coordinates(n, span, spacing)
     yy, xx = np.meshgrid(grid, grid, indexing="ij")  # (n, n) each; row index i -> y
     z = np.zeros((n * n, latent_dim), dtype=np.float32)  # (n*n, D)
     z[:, 0], z[:, 1] = xx.ravel(), yy.ravel()
-    images = compiled_decoder(decoder)(z).numpy()[..., 0]  # (n*n, 28, 28)
+    images = decode_in_chunks(decoder, z)[..., 0]  # (n*n, 28, 28)
     return images.reshape(n, n, 28, 28).transpose(0, 2, 1, 3).reshape(28 * n, 28 * n)
 
 

@@ -2,8 +2,10 @@
 (notebook 07).
 
 ``train`` wraps ``VAE.fit``: it feeds a ``tf.data`` pipeline (see :func:`vae_helpers.data.make_dataset`), writes
-``checkpoint.weights.h5`` and ``state.json`` after every finished epoch, and when those files exist it resumes
-from the last finished epoch, so an interrupted run loses at most the epoch in progress.
+``checkpoint.weights.h5`` and ``state.json`` after every finished epoch whose losses are finite, and when those
+files exist it resumes from the last such epoch, so an interrupted run loses at most the epoch in progress.
+``state.json`` records the settings that shape the run (model, data, batch size, seed, package version); a resume
+with other settings stops before training and names each difference (:mod:`vae_helpers.runs`).
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import pathlib
 
 import keras
 import numpy as np
+from keras import ops
 
-from vae_helpers._checks import check_positive_int
+from vae_helpers import runs
+from vae_helpers._checks import check_finite, check_positive_int
 from vae_helpers.data import make_dataset, validate_images
+from vae_helpers.runs import RunFolderError
 
 CHECKPOINT_FILE = "checkpoint.weights.h5"
 STATE_FILE = "state.json"
@@ -25,6 +30,11 @@ STATE_FILE = "state.json"
 
 class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite; training stopped instead of writing useless weights."""
+
+
+RESUME_ADVICE = ("The last good checkpoint (if any) was kept. Lower the learning rate and resume: "
+                 "`python -m vae_helpers.train ... --learning-rate 1e-4` (the same command otherwise), or compile "
+                 "with `keras.optimizers.Adam(1e-4)` and call vh.train with the same checkpoint_dir.")
 
 
 class NaNGuard(keras.callbacks.Callback):
@@ -36,82 +46,157 @@ class NaNGuard(keras.callbacks.Callback):
             raise TrainingDivergedError(
                 f"loss became {float(loss)} at batch {batch}. Usual causes: pixels outside [0, 1], a loss "
                 "computed as log(sigmoid(x)) instead of from logits, or a learning rate that is too high. "
-                "The last good checkpoint (if any) was kept; lower the learning rate and resume."
+                + RESUME_ADVICE
             )
 
 
-class HistoryRecorder(keras.callbacks.Callback):
-    """Append each epoch's logs to ``history`` (a dict metric -> list of floats), also across resumes."""
+def _learning_rate(optimizer) -> float | None:
+    """The optimizer's current learning rate, or None when it follows a schedule."""
+    if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        return None
+    return float(ops.convert_to_numpy(optimizer.learning_rate))
 
-    def __init__(self, history: dict):
+
+class HistoryRecorder(keras.callbacks.Callback):
+    """Append each epoch's logs to ``history`` (a dict metric -> list of floats), also across resumes.
+
+    An epoch whose training or validation losses are not all finite raises :class:`TrainingDivergedError`
+    before anything is recorded or saved. ``learning_rates`` gets the learning rate of each epoch.
+    """
+
+    def __init__(self, history: dict, learning_rates: list):
         super().__init__()
-        self.history = history
+        self.history, self.learning_rates = history, learning_rates
 
     def on_epoch_end(self, epoch, logs=None):
-        for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(float(value))
+        logs = {key: float(value) for key, value in (logs or {}).items()}
+        bad = {key: value for key, value in logs.items() if not math.isfinite(value)}
+        if bad:
+            raise TrainingDivergedError(f"epoch {epoch + 1} ended with non-finite losses {bad}, so it was not "
+                                        "recorded. " + RESUME_ADVICE)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+        self.learning_rates.append(_learning_rate(self.model.optimizer))
 
 
 class EpochCheckpoint(HistoryRecorder):
-    """After each epoch, atomically save weights + optimizer state and ``state.json`` (epoch, history)."""
+    """After each good epoch, write weights + optimizer state, then ``state.json`` (settings, epoch, history),
+    each whole or not at all."""
 
-    def __init__(self, directory: pathlib.Path, history: dict):
-        super().__init__(history)
-        self.directory = directory
+    def __init__(self, directory: pathlib.Path, history: dict, learning_rates: list, settings: dict):
+        super().__init__(history, learning_rates)
+        self.directory, self.settings = directory, settings
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)
-        tmp_weights = self.directory / ("tmp-" + CHECKPOINT_FILE)
-        self.model.save_weights(tmp_weights, overwrite=True)
-        os.replace(tmp_weights, self.directory / CHECKPOINT_FILE)
-        tmp_state = self.directory / (STATE_FILE + ".tmp")
-        tmp_state.write_text(json.dumps({"epochs_done": epoch + 1, "history": self.history}, indent=1))
-        os.replace(tmp_state, self.directory / STATE_FILE)
+        runs.save_weights(self.model, self.directory / CHECKPOINT_FILE)
+        runs.write_json(self.directory / STATE_FILE, {
+            "epochs_done": epoch + 1, "settings": self.settings, "history": self.history,
+            "learning_rates": self.learning_rates})
 
 
 def read_state(checkpoint_dir) -> dict | None:
-    """Return ``{"epochs_done": int, "history": {metric: [per-epoch values]}}`` or None if no checkpoint."""
-    path = pathlib.Path(checkpoint_dir) / STATE_FILE
-    if not path.is_file() or not (pathlib.Path(checkpoint_dir) / CHECKPOINT_FILE).is_file():
+    """Return the checkpoint's state, or None when ``checkpoint_dir`` holds no checkpoint yet.
+
+    The state is ``{"epochs_done": int, "settings": {...}, "history": {metric: [per-epoch values]},
+    "learning_rates": [per-epoch values]}``.
+
+    Raises:
+        RunFolderError: the folder is incomplete (one of the two files without the other) or ``state.json`` is
+            unreadable or inconsistent; the message names the folder and the way out. Nothing is changed.
+    """
+    folder = pathlib.Path(checkpoint_dir)
+    path, weights = folder / STATE_FILE, folder / CHECKPOINT_FILE
+    if not path.is_file() and not weights.is_file():
         return None
+    if not (path.is_file() and weights.is_file()):
+        present, absent = (path, weights) if path.is_file() else (weights, path)
+        raise RunFolderError(f"{folder} is incomplete: it has {present.name} but not {absent.name}, so it cannot be "
+                             "resumed; nothing in it was changed. " + runs.ways_out(folder))
     try:
         state = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON ({err}); move the folder aside to start afresh.") from err
-    if not (isinstance(state, dict) and isinstance(state.get("epochs_done"), int)
-            and isinstance(state.get("history"), dict)):
-        raise ValueError(
-            f"{path} must hold {{\"epochs_done\": int, \"history\": {{...}}}}, got {str(state)[:80]!r}; "
-            "move the folder aside to start afresh."
-        )
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RunFolderError(f"{path} is not readable JSON ({err}); nothing in {folder} was changed. "
+                             + runs.ways_out(folder)) from err
+    problem = _state_problem(state)
+    if problem:
+        raise RunFolderError(f"{path} is inconsistent: {problem}; nothing in {folder} was changed. "
+                             + runs.ways_out(folder))
     return state
 
 
+def _state_problem(state) -> str | None:
+    if not isinstance(state, dict):
+        return f"expected a JSON object, got {type(state).__name__}"
+    done, history = state.get("epochs_done"), state.get("history")
+    if isinstance(done, bool) or not isinstance(done, int) or done < 1:
+        return f"epochs_done must be an integer >= 1, got {done!r}"
+    if not isinstance(history, dict) or not history:
+        return "history must be a non-empty object of per-epoch lists"
+    lengths = {key: len(values) if isinstance(values, list) else None for key, values in history.items()}
+    if set(lengths.values()) != {done}:
+        return f"epochs_done is {done} but the history holds {lengths} values per metric"
+    if not isinstance(state.get("settings"), dict):
+        return "it records no settings (a checkpoint from an older version of the course)"
+    learning_rates = state.get("learning_rates")
+    if not isinstance(learning_rates, list) or len(learning_rates) != done:
+        return f"learning_rates must hold one value per epoch ({done})"
+    return None
+
+
+def run_settings(vae, x_train, x_val, batch_size: int, seed, extra: dict | None = None) -> dict:
+    """What identifies a training run: the model, its optimizer's kind, the data, the batch size, the seed, the
+    package version (not the number of epochs nor the learning rate: changing those continues the run).
+
+    ``extra`` adds the caller's own (the training command adds its precision flag, data source and split).
+    Values are JSON-normalised, so they compare equal to what ``state.json`` holds.
+    """
+    from vae_helpers import __version__
+
+    settings = {
+        "model": type(vae).__name__, "latent_dim": getattr(vae, "latent_dim", None),
+        "beta": float(ops.convert_to_numpy(vae.beta)) if hasattr(vae, "beta") else None,
+        "dtype_policy": vae.dtype_policy.name, "weight_shapes": [list(w.shape) for w in vae.weights],
+        "optimizer": type(vae.optimizer).__name__,
+        "image_shape": list(x_train.shape[1:]), "n_train": len(x_train),
+        "n_validation": 0 if x_val is None else len(x_val), "batch_size": batch_size, "seed": seed,
+        "package_version": __version__, **(extra or {}),
+    }
+    return json.loads(json.dumps(settings))
+
+
 def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, checkpoint_dir=None, strategy=None,
-          seed: int = 42, verbose="auto", callbacks=(), steps_per_execution: int = 1, jit_compile="auto"):
+          seed: int = 42, verbose="auto", callbacks=(), steps_per_execution: int = 1, jit_compile="auto",
+          restart: bool = False, settings: dict | None = None, learning_rate: float = 1e-3):
     """Train ``vae`` on images and return the per-epoch history (resumed epochs included).
 
     Args:
-        vae: a :class:`vae_helpers.VAE`. If it is not compiled yet it is compiled with Adam (learning rate 1e-3,
-            as in the reference). With ``strategy``, build and compile it inside ``strategy.scope()`` (or let
+        vae: a :class:`vae_helpers.VAE`. If it is not compiled yet it is compiled with
+            ``Adam(learning_rate)`` (1e-3 by default, as in the reference). With ``strategy``, build and compile it inside ``strategy.scope()`` (or let
             :func:`vae_helpers.build_vae` do so under the scope); see the README's "Training on many machines".
         x_train: (N, 28, 28, 1) float images in [0, 1]. x_val: same, or None for no validation.
         epochs: total epochs (a resumed run counts the epochs already done).
         batch_size: global batch size (split over replicas under a strategy).
-        checkpoint_dir: folder for ``checkpoint.weights.h5`` + ``state.json``; resumes from it if present.
+        checkpoint_dir: folder for ``checkpoint.weights.h5`` + ``state.json``; resumes from it if present (with
+            the settings recorded there; more epochs continue the run; the learning rate the model was compiled
+            with is the one used, the optimizer's moments are kept). One process at a time per folder.
         strategy: a ``tf.distribute.Strategy`` or None for the default (one device).
         seed: shuffle seed. verbose: Keras progress bar mode. callbacks: extra Keras callbacks.
         steps_per_execution: batches run per call into the compiled graph (fewer Python round-trips).
         jit_compile: XLA compilation: True, False or "auto" (the default), which lets Keras choose per device:
             XLA on a GPU, none on a CPU, where ``benchmarks/run.py`` measures it slower for this model.
             ``steps_per_execution`` and ``jit_compile`` only apply when ``train`` compiles ``vae`` itself.
+        restart: move an existing ``checkpoint_dir`` aside (to ``<name>.old-<date>``) and train from scratch.
+        settings: more values that identify the run, recorded and compared with the rest (JSON-serialisable).
 
     Returns:
         dict: metric name -> list of per-epoch values (``loss``, ``reconstruction_loss``, ``kl_loss`` and
         ``val_`` versions), nats per image.
 
     Raises:
-        TrainingDivergedError: the loss became NaN/inf.
+        TrainingDivergedError: the loss became NaN/inf (that epoch is never checkpointed).
+        RunFolderError: ``checkpoint_dir`` is in use by another process, damaged, or holds a run with other
+            settings (each difference is named).
     """
     if not isinstance(vae, keras.Model):
         raise ValueError(f"vae must be a keras.Model such as vh.build_vae(), got {type(vae).__name__}.")
@@ -121,6 +206,7 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     steps_per_execution = check_positive_int(steps_per_execution, "steps_per_execution")
+    learning_rate = check_finite(learning_rate, "learning_rate", minimum=0.0, strict=True)
     if jit_compile not in (True, False, "auto"):
         raise ValueError(f"jit_compile must be True, False or 'auto' (Keras picks per device), got {jit_compile!r}.")
     if strategy is not None and vae.distribute_strategy is not strategy:
@@ -131,34 +217,60 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
     strategy = vae.distribute_strategy
     if not vae.compiled:
         with strategy.scope():
-            vae.compile(optimizer=keras.optimizers.Adam(), steps_per_execution=steps_per_execution,
+            vae.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=steps_per_execution,
                         jit_compile=jit_compile)
 
-    history, initial_epoch = {}, 0
     user_callbacks = list(callbacks)
-    callbacks = [NaNGuard()]  # then the checkpoint, so a user callback that raises cannot lose a finished epoch
-    if checkpoint_dir is not None:
-        checkpoint_dir = pathlib.Path(checkpoint_dir)
-        checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        state = read_state(checkpoint_dir)
-        if state is not None:
-            with strategy.scope():
-                vae.optimizer.build(vae.trainable_variables)
-            vae.load_weights(checkpoint_dir / CHECKPOINT_FILE)
-            initial_epoch, history = int(state["epochs_done"]), state["history"]
-            print(f"Resuming from {checkpoint_dir}: {initial_epoch} of {epochs} epochs already done.")
-        callbacks.append(EpochCheckpoint(checkpoint_dir, history))
-    else:
-        callbacks.append(HistoryRecorder(history))
-    callbacks += user_callbacks
-    if initial_epoch >= epochs:
+    if checkpoint_dir is None:
+        history, learning_rates = {}, []
+        _fit(vae, x_train, x_val, epochs, batch_size, seed, verbose, 0,
+             [NaNGuard(), HistoryRecorder(history, learning_rates), *user_callbacks])
         return history
+    folder = pathlib.Path(checkpoint_dir)
+    if restart and folder.exists() and any(p.name != runs.LOCK_FILE for p in folder.iterdir()):
+        runs.move_aside(folder)
+    current = run_settings(vae, x_train, x_val, batch_size, seed, settings)
+    with runs.exclusive(folder):
+        state = read_state(folder)
+        history, learning_rates, initial_epoch = {}, [], 0
+        if state is not None:
+            differences = runs.differences(state["settings"], current)
+            if differences:
+                raise RunFolderError(
+                    f"{folder} holds a run made with other settings, so it cannot be resumed with these:\n  "
+                    + "\n  ".join(differences) + "\n" + runs.ways_out(folder))
+            _load_checkpoint(vae, folder, vae.distribute_strategy)
+            initial_epoch, history, learning_rates = state["epochs_done"], state["history"], state["learning_rates"]
+            print(f"Resuming from {folder}: {initial_epoch} of {epochs} epochs already done.")
+        # NaNGuard first, then the checkpoint, so a user callback that raises cannot lose a finished epoch
+        callbacks = [NaNGuard(), EpochCheckpoint(folder, history, learning_rates, current), *user_callbacks]
+        if initial_epoch < epochs:
+            _fit(vae, x_train, x_val, epochs, batch_size, seed, verbose, initial_epoch, callbacks)
+        else:
+            print(f"{folder} already holds {initial_epoch} finished epochs (asked for {epochs}): nothing to train.")
+    return history
 
+
+def _load_checkpoint(vae, folder: pathlib.Path, strategy) -> None:
+    """Load weights and optimizer state, keeping the learning rate ``vae`` was compiled with."""
+    learning_rate = _learning_rate(vae.optimizer)
+    with strategy.scope():
+        vae.optimizer.build(vae.trainable_variables)
+    try:
+        vae.load_weights(folder / CHECKPOINT_FILE)
+    except Exception as err:  # h5py and Keras raise several types for a truncated or foreign file
+        raise RunFolderError(
+            f"{folder / CHECKPOINT_FILE} cannot be read ({type(err).__name__}: {err}); it is truncated or damaged. "
+            "Nothing in the folder was changed. " + runs.ways_out(folder)) from err
+    if learning_rate is not None:
+        vae.optimizer.learning_rate = learning_rate
+
+
+def _fit(vae, x_train, x_val, epochs, batch_size, seed, verbose, initial_epoch, callbacks) -> None:
     train_ds = make_dataset(x_train, batch_size, shuffle=True, seed=seed)
     val_ds = make_dataset(x_val, batch_size, shuffle=False) if x_val is not None else None
     vae.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=initial_epoch,
             callbacks=callbacks, verbose=verbose, shuffle=False)  # make_dataset shuffles
-    return history
 
 
 class KLWarmup(keras.callbacks.Callback):
@@ -182,9 +294,7 @@ class KLWarmup(keras.callbacks.Callback):
     def __init__(self, warmup_epochs: int, final_beta: float = 1.0):
         super().__init__()
         self.warmup_epochs = check_positive_int(warmup_epochs, "warmup_epochs")
-        if isinstance(final_beta, bool) or not isinstance(final_beta, (int, float)) or not final_beta >= 0:
-            raise ValueError(f"final_beta must be a number >= 0 (1.0 gives the ELBO), got {final_beta!r}.")
-        self.final_beta = float(final_beta)
+        self.final_beta = check_finite(final_beta, "final_beta", minimum=0.0, hint="1.0 gives the ELBO")
         self.betas: list[float] = []
         self._epoch = 0
 

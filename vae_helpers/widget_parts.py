@@ -70,15 +70,6 @@ def check_same_latent_dim(encoder: keras.Model, fast: FastDecoder) -> None:
                          "pass the encoder and decoder of the same model.")
 
 
-def check_labels(y, n: int) -> np.ndarray:
-    """``y`` as a numpy array, checked to hold n class indices in 0..9."""
-    y = np.asarray(y)
-    if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() > 9:
-        raise ValueError(f"y must hold one class index in 0..9 per image, shape ({n},) integers; got shape "
-                         f"{y.shape} and dtype {y.dtype}.")
-    return y
-
-
 def check_index(index, n: int, name: str) -> int:
     """``index`` as an int, checked to be a valid index into n images."""
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)):

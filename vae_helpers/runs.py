@@ -1,0 +1,121 @@
+"""A training run's folder: one process at a time, files written whole, settings compared before a resume.
+
+Used by :func:`vae_helpers.train` (its checkpoint folder) and by the training command (its ``--out`` folder).
+Nothing here deletes a file the user made: a restart moves the old folder aside.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import errno
+import json
+import os
+import pathlib
+import socket
+
+LOCK_FILE = ".lock"
+TMP_PREFIX = ".tmp-"
+
+
+class RunFolderError(RuntimeError):
+    """A run folder is in use, damaged, or holds a run made with other settings; the message says what to do."""
+
+
+def ways_out(folder: pathlib.Path) -> str:
+    return (f"Either train into another folder (`--out` of the training command, `checkpoint_dir=` of vh.train), "
+            f"or restart: `--restart` / `vh.train(..., restart=True)` moves {folder} aside to "
+            f"{folder.name}.old-<date> (nothing is deleted) and trains from scratch.")
+
+
+@contextlib.contextmanager
+def exclusive(folder: pathlib.Path):
+    """Hold ``folder`` for this process: a second process fails at once, naming the first.
+
+    The lock is an ``flock`` on ``folder/.lock``, which the system releases when its process ends in any way
+    (kill -9 included), so a lock left by a killed process is never in the way.
+    """
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_FILE
+    try:
+        handle = open(path, "a+")
+    except OSError as err:
+        raise RunFolderError(f"cannot write in {folder} ({err.strerror}): a run needs a folder it can write to. "
+                             "Choose another folder or fix its permissions.") from err
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            if err.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunFolderError(
+                f"{folder} is in use by {holder}: one training run per folder. Wait for it to finish, stop it, or "
+                "train into another folder."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()} on {socket.gethostname()}, started "
+                     f"{datetime.datetime.now().isoformat(timespec='seconds')}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+
+
+def move_aside(folder: pathlib.Path) -> pathlib.Path:
+    """Rename ``folder`` to ``<folder>.old-<date and time>`` (held while it moves) and return the new path."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = folder.with_name(f"{folder.name}.old-{stamp}")
+    counter = 1
+    while target.exists():
+        target = folder.with_name(f"{folder.name}.old-{stamp}-{counter}")
+        counter += 1
+    with exclusive(folder):
+        folder.rename(target)
+    print(f"Moved the old run aside: {folder} -> {target}")
+    return target
+
+
+def _temporary(path: pathlib.Path) -> pathlib.Path:
+    """A name in the same folder (so that the final rename is atomic) that keeps ``path``'s suffixes."""
+    return path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
+
+
+def write_text(path: pathlib.Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: a temporary file in the same folder, then a rename."""
+    tmp = _temporary(path)
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(path: pathlib.Path, value) -> None:
+    write_text(path, json.dumps(value, indent=1))
+
+
+def save_weights(model, path: pathlib.Path) -> None:
+    """``model.save_weights(path)`` whole or not at all: a failed write leaves the old file as it was."""
+    tmp = _temporary(path)
+    try:
+        model.save_weights(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def differences(recorded: dict, current: dict) -> list[str]:
+    """One line per setting whose recorded and current values differ (missing counts as different)."""
+    lines = []
+    for key in sorted(set(recorded) | set(current)):
+        before, now = recorded.get(key, "(not recorded)"), current.get(key, "(not given)")
+        if before != now:
+            lines.append(f"{key}: {before!r} in the folder, {now!r} now")
+    return lines
