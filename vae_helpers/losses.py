@@ -8,6 +8,7 @@ prior N(0, I). Both return one number per image, shape (B,); the model averages 
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 from vae_helpers._checks import check_float, check_gaussian_params, check_positive_int, shape_of, shapes_agree
@@ -61,8 +62,11 @@ def gaussian_log_density(z, mean, log_var):
     """``log N(z; mean, exp(log_var))`` summed over the last axis, in nats. Shapes broadcast; returns (...,)."""
     for name, value in (("z", z), ("mean", mean), ("log_var", log_var)):
         check_float(value, name)
-    # one float dtype for all three (older Keras releases do not promote float32 * float64 by themselves)
-    dtype = keras.backend.result_type(*(getattr(v, "dtype", type(v)) for v in (z, mean, log_var)))
+    # One float dtype for all three, that of the arrays; scalars follow it (older Keras and numpy releases
+    # would otherwise mix float32 and float64 and fail).
+    arrays = [v for v in (z, mean, log_var) if len(shape_of(v)) > 0]
+    dtype = keras.backend.result_type(*(getattr(v, "dtype", None) or np.asarray(v).dtype for v in arrays)) \
+        if arrays else "float32"
     z, mean, log_var = (ops.convert_to_tensor(v, dtype=dtype) for v in (z, mean, log_var))
     log_2pi = 1.8378770664093453
     return -0.5 * ops.sum(log_2pi + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1)

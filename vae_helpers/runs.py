@@ -33,39 +33,53 @@ def exclusive(folder: pathlib.Path):
     """Hold ``folder`` for this process: a second process fails at once, naming the first.
 
     The lock is an ``flock`` on ``folder/.lock``, which the system releases when its process ends in any way
-    (kill -9 included), so a lock left by a killed process is never in the way.
+    (kill -9 included), so a lock left by a killed process is never in the way. The file is removed when the
+    holder is done, so a finished run's folder holds only the run's own files.
     """
-    import fcntl
-
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_FILE
+    handle = _lock(path, folder)
     try:
-        handle = open(path, "a+")
-    except OSError as err:
-        raise RunFolderError(f"cannot write in {folder} ({err.strerror}): a run needs a folder it can write to. "
-                             "Choose another folder or fix its permissions.") from err
-    with handle:
+        handle.write(f"process {os.getpid()} on {socket.gethostname()}, started "
+                     f"{datetime.datetime.now().isoformat(timespec='seconds')}")
+        handle.flush()
+        yield
+    finally:
+        path.unlink(missing_ok=True)  # still held: whoever opens the path next gets a new file
+        handle.close()
+
+
+def _lock(path: pathlib.Path, folder: pathlib.Path):
+    """Open and flock ``path``; retry if the file was replaced meanwhile (its holder removed it on release)."""
+    import fcntl
+
+    while True:
+        try:
+            handle = open(path, "a+")
+        except OSError as err:
+            raise RunFolderError(f"cannot write in {folder} ({err.strerror}): a run needs a folder it can write "
+                                 "to. Choose another folder or fix its permissions.") from err
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as err:
-            if err.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
             handle.seek(0)
             holder = handle.read().strip() or "another process"
+            handle.close()
+            if err.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
             raise RunFolderError(
                 f"{folder} is in use by {holder}: one training run per folder. Wait for it to finish, stop it, or "
                 "train into another folder."
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"process {os.getpid()} on {socket.gethostname()}, started "
-                     f"{datetime.datetime.now().isoformat(timespec='seconds')}")
-        handle.flush()
         try:
-            yield
-        finally:
+            same = os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
             handle.seek(0)
             handle.truncate()
+            return handle
+        handle.close()
 
 
 def move_aside(folder: pathlib.Path) -> pathlib.Path:
@@ -78,6 +92,7 @@ def move_aside(folder: pathlib.Path) -> pathlib.Path:
         counter += 1
     with exclusive(folder):
         folder.rename(target)
+    (target / LOCK_FILE).unlink(missing_ok=True)  # it moved with the folder
     print(f"Moved the old run aside: {folder} -> {target}")
     return target
 
