@@ -46,14 +46,26 @@ def wanted_python(path: pathlib.Path) -> str:
 
 
 def find_python(version: str) -> str | None:
-    """An interpreter of Python ``version`` (X.Y): ``pythonX.Y`` on the PATH, else the newest pyenv X.Y.Z."""
-    on_path = shutil.which(f"python{version}")
-    if on_path:
-        return on_path
+    """An interpreter of Python ``version`` (X.Y) that runs: ``pythonX.Y`` on the PATH, else the newest pyenv X.Y.Z.
+
+    Each candidate is asked for its version, since a pyenv shim is on the PATH even for a Python it cannot run.
+    """
     pyenv_root = pathlib.Path(os.environ.get("PYENV_ROOT", pathlib.Path.home() / ".pyenv"))
-    found = sorted(pyenv_root.glob(f"versions/{version}.*/bin/python"),
-                   key=lambda p: [int(part) for part in re.findall(r"\d+", p.parts[-3])])
-    return str(found[-1]) if found else None
+    installed = sorted(pyenv_root.glob(f"versions/{version}.*/bin/python"),
+                       key=lambda p: [int(part) for part in re.findall(r"\d+", p.parts[-3])], reverse=True)
+    for candidate in [shutil.which(f"python{version}"), *map(str, installed)]:
+        if candidate and _runs_as(candidate, version):
+            return candidate
+    return None
+
+
+def _runs_as(python: str, version: str) -> bool:
+    try:
+        done = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                              capture_output=True, text=True, timeout=60)
+    except OSError:
+        return False
+    return done.returncode == 0 and done.stdout.strip() == version
 
 
 def run(command: list, **kwargs) -> None:

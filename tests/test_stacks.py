@@ -1,0 +1,45 @@
+"""tools/test_stack.py: how a stack's constraints file is read and how its Python is found (fake interpreters)."""
+
+import stat
+
+import pytest
+
+from conftest import load_tool
+
+test_stack = load_tool("test_stack")
+
+
+def fake_python(path, version):
+    """An executable that answers like ``python -c ...`` of the given X.Y version."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\necho {version}\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def test_pins_and_python_are_read_from_the_constraints_file(tmp_path):
+    stack = tmp_path / "s.txt"
+    stack.write_text("# a comment\n# python: 3.12\nKeras==3.7.0\nml_dtypes==0.5.1\nnumpy>=1\n")
+    assert test_stack.pins(stack) == {"keras": "3.7.0", "ml-dtypes": "0.5.1"}
+    assert test_stack.wanted_python(stack) == "3.12"
+    stack.write_text("keras==3.7.0\n")
+    with pytest.raises(SystemExit, match="must name its Python"):
+        test_stack.wanted_python(stack)
+
+
+def test_both_shipped_stacks_name_a_python_and_pin_keras():
+    for name in ("minimum", "colab"):
+        path = test_stack.stack_file(name)
+        assert test_stack.wanted_python(path) and "keras" in test_stack.pins(path)
+    with pytest.raises(SystemExit, match=r"no stack named 'nightly': expected one of \['colab', 'minimum'\]"):
+        test_stack.stack_file("nightly")
+
+
+def test_find_python_skips_a_shim_that_cannot_run_and_takes_the_newest_pyenv_patch(tmp_path, monkeypatch):
+    shim = fake_python(tmp_path / "shims" / "python3.12", "3.11")  # a shim answering for another Python
+    monkeypatch.setenv("PATH", str(shim.parent))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
+    fake_python(tmp_path / "pyenv/versions/3.12.2/bin/python", "3.12")
+    newest = fake_python(tmp_path / "pyenv/versions/3.12.10/bin/python", "3.12")
+    assert test_stack.find_python("3.12") == str(newest)
+    assert test_stack.find_python("3.9") is None
