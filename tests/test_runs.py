@@ -265,3 +265,33 @@ def test_infinities_nan_and_impossible_values_are_refused_clearly(call, fragment
 def test_evaluation_helpers_name_the_model_they_need(make_tiny_vae, function):
     with pytest.raises(ValueError, match="needs a whole vh.VAE .*got Functional"):
         function(make_tiny_vae().encoder, X[:4])
+
+
+KEEP_TRAINING = textwrap.dedent("""
+    import sys
+    import vae_helpers as vh
+    sys.path.insert(0, {tests!r})
+    from conftest import build_tiny_vae, crossed_bars
+    vh.train(build_tiny_vae(), crossed_bars(64, seed=11), epochs=1000, batch_size=16, verbose=0,
+             checkpoint_dir={folder!r})
+""")
+
+
+def test_a_run_killed_at_any_moment_resumes_from_a_whole_checkpoint(make_tiny_vae, tmp_path):
+    """kill -9 lands wherever the run is, often in the middle of writing a checkpoint (one is written every few
+    tens of milliseconds here); what is left must always resume."""
+    folder = tmp_path / "run"
+    script = KEEP_TRAINING.format(tests=os.path.dirname(__file__), folder=str(folder))
+    process = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    try:
+        deadline = time.monotonic() + 120
+        while not ((folder / STATE_FILE).exists() and state(folder)["epochs_done"] >= 3):
+            assert process.poll() is None and time.monotonic() < deadline, "the training did not get going"
+            time.sleep(0.05)
+        time.sleep(0.37)  # some moment within a later epoch
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    done = state(folder)["epochs_done"]
+    history = train(make_tiny_vae(), folder, epochs=done + 1)
+    assert len(history["loss"]) == done + 1 and state(folder)["epochs_done"] == done + 1
