@@ -97,33 +97,25 @@ def move_aside(folder: pathlib.Path) -> pathlib.Path:
     return target
 
 
-def _temporary(path: pathlib.Path) -> pathlib.Path:
-    """A name in the same folder (so that the final rename is atomic) that keeps ``path``'s suffixes."""
-    return path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
-
-
-def write_text(path: pathlib.Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all: a temporary file in the same folder, then a rename."""
-    tmp = _temporary(path)
+def _write_whole(path: pathlib.Path, write) -> None:
+    """``write(tmp)`` to a temporary name in the same folder (keeping ``path``'s suffixes), then rename it to
+    ``path``: the rename is atomic, so ``path`` is always either the old file or the whole new one."""
+    tmp = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
     try:
-        tmp.write_text(text)
+        write(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
 
 def write_json(path: pathlib.Path, value) -> None:
-    write_text(path, json.dumps(value, indent=1))
+    """Write ``value`` as JSON to ``path``, whole or not at all."""
+    _write_whole(path, lambda tmp: tmp.write_text(json.dumps(value, indent=1)))
 
 
 def save_weights(model, path: pathlib.Path) -> None:
     """``model.save_weights(path)`` whole or not at all: a failed write leaves the old file as it was."""
-    tmp = _temporary(path)
-    try:
-        model.save_weights(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    _write_whole(path, model.save_weights)
 
 
 def differences(recorded: dict, current: dict) -> list[str]:
