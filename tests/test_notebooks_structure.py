@@ -133,3 +133,36 @@ def test_every_public_helper_is_used_by_a_notebook_or_documented_as_advanced():
     unused = [name for name in vh.__all__
               if not re.search(rf"\bvh\.{name}\b", sources) and f"`{name}`" not in advanced]
     assert not unused, f"not used in any notebook nor listed in the README's advanced API: {unused}"
+
+
+# a home folder, a temporary folder, or an absolute path into the installed libraries
+MACHINE_PATH = re.compile(r"~/|/root/|/home/\w|/Users/\w|/tmp/tmp|/[\w.-]+(?:/[\w.-]+)*/(?:site|dist)-packages/")
+
+
+def _output_texts(cell):
+    for output in cell.get("outputs", []):
+        yield "".join(output.get("text", ""))
+        yield "\n".join(output.get("traceback", [])) + output.get("evalue", "")
+        for kind in ("text/plain", "text/html"):
+            yield "".join(output.get("data", {}).get(kind, ""))
+
+
+def test_no_stored_output_holds_a_machine_path(notebook):
+    _, nb = notebook
+    for cell in nb["cells"]:
+        for text in _output_texts(cell):
+            found = MACHINE_PATH.search(text) or (str(ROOT) in text and str(ROOT))
+            assert not found, f"a machine path in a stored output ({found}): tools/run_notebooks.py removes them"
+
+
+def test_the_re_execution_tool_removes_machine_paths():
+    from conftest import load_tool
+
+    tool = load_tool("run_notebooks")
+    text = (f'File \x1b[0;32m~/.pyenv/versions/3.11.7/lib/python3.11/site-packages/keras/src/x.py:3\x1b[0m\n'
+            f'File /usr/lib/python3/dist-packages/numpy/core.py:1\nFile {ROOT}/vae_helpers/model.py:9\n'
+            'Resuming from /tmp/tmpab_12cd/checkpoint')
+    assert tool.without_machine_paths(text) == (
+        'File \x1b[0;32m\u2026/site-packages/keras/src/x.py:3\x1b[0m\nFile \u2026/site-packages/numpy/core.py:1\n'
+        'File vae_helpers/model.py:9\nResuming from /tmp/\u2026/checkpoint')
+    assert not MACHINE_PATH.search(tool.without_machine_paths(text))

@@ -17,23 +17,51 @@ import time
 import nbformat
 from nbclient import NotebookClient
 
-NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
 VOLATILE_CELL_KEYS = ("execution", "collapsed", "scrolled")
 # TensorFlow's C++ start-up lines (absl/oneDNN/CUDA probing) reach stderr before TF_CPP_MIN_LOG_LEVEL applies;
 # they differ per machine and teach nothing, so they are not stored.
 TF_NOISE = re.compile(r"^(?:[IWE]\d{4} \S+ +\d+ \S+\] .*|WARNING: All log messages before absl::InitializeLog\(\) .*"
                       r"|To enable the following instructions: .*)$")
+# Paths of the machine that ran the notebook (tracebacks, printed folders) say nothing to a learner and change per
+# machine: the installed libraries become ".../site-packages/", the course's own files are shown relative to the
+# repository, and temporary folders become "/tmp/...".
+MACHINE_PATHS = [
+    (re.compile(r"(?:~|/)[^\s'\"\x1b:]*?/(?:site|dist)-packages/"), "\u2026/site-packages/"),
+    (re.compile(re.escape(str(ROOT)) + r"/"), ""),
+    (re.compile(r"/tmp/tmp[\w-]+"), "/tmp/\u2026"),
+]
 
 
 def strip(nb: nbformat.NotebookNode) -> None:
-    """Remove timings and widget state; pin the kernelspec to ``python3``."""
+    """Remove timings, widget state, TensorFlow's start-up noise and machine paths; pin the kernelspec."""
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     for cell in nb.cells:
         for key in VOLATILE_CELL_KEYS:
             cell.metadata.pop(key, None)
         if cell.cell_type == "code":
-            cell.outputs = [output for output in map(_drop_tf_noise, cell.outputs) if output is not None]
+            cell.outputs = [_without_machine_paths(output) for output in map(_drop_tf_noise, cell.outputs)
+                            if output is not None]
+
+
+def without_machine_paths(text: str) -> str:
+    for pattern, replacement in MACHINE_PATHS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _without_machine_paths(output):
+    if output.get("output_type") == "stream":
+        output.text = without_machine_paths(output.text)
+    elif output.get("output_type") == "error":
+        output.traceback = [without_machine_paths(line) for line in output.traceback]
+        output.evalue = without_machine_paths(output.evalue)
+    for kind in ("text/plain", "text/html"):
+        if kind in output.get("data", {}):
+            output.data[kind] = without_machine_paths(output.data[kind])
+    return output
 
 
 def _drop_tf_noise(output):
