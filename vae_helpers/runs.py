@@ -36,7 +36,6 @@ def exclusive(folder: pathlib.Path):
     (kill -9 included), so a lock left by a killed process is never in the way. The file is removed when the
     holder is done, so a finished run's folder holds only the run's own files.
     """
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_FILE
     handle = _lock(path, folder)
     try:
@@ -55,6 +54,7 @@ def _lock(path: pathlib.Path, folder: pathlib.Path):
 
     while True:
         try:
+            folder.mkdir(parents=True, exist_ok=True)
             handle = open(path, "a+")
         except OSError as err:
             raise RunFolderError(f"cannot write in {folder} ({err.strerror}): a run needs a folder it can write "
