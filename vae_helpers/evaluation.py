@@ -105,17 +105,11 @@ def iwae_bound(vae, x, k: int, batch_size: int | None = None, seed: int = 0) -> 
         log_sum = None  # log sum_i w_i over the samples so far, (B,)
         for done in range(0, k, samples):
             eps = rng.standard_normal((min(samples, k - done), len(xb), vae.latent_dim), dtype=np.float32)  # (S, B, D)
-            log_w = ops.convert_to_numpy(_graph(vae, _log_importance_weights)(xb, ops.convert_to_tensor(eps)))
-            chunk = _logsumexp(log_w)  # (B,)
+            log_w = _graph(vae, _log_importance_weights)(xb, ops.convert_to_tensor(eps))  # (S, B)
+            chunk = ops.convert_to_numpy(ops.logsumexp(log_w, axis=0))  # (B,)
             log_sum = chunk if log_sum is None else np.logaddexp(log_sum, chunk)
         total += float(np.sum(log_sum - math.log(k)))
     return -total / len(x)
-
-
-def _logsumexp(log_w: np.ndarray) -> np.ndarray:
-    """log sum_i exp(log_w[i]) over axis 0, without overflow."""
-    top = np.max(log_w, axis=0)
-    return top + np.log(np.sum(np.exp(log_w - top), axis=0))
 
 
 # The per-batch work runs as one TensorFlow graph, traced once per model (and once more for a smaller last

@@ -148,7 +148,7 @@ def run_settings(vae, x_train, x_val, batch_size: int, seed, extra: dict | None 
     """What identifies a training run: the model, its optimizer's kind, the data, the batch size, the seed, the
     package version (not the number of epochs nor the learning rate: changing those continues the run).
 
-    ``extra`` adds the caller's own (the training command adds its precision flag, data source and split).
+    ``extra`` adds the caller's own (the training command adds its data source).
     Values are JSON-normalised, so they compare equal to what ``state.json`` holds.
     """
     from vae_helpers import __version__
