@@ -166,3 +166,65 @@ def test_the_re_execution_tool_removes_machine_paths():
         'File \x1b[0;32m\u2026/site-packages/keras/src/x.py:3\x1b[0m\nFile \u2026/site-packages/numpy/core.py:1\n'
         'File vae_helpers/model.py:9\nResuming from /tmp/\u2026/checkpoint')
     assert not MACHINE_PATH.search(tool.without_machine_paths(text))
+
+
+def test_stored_outputs_come_from_a_full_run_of_the_current_code(notebook):
+    from conftest import load_tool
+
+    tool = load_tool("run_notebooks")
+    path, _ = notebook
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    run = nb.metadata.get(tool.METADATA_KEY)
+    assert run, f"{path.name} was not stored by tools/run_notebooks.py: run `python tools/run_notebooks.py {path}`"
+    assert run["mode"] == "full", f"{path.name} is stored from quick mode: rerun it in full mode (the default)"
+    assert run["code_sha256"] == tool.code_hash(nb), (
+        f"{path.name}'s code cells changed after its outputs were stored: `python tools/run_notebooks.py {path}`")
+
+
+def test_solution_cells_hide_their_outputs_as_well_as_their_code(notebook):
+    _, nb = notebook
+    solutions = [c for c in nb["cells"] if c["cell_type"] == "code" and _is_solution(c)]
+    assert solutions
+    for cell in solutions:
+        assert cell["metadata"].get("jupyter") == {"source_hidden": True, "outputs_hidden": True}, _source(cell)[:80]
+
+
+CLAIM_CALL = re.compile(r"\bvh\.check_claim\(")
+
+
+def test_every_notebook_checks_its_claims_and_every_stored_claim_held(notebook):
+    path, nb = notebook
+    claim_cells = [c for c in nb["cells"] if c["cell_type"] == "code" and CLAIM_CALL.search(_source(c))]
+    assert len(claim_cells) >= 2, f"{path.name}: claims about results are checked by vh.check_claim cells"
+    for cell in claim_cells:
+        shown = "".join(o.get("text", "") for o in cell["outputs"] if o.get("output_type") == "stream")
+        calls = len(CLAIM_CALL.findall(_source(cell)))
+        assert shown.count("\u2713 checked:") >= calls, f"a claim is not shown as checked:\n{_source(cell)[:300]}"
+        assert "quick mode" not in shown
+
+
+def test_progress_bars_are_stored_as_their_final_state(notebook):
+    _, nb = notebook
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            text = "".join(output.get("text", ""))
+            assert "\b" not in text and "\r" not in text, f"a redrawn progress bar is stored:\n{_source(cell)[:200]}"
+
+
+def test_the_re_execution_tool_shows_streams_as_jupyter_does():
+    from conftest import load_tool
+
+    tool = load_tool("run_notebooks")
+    bar = "Epoch 1/2\n\r 1/16 ━ - loss: 9\x08\x08\x08\r16/16 ━━ - loss: 5\nEpoch 2/2\n"
+    assert tool.as_terminal_shows(bar) == "Epoch 1/2\n16/16 ━━ - loss: 5\nEpoch 2/2\n"
+    assert tool.as_terminal_shows("abc\x08\x08X\n\x08q") == "aX\nq"
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
+    before = tool.code_hash(nb)
+    nb.cells.append(nbformat.v4.new_markdown_cell("prose does not count"))
+    assert tool.code_hash(nb) == before
+    nb.cells[0].source = "print(2)"
+    assert tool.code_hash(nb) != before

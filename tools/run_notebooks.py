@@ -2,12 +2,15 @@
 
 Usage: ``python tools/run_notebooks.py [--quick] notebooks/01_data.ipynb [...]`` (default: all numbered notebooks).
 Full mode (the default) stores what a learner sees; ``--quick`` sets ``VAE_QUICK=1`` as CI does.
-Fails if a cell errors, except cells tagged ``raises-exception``.
+Fails if a cell errors, except cells tagged ``raises-exception``. Records in the notebook's metadata
+(``vae_course``) the mode, the wall time and a hash of its code cells, so a test can tell when stored outputs are
+from quick mode or older than the code.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import pathlib
@@ -34,16 +37,59 @@ MACHINE_PATHS = [
 ]
 
 
+METADATA_KEY = "vae_course"
+SOLUTION_TAG = "solution"
+
+
+def code_hash(nb: nbformat.NotebookNode) -> str:
+    """SHA-256 of the notebook's code cells (sources only): changes whenever what runs changes."""
+    digest = hashlib.sha256()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            digest.update(cell.source.encode() + b"\0")
+    return digest.hexdigest()
+
+
 def strip(nb: nbformat.NotebookNode) -> None:
-    """Remove timings, widget state, TensorFlow's start-up noise and machine paths; pin the kernelspec."""
+    """Remove timings, widget state, TensorFlow's start-up noise and machine paths; pin the kernelspec; show
+    progress bars as their final state; collapse solution cells (code and output)."""
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     for cell in nb.cells:
         for key in VOLATILE_CELL_KEYS:
             cell.metadata.pop(key, None)
         if cell.cell_type == "code":
-            cell.outputs = [_without_machine_paths(output) for output in map(_drop_tf_noise, cell.outputs)
-                            if output is not None]
+            outputs = [_without_machine_paths(output) for output in map(_drop_tf_noise, cell.outputs)
+                       if output is not None]
+            cell.outputs = _as_jupyter_shows(outputs)
+            if SOLUTION_TAG in cell.metadata.get("tags", []):
+                cell.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
+
+
+def as_terminal_shows(text: str) -> str:
+    """What Jupyter displays for a stream: each backspace erases the character before it and a carriage return
+    restarts its line (Keras' progress bars redraw themselves this way, hundreds of times per epoch)."""
+    erase = re.compile(r"[^\x08\n]\x08")
+    while erase.search(text):
+        text = erase.sub("", text)
+    text = text.replace("\x08", "")  # a backspace at the start of a line has nothing to erase
+    return re.sub(r"^[^\n]*\r(?!$)", "", text, flags=re.M).replace("\r", "")
+
+
+def _as_jupyter_shows(outputs: list) -> list:
+    """Merge consecutive stream outputs of the same stream and render them with :func:`as_terminal_shows`."""
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream" and previous.get("name") == output.get("name")):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    for output in merged:
+        if output.get("output_type") == "stream":
+            output.text = as_terminal_shows(output.text)
+    return merged
 
 
 def without_machine_paths(text: str) -> str:
@@ -81,9 +127,12 @@ def run(path: pathlib.Path, quick: bool, timeout: int) -> None:
     start = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
                    record_timing=False).execute()
+    seconds = time.perf_counter() - start
     strip(nb)
+    nb.metadata[METADATA_KEY] = {"mode": "quick" if quick else "full", "seconds": round(seconds),
+                                 "cpus": os.cpu_count(), "code_sha256": code_hash(nb)}
     nbformat.write(nb, path)
-    print(f"{path.name}: executed in {'quick' if quick else 'full'} mode in {time.perf_counter() - start:.0f} s")
+    print(f"{path.name}: executed in {'quick' if quick else 'full'} mode in {seconds:.0f} s")
 
 
 def main(argv=None) -> None:

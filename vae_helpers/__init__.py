@@ -2,10 +2,11 @@
 
 Each name below is introduced in a notebook (module in brackets):
 data (01) · sampling (02) · model (03) · losses (04) · training, evaluation (05) · plots, pretrained (06) ·
-explore (06) · exercises (all notebooks).
+explore (06) · claims, exercises (all notebooks).
 """
 
 from vae_helpers import exercises
+from vae_helpers.claims import ClaimError, check_claim
 from vae_helpers.config import DEFAULT_SEED, RunOptions, is_quick_mode, run_options
 from vae_helpers.data import (
     CLASS_NAMES, CorruptDataError, DataNotFoundError, find_fashion_mnist, load_fashion_mnist, make_dataset,
@@ -32,8 +33,8 @@ from vae_helpers.widget_parts import explorer_snapshot
 __version__ = "0.1.0"
 
 __all__ = [
-    "CLASS_NAMES", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "RunFolderError", "find_fashion_mnist", "KLWarmup", "RunOptions",
-    "Sampling", "TrainingDivergedError", "VAE", "build_decoder", "build_encoder", "build_vae", "encode_means",
+    "CLASS_NAMES", "ClaimError", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "RunFolderError", "find_fashion_mnist", "KLWarmup", "RunOptions",
+    "Sampling", "TrainingDivergedError", "VAE", "build_decoder", "build_encoder", "build_vae", "check_claim", "encode_means",
     "evaluate", "exercises", "explore_interpolation", "explore_latent", "explore_latent_map",
     "explore_reconstruction", "explorer_snapshot", "fastest_dtype_policy", "gaussian_log_density", "grid_coordinates", "interpolate_latent",
     "is_quick_mode", "iwae_bound", "kl_divergence", "kl_monte_carlo", "kl_per_dimension", "latent_grid",
