@@ -228,3 +228,24 @@ def test_the_re_execution_tool_shows_streams_as_jupyter_does():
     assert tool.code_hash(nb) == before
     nb.cells[0].source = "print(2)"
     assert tool.code_hash(nb) != before
+
+
+TIMES = re.compile(r"about (\d+) min to read · about (\d+) min to run \(full mode, 2 CPU cores\)")
+
+
+def test_header_and_course_map_state_reading_time_and_the_measured_full_run_time(notebook):
+    from conftest import load_tool
+
+    path, nb = notebook
+    header = TIMES.search(_source(nb["cells"][0]))
+    assert header, f"{path.name}'s header says `**Time:** about N min to read · about M min to run (full mode, " \
+                   "2 CPU cores)`"
+    run = nb["metadata"].get(load_tool("run_notebooks").METADATA_KEY, {})
+    assert run.get("cpus") == 2, "the stored run was measured on 2 CPU cores"
+    measured_minutes = run["seconds"] / 60
+    stated = int(header.group(2))
+    assert abs(stated - measured_minutes) <= max(1.0, 0.25 * measured_minutes), (
+        f"{path.name} says about {stated} min to run; its stored full run took {measured_minutes:.1f} min")
+    row = next(line for line in (ROOT / "README.md").read_text().splitlines()
+               if line.startswith(f"| {path.stem[:2]} |"))
+    assert header.group(0).split(" (")[0] in row, f"the README's course map row for {path.stem[:2]} states the same times"
