@@ -46,7 +46,7 @@ def grade_prediction(exercise: str, prediction, choices: dict, outcome: str, why
     keys = {str(key).strip().lower(): key for key in choices}
     require(outcome in choices, f"{exercise}: internal error, outcome {outcome!r} is not one of {list(choices)}")
     chosen = str(prediction).strip().lower() if isinstance(prediction, str) else None
-    require(chosen in keys, f"{exercise}: answer with one of {sorted(map(repr, choices))}, got {prediction!r}.")
+    require(chosen in keys, f"{exercise}: answer with one of {sorted(choices)}, got {prediction!r}.")
     if keys[chosen] == outcome:
         print(f"{exercise}: Correct prediction! {choices[outcome]}. {why}")
         return True
