@@ -8,6 +8,7 @@ from __future__ import annotations
 import statistics
 
 import keras
+import matplotlib.ticker
 import matplotlib.pyplot as plt
 import numpy as np
 from keras import ops
@@ -136,6 +137,7 @@ def plot_history(history: dict, title: str = "Training curves"):
         if "val_" + key in history:
             ax.plot(epochs, history["val_" + key], "s--", label="validation")
         ax.set(title=key.replace("_", " "), xlabel="epoch", ylabel="nats per image")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # epochs are whole numbers
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
