@@ -12,14 +12,16 @@ from vae_helpers.exercises import ExerciseError
 
 
 def test_conv_params_accepts_the_count_keras_reports(capsys):
-    second_conv = [layer for layer in vh.build_encoder().layers if isinstance(layer, keras.layers.Conv2D)][1]
-    vh.exercises.check_conv_params(second_conv.count_params())
+    third_conv = keras.layers.Conv2D(128, 3, padding="same")
+    third_conv.build((None, 7, 7, 64))  # after the encoder's second pooling
+    vh.exercises.check_conv_params(third_conv.count_params())
     assert "Correct!" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong, hint", [(18432, "bias"), (640, "all 32 input channels"),
-                                         (28 * 28 * 32 * 64 + 64, "image size"), (18000, "not quite"),
-                                         ("18496", "single number")])
+@pytest.mark.parametrize("wrong, hint", [(73_728, "bias"), (1_280, "all 64 input channels"),
+                                         (3 * 3 * 32 * 128 + 128, "64 channels, not 32"),
+                                         (7 * 7 * 64 * 128 + 128, "7 x 7 size"), (73_000, "not quite"),
+                                         ("73856", "single number")])
 def test_conv_params_mistakes_get_specific_hints(wrong, hint):
     with pytest.raises(ExerciseError, match=hint):
         vh.exercises.check_conv_params(wrong)
@@ -52,8 +54,40 @@ def test_extra_decoder_params_mistakes_get_specific_hints(wrong, hint):
         vh.exercises.check_extra_decoder_params(wrong)
 
 
-@pytest.mark.parametrize("check", [vh.exercises.check_conv_params, vh.exercises.check_pooled_shape,
-                                   vh.exercises.check_extra_decoder_params])
-def test_unanswered_exercises_print_a_nudge(check, capsys):
-    check(None)
+def _encoder_params(size):
+    """Independent oracle: the reference encoder's layers rebuilt for size x size images, parameters counted."""
+    model = keras.Sequential([keras.Input((size, size, 1)), keras.layers.Conv2D(32, 3, padding="same"),
+                              keras.layers.MaxPooling2D(2, padding="same"), keras.layers.Conv2D(64, 3, padding="same"),
+                              keras.layers.MaxPooling2D(2, padding="same"), keras.layers.Flatten(),
+                              keras.layers.Dense(16), keras.layers.Dense(4)])  # Dense(4): both (16 -> 2) heads
+    return model.count_params()
+
+
+def test_image_size_is_graded_against_the_counted_parameters(capsys):
+    counts = _encoder_params(28), _encoder_params(56)
+    assert counts[0] == vh.build_encoder().count_params()
+    assert vh.exercises.check_image_size("less than 4x", *counts) is True
+    assert "Correct prediction" in capsys.readouterr().out
+    assert vh.exercises.check_image_size("unchanged", *counts) is False
+    assert "Not what happened" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("counts, outcome", [((100, 100), "unchanged"), ((100, 399), "less than 4x"),
+                                             ((100, 400), "4x or more")])
+def test_image_size_outcome_follows_the_numbers(counts, outcome):
+    assert vh.exercises.check_image_size(outcome, *counts) is True
+
+
+@pytest.mark.parametrize("answer, counts, hint", [("4", (1, 2), "one of"), ("unchanged", (0, 2), "positive"),
+                                                  ("unchanged", ("many", 2), "params_28")])
+def test_image_size_rejects_bad_input(answer, counts, hint):
+    with pytest.raises(ExerciseError, match=hint):
+        vh.exercises.check_image_size(answer, *counts)
+
+
+@pytest.mark.parametrize("check, args", [(vh.exercises.check_conv_params, ()), (vh.exercises.check_pooled_shape, ()),
+                                         (vh.exercises.check_extra_decoder_params, ()),
+                                         (vh.exercises.check_image_size, (1, 2))])
+def test_unanswered_exercises_print_a_nudge(check, args, capsys):
+    check(None, *args)
     assert "not answered yet" in capsys.readouterr().out

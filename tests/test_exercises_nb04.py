@@ -64,22 +64,47 @@ def test_jensen_gap_mistakes_get_specific_hints(wrong, hint):
         vh.exercises.check_jensen_gap(wrong)
 
 
-def test_mean_reduction_factor_accepts_the_ratio_of_sum_to_mean():
+def test_mean_reduction_factor_accepts_the_beta_of_the_averaged_loss(capsys):
+    """Oracle: the averaged loss times 784 equals Rec + beta KL for the same model outputs."""
     x = np.full((1, 28, 28, 1), 0.3, np.float32)
     logits = np.zeros_like(x)
-    summed = float(vh.reconstruction_loss(x, logits)[0])
-    averaged = summed / x[0].size
-    vh.exercises.check_mean_reduction_factor(round(summed / averaged))
+    z_mean, z_log_var = np.float32([[0.5, -1.0]]), np.float32([[0.2, -0.3]])
+    reconstruction = float(vh.reconstruction_loss(x, logits)[0])  # summed over the 784 pixels
+    kl = float(vh.kl_divergence(z_mean, z_log_var)[0])  # summed over the 2 dimensions
+    averaged = reconstruction / x[0].size + kl / z_mean.shape[1]
+    beta = (784 * averaged - reconstruction) / kl
+    vh.exercises.check_mean_reduction_factor(beta)
+    assert "Correct!" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong, hint", [(1 / 784, "invert"), (28, "one row"), (1, "do differ"), (700, "not quite")])
+@pytest.mark.parametrize("wrong, hint", [(1 / 392, "inverse"), (784, "only the reconstruction"),
+                                         (1568, "do not multiply"), (1, "different numbers"), (400, "not quite")])
 def test_mean_reduction_factor_mistakes_get_specific_hints(wrong, hint):
     with pytest.raises(ExerciseError, match=hint):
         vh.exercises.check_mean_reduction_factor(wrong)
 
 
-@pytest.mark.parametrize("check", [vh.exercises.check_kl_by_hand, vh.exercises.check_pixel_nll,
-                                   vh.exercises.check_jensen_gap, vh.exercises.check_mean_reduction_factor])
-def test_unanswered_exercises_print_a_nudge(check, capsys):
-    check(None)
+def test_wide_proposal_is_graded_against_the_closed_form_gaps(capsys):
+    """Oracle: for the notebook's linear-Gaussian model the gap is KL(q || N(1, 1/3)) in closed form."""
+    kl = lambda v: 0.5 * (np.log((1 / 3) / v) + v / (1 / 3) - 1)  # equal means
+    gaps = kl(4.0), kl(0.05)
+    assert vh.exercises.check_wide_proposal("larger", *gaps) is True
+    assert "Correct prediction" in capsys.readouterr().out
+    assert vh.exercises.check_wide_proposal("smaller", *gaps) is False
+    assert "Not what happened" in capsys.readouterr().out
+    assert vh.exercises.check_wide_proposal("smaller", 0.1, 0.5) is True
+
+
+@pytest.mark.parametrize("answer, gaps, hint", [("wider", (1.0, 0.5), "one of"), ("larger", ([1, 2], 0.5), "gap_wide")])
+def test_wide_proposal_rejects_bad_input(answer, gaps, hint):
+    with pytest.raises(ExerciseError, match=hint):
+        vh.exercises.check_wide_proposal(answer, *gaps)
+
+
+@pytest.mark.parametrize("check, args", [(vh.exercises.check_kl_by_hand, ()), (vh.exercises.check_pixel_nll, ()),
+                                         (vh.exercises.check_jensen_gap, ()),
+                                         (vh.exercises.check_mean_reduction_factor, ()),
+                                         (vh.exercises.check_wide_proposal, (1.0, 0.5))])
+def test_unanswered_exercises_print_a_nudge(check, args, capsys):
+    check(None, *args)
     assert "not answered yet" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""Checkers for the exercises of notebook 01 (the data). The right answer is computed from the arrays you pass."""
+"""Checkers for the exercises of notebook 01 (the data). The right answer is computed from the values you pass."""
 
 from __future__ import annotations
 
@@ -6,74 +6,100 @@ import math
 
 import numpy as np
 
-from vae_helpers.data import CLASS_NAMES, validate_images
+from vae_helpers.data import validate_images
 from vae_helpers.exercises._answers import as_number, is_close
-from vae_helpers.exercises._feedback import correct, not_answered, require
-
-TROUSER = CLASS_NAMES.index("Trouser")
+from vae_helpers.exercises._feedback import correct, grade_prediction, not_answered, require
 
 
-def check_background_fraction(answer, x_train) -> None:
-    """Exercise 1: the fraction (0..1) of all pixels of ``x_train`` (N, 28, 28, 1) that are exactly 0."""
-    exercise = "Exercise 1 (background pixels)"
+def _bernoulli_entropy(p: float) -> float:
+    """-[p log p + (1-p) log(1-p)] in nats: the Bernoulli loss of one pixel of value p predicted as p."""
+    return -sum(q * math.log(q) for q in (p, 1.0 - p) if q > 0)
+
+
+def check_constant_guess_loss(answer, x_train) -> None:
+    """Exercise 1: the loss (nats per image) of the best decoder that ignores its input.
+
+    That decoder predicts one probability p for every pixel of every image of ``x_train`` (N, 28, 28, 1). The
+    Bernoulli loss is linear in the pixel values, so its mean over the images is smallest at p = the mean pixel
+    value m, where it equals 784 * (-[m log m + (1-m) log(1-m)]) nats per image.
+    """
+    exercise = "Exercise 1 (the best constant guess)"
     if not_answered(answer, exercise):
         return
     x_train = validate_images(x_train, "x_train")
     value = as_number(answer, exercise)
-    expected = float(np.mean(x_train == 0))
+    pixels = int(np.prod(x_train.shape[1:]))  # 784
+    mean = float(np.mean(x_train, dtype=np.float64))
+    per_pixel = _bernoulli_entropy(mean)
+    expected = pixels * per_pixel
     if is_close(value, expected):
-        return correct(exercise, "Roughly half of all pixels are pure background.")
-    require(not is_close(value, float(np.sum(x_train == 0))),
-            f"{exercise}: that is a count of pixels; a fraction divides it by the number of pixels, x_train.size.")
-    require(not is_close(value, 1.0 - expected),
-            f"{exercise}: that is the fraction of pixels that are NOT zero; count the ones equal to 0.")
-    require(not is_close(value, float(np.mean(x_train < 0.5))),
-            f"{exercise}: that is the fraction of dark-ish pixels (x < 0.5); the question asks for exactly 0: "
-            "x_train == 0.")
-    require(0.0 <= value <= 1.0, f"{exercise}: a fraction lies between 0 and 1, got {value}.")
-    require(False, f"{exercise}: not quite. Compare every pixel with 0 and average the booleans: "
-                   "np.mean(x_train == 0).")
+        return correct(exercise, "Predicting the mean pixel value everywhere costs this many nats per image; a "
+                                 "decoder that looks at its code must do better, and the VAE of notebook 05 does.")
+    require(not is_close(value, mean), f"{exercise}: {value:.4g} is the best probability p (the mean pixel value); "
+                                       "the question asks for the loss per image at that p.")
+    require(not is_close(value, per_pixel), f"{exercise}: that is the loss of one pixel; the loss of an image is "
+                                            f"the sum over its {pixels} pixels.")
+    require(not is_close(value, expected / math.log(2)), f"{exercise}: that is in bits (log base 2); the course "
+                                                         "measures losses in nats (natural logarithm).")
+    require(not is_close(value, pixels * math.log(2)), f"{exercise}: that is the loss of p = 0.5. Fashion-MNIST "
+                                                       "is mostly background, so a smaller p does better.")
+    require(value > 0, f"{exercise}: a Bernoulli loss -log p(x) is positive for grey pixels, got {value}.")
+    require(False, f"{exercise}: not quite. Take m = x_train.mean(), the loss of one pixel at p = m is "
+                   "-(m log m + (1 - m) log(1 - m)) on average, then sum over the 784 pixels.")
 
 
-def check_class_mean_pixel(answer, x_train, y_train) -> None:
-    """Exercise 2: the mean pixel value (in [0, 1]) over all training images labelled "Trouser"."""
-    exercise = "Exercise 2 (mean pixel of trousers)"
+def check_training_steps(answer, n_images: int, batch_size: int, epochs: int) -> None:
+    """Exercise 2: ``(optimizer steps in the whole training, images in the last batch of an epoch)``.
+
+    ``vh.make_dataset`` keeps the last, smaller batch, so an epoch has ceil(n_images / batch_size) steps.
+    """
+    exercise = "Exercise 2 (steps of a training run)"
     if not_answered(answer, exercise):
         return
-    x_train = validate_images(x_train, "x_train")
-    y_train = np.asarray(y_train)
-    require(y_train.shape == (len(x_train),),
-            f"{exercise}: pass the labels that belong to x_train: shape ({len(x_train)},), got {y_train.shape}.")
-    value = as_number(answer, exercise)
-    class_mean = lambda c: float(np.mean(x_train[y_train == c])) if np.any(y_train == c) else math.nan
-    expected = class_mean(TROUSER)
-    if is_close(value, expected):
-        return correct(exercise, "Trousers are narrow: most of their picture is background, so the mean is low.")
-    require(not is_close(value, 255 * expected),
-            f"{exercise}: that is on the 0..255 scale; x_train already holds values in [0, 1].")
-    require(not is_close(value, float(np.mean(x_train))),
-            f"{exercise}: that is the mean over all classes; keep only the trousers: x_train[y_train == 1].")
-    for label in range(10):
-        require(label == TROUSER or not is_close(value, class_mean(label)),
-                f"{exercise}: that is the mean of class {label} ({CLASS_NAMES[label]}); Trouser is label "
-                f"{TROUSER}: vh.CLASS_NAMES.index('Trouser').")
-    require(False, f"{exercise}: not quite. Select the trouser images with x_train[y_train == {TROUSER}] and take "
-                   "the mean of all their pixels.")
+    for name, value in (("n_images", n_images), ("batch_size", batch_size), ("epochs", epochs)):
+        require(isinstance(value, (int, np.integer)) and value > 0,
+                f"{exercise}: {name} must be a positive integer, got {value!r}.")
+    require(isinstance(answer, (tuple, list)) and len(answer) == 2,
+            f"{exercise}: give two numbers, (steps, last_batch_size), got {answer!r}.")
+    steps, last = (as_number(a, exercise) for a in answer)
+    per_epoch = math.ceil(n_images / batch_size)
+    expected_last = n_images - (per_epoch - 1) * batch_size
+    require(steps != per_epoch, f"{exercise}: {per_epoch} is the number of steps of one epoch; the training has "
+                                f"{epochs} epochs.")
+    require(not (steps == epochs * (n_images // batch_size) and n_images % batch_size),
+            f"{exercise}: the last, smaller batch of each epoch is a step too (make_dataset keeps it): round up.")
+    require(steps != epochs * n_images, f"{exercise}: that counts images; one step processes a whole batch.")
+    require(steps == epochs * per_epoch, f"{exercise}: not quite. steps = epochs * ceil(n_images / batch_size).")
+    require(not (last == batch_size and expected_last != batch_size),
+            f"{exercise}: the last batch holds what is left after the full batches: n_images - "
+            "(steps per epoch - 1) * batch_size.")
+    require(last == expected_last, f"{exercise}: the steps are right, the last batch is not: it holds "
+                                   "n_images % batch_size images (or a full batch when that is 0).")
+    correct(exercise, f"{epochs} epochs x {per_epoch} steps; each epoch ends with a batch of {expected_last} "
+                      "images, and its gradient is as noisy as a small batch's.")
 
 
-def check_batch_count(answer, n_images: int, batch_size: int = 128) -> None:
-    """Exercise 3: how many batches ``vh.make_dataset`` yields for ``n_images`` images and ``batch_size``."""
-    exercise = "Exercise 3 (number of batches)"
-    if not_answered(answer, exercise):
-        return
-    require(isinstance(n_images, (int, np.integer)) and n_images > 0 and isinstance(batch_size, (int, np.integer))
-            and batch_size > 0, f"{exercise}: n_images and batch_size must be positive integers.")
-    value = as_number(answer, exercise)
-    expected = math.ceil(n_images / batch_size)
-    require(value != n_images, f"{exercise}: that is the number of images; how many groups of {batch_size} is it?")
-    require(value == int(value),
-            f"{exercise}: a number of batches is a whole number; {n_images} / {batch_size} = {value:.2f} is not.")
-    require(not (value == n_images // batch_size and n_images % batch_size),
-            f"{exercise}: the last, smaller batch counts too: make_dataset keeps it (drop_remainder=False).")
-    require(value == expected, f"{exercise}: not quite. Count them: len(list(dataset)), or round n / batch up.")
-    correct(exercise, "The last batch is smaller when the batch size does not divide the number of images.")
+PERFECT_DECODER_CHOICES = {
+    "zero": "a decoder that predicts p = x exactly pays (almost) 0 nats per image",
+    "tens": "a decoder that predicts p = x exactly still pays between 1 and 100 nats per image",
+    "hundreds": "a decoder that predicts p = x exactly still pays 100 nats or more per image",
+}
+
+
+def check_perfect_decoder(answer, perfect_loss) -> bool:
+    """Exercise 3 (predict, then run): the Bernoulli loss, in nats per image, of a decoder that outputs p = x.
+
+    Args:
+        answer: the learner's prediction, one of ``PERFECT_DECODER_CHOICES`` ("zero", "tens", "hundreds").
+        perfect_loss: the experiment's result: mean reconstruction loss of that decoder, nats per image.
+    """
+    exercise = "Exercise 3 (predict: the loss of a perfect decoder)"
+    loss = as_number(perfect_loss, f"{exercise}, perfect_loss")
+    require(loss >= 0, f"{exercise}: perfect_loss is a Bernoulli loss, never negative; got {loss}. Rerun the "
+                       "experiment cell.")
+    outcome = "zero" if loss < 1 else "tens" if loss < 100 else "hundreds"
+    why = (f"Here it pays {loss:.0f} nats per image. The loss of a pixel of grey level x predicted as p = x is "
+           "-[x log x + (1-x) log(1-x)] (0.61 nats at x = 0.3), zero only for pure black or pure white pixels. So "
+           "with grey targets the reconstruction loss has a floor above 0 that no decoder can beat: compare the "
+           "losses of notebook 05 with this floor, not with 0.")
+    return grade_prediction(exercise, answer, PERFECT_DECODER_CHOICES, outcome, why)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from vae_helpers.exercises._answers import as_number, is_close
-from vae_helpers.exercises._feedback import ExerciseError, correct, not_answered, require
+from vae_helpers.exercises._feedback import ExerciseError, correct, grade_prediction, not_answered, require
 
 # Exercise 3: z = mu + exp(0.5 * log_var) * eps at these values.
 GRAD_MU, GRAD_LOG_VAR, GRAD_EPS = 0.5, 1.0, -0.8
@@ -92,3 +92,32 @@ def check_grad_log_var(answer) -> None:
             f"{exercise}: not quite. dz/dv = 0.5 * exp(0.5 v) * eps with v = log sigma^2; check it with "
             "tf.GradientTape.")
     correct(exercise, "dz/d(log sigma^2) = 0.5 * sigma * eps: a plain number the optimizer can use.")
+
+
+GRADIENT_NOISE_CHOICES = {
+    "smaller": "halving sigma makes the one-sample gradients w.r.t. mu less noisy",
+    "same": "halving sigma leaves the noise of the one-sample gradients w.r.t. mu unchanged",
+    "larger": "halving sigma makes the one-sample gradients w.r.t. mu noisier",
+}
+
+
+def check_gradient_noise(answer, std_sigma, std_half_sigma) -> bool:
+    """Exercise 4 (predict, then run): how the spread of one-sample gradients dL/dmu changes when sigma halves.
+
+    Args:
+        answer: the prediction, one of ``GRADIENT_NOISE_CHOICES`` ("smaller", "same", "larger").
+        std_sigma, std_half_sigma: the experiment's standard deviations of the one-sample estimates of dL/dmu
+            for L = (z - 3)^2, with the original sigma and with half of it (units of the loss per unit of mu).
+    """
+    exercise = "Exercise 4 (predict: gradient noise)"
+    wide = as_number(std_sigma, f"{exercise}, std_sigma")
+    narrow = as_number(std_half_sigma, f"{exercise}, std_half_sigma")
+    require(wide > 0 and narrow > 0, f"{exercise}: the standard deviations must be positive, got {wide} and "
+                                     f"{narrow}. Rerun the experiment cell.")
+    ratio = narrow / wide
+    outcome = "smaller" if ratio < 0.9 else "larger" if ratio > 1.1 else "same"
+    why = (f"The spread went from {wide:.3f} to {narrow:.3f} (x {ratio:.2f}). For L = (z - 3)^2 the one-sample "
+           "gradient is dL/dmu = 2 (z - 3) = 2 (mu - 3) + 2 sigma eps: the exact gradient plus noise 2 sigma eps, "
+           "whose standard deviation is 2 sigma. Half the sigma, half the noise: an encoder that is sure of its "
+           "code gets cleaner gradients.")
+    return grade_prediction(exercise, answer, GRADIENT_NOISE_CHOICES, outcome, why)

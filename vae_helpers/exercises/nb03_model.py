@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 from vae_helpers.exercises._answers import as_number, as_shape
-from vae_helpers.exercises._feedback import correct, not_answered, require
+from vae_helpers.exercises._feedback import correct, grade_prediction, not_answered, require
 
 KERNEL = 3 * 3  # every convolution of the reference uses 3x3 kernels
 DENSE_UNITS = 7 * 7 * 64  # units of the decoder's first Dense layer
 
 
 def check_conv_params(answer) -> None:
-    """Exercise 1: parameters of the encoder's second ``Conv2D(64, 3)``, which reads 32 channels."""
+    """Exercise 1: parameters of a third ``Conv2D(128, 3)`` added after the encoder's second pooling (64 channels)."""
     exercise = "Exercise 1 (parameters of a convolution)"
     if not_answered(answer, exercise):
         return
     value = as_number(answer, exercise)
-    require(value != KERNEL * 32 * 64, f"{exercise}: almost: each of the 64 filters also has one bias.")
-    require(value not in (KERNEL * 64 + 64, KERNEL * 64),
-            f"{exercise}: each filter spans all 32 input channels: a 3 x 3 x 32 kernel per filter.")
-    require(value != 28 * 28 * 32 * 64 + 64,
-            f"{exercise}: a convolution shares its kernel over all positions: the image size does not count.")
-    require(value == KERNEL * 32 * 64 + 64,
+    require(value != KERNEL * 64 * 128, f"{exercise}: almost: each of the 128 filters also has one bias.")
+    require(value not in (KERNEL * 128 + 128, KERNEL * 128),
+            f"{exercise}: each filter spans all 64 input channels: a 3 x 3 x 64 kernel per filter.")
+    require(value != KERNEL * 32 * 128 + 128,
+            f"{exercise}: the new layer reads the output of the second convolution block: 64 channels, not 32.")
+    require(value != 7 * 7 * 64 * 128 + 128,
+            f"{exercise}: a convolution shares its kernel over all positions: the 7 x 7 size does not count.")
+    require(value == KERNEL * 64 * 128 + 128,
             f"{exercise}: not quite. (kernel height x width x input channels + 1 bias) x filters.")
-    correct(exercise, "3 x 3 x 32 x 64 weights + 64 biases = 18,496.")
+    correct(exercise, "3 x 3 x 64 weights + 1 bias for each of the 128 filters. Doubling both the input and the "
+                      "output channels multiplies a convolution's parameters by about 4.")
 
 
 def check_pooled_shape(answer) -> None:
@@ -61,3 +64,31 @@ def check_extra_decoder_params(answer) -> None:
     require(value == expected, f"{exercise}: not quite. Only the first Dense layer sees z; check with "
                                "vh.build_decoder(16).count_params() - vh.build_decoder(2).count_params().")
     correct(exercise, "Only the first Dense layer grows: 14 extra inputs x 3,136 units = 43,904.")
+
+
+IMAGE_SIZE_CHOICES = {
+    "unchanged": "the encoder for 56 x 56 images has as many parameters as the one for 28 x 28",
+    "less than 4x": "the encoder for 56 x 56 images has more parameters, but less than 4 times as many",
+    "4x or more": "the encoder for 56 x 56 images has at least 4 times as many parameters",
+}
+
+
+def check_image_size(answer, params_28, params_56) -> bool:
+    """Exercise 4 (predict, then run): how the encoder's parameter count changes from 28 x 28 to 56 x 56 images.
+
+    Args:
+        answer: the prediction, one of ``IMAGE_SIZE_CHOICES`` ("unchanged", "less than 4x", "4x or more").
+        params_28, params_56: the experiment's parameter counts of the same layers for both image sizes.
+    """
+    exercise = "Exercise 4 (predict: a larger image)"
+    small = as_number(params_28, f"{exercise}, params_28")
+    large = as_number(params_56, f"{exercise}, params_56")
+    require(small > 0 and large > 0, f"{exercise}: parameter counts are positive, got {small} and {large}. "
+                                     "Rerun the experiment cell.")
+    ratio = large / small
+    outcome = "unchanged" if ratio == 1 else "less than 4x" if ratio < 4 else "4x or more"
+    why = (f"{small:,.0f} -> {large:,.0f} parameters (x {ratio:.2f}). The convolutions share their 3 x 3 kernels "
+           "over all positions, so their parameters do not depend on the image size; only Dense(16) reads every "
+           "position of the flattened map, and that map has 4 times as many numbers (14 x 14 x 64 instead of "
+           "7 x 7 x 64). Dense layers are where image size costs weights.")
+    return grade_prediction(exercise, answer, IMAGE_SIZE_CHOICES, outcome, why)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from vae_helpers.exercises._answers import as_number, is_close
-from vae_helpers.exercises._feedback import correct, not_answered, require
+from vae_helpers.exercises._feedback import correct, grade_prediction, not_answered, require
 
 # Exercise 1: KL(N(mu, sigma^2) || N(0, 1)) in one dimension.
 KL_MU, KL_SIGMA = 1.0, 2.0
@@ -13,6 +13,8 @@ KL_MU, KL_SIGMA = 1.0, 2.0
 PIXEL, LOGIT = 0.8, -2.0
 # Exercise 3: w takes these values with equal probability.
 JENSEN_VALUES = (1.0, 4.0)
+# Exercise 4: sizes of the two sums that a mean would divide by.
+PIXELS, LATENT_DIM = 28 * 28, 2
 
 
 def _kl_1d(mu: float, variance: float, log_variance: float) -> float:
@@ -84,15 +86,45 @@ def check_jensen_gap(answer) -> None:
 
 
 def check_mean_reduction_factor(answer) -> None:
-    """Exercise 4: by what factor averaging (instead of summing) over 784 pixels multiplies the KL's weight."""
-    exercise = "Exercise 4 (sum or mean)"
+    """Exercise 4: the beta of the beta-VAE equivalent to averaging BOTH terms: reconstruction over the 784 pixels
+    and KL over the 2 latent dimensions (``ops.mean`` instead of ``ops.sum`` in each)."""
+    exercise = "Exercise 4 (mean over pixels and over latent dimensions)"
     if not_answered(answer, exercise):
         return
     value = as_number(answer, exercise)
-    require(not is_close(value, 1 / 784), f"{exercise}: the reconstruction term shrinks by 784, so the KL's "
-                                          "relative weight grows: invert your answer.")
-    require(value != 28, f"{exercise}: the mean is over all 28 x 28 pixels, not over one row.")
-    require(value != 1, f"{exercise}: the two reductions do differ: one divides the reconstruction term by the "
-                        "number of pixels.")
-    require(value == 784, f"{exercise}: not quite. mean = sum / (number of pixels); the KL term is unchanged.")
-    correct(exercise, "Averaging over 784 pixels is a beta-VAE with beta = 784.")
+    expected = PIXELS / LATENT_DIM  # Rec/784 + KL/2 = (Rec + 392 KL) / 784
+    require(not is_close(value, 1 / expected), f"{exercise}: that is the inverse: the reconstruction term shrinks "
+                                               "more than the KL term, so the KL's relative weight grows.")
+    require(not is_close(value, PIXELS), f"{exercise}: 784 is right when only the reconstruction term is averaged; "
+                                         "here the KL is averaged too, over 2 dimensions.")
+    require(not is_close(value, PIXELS * LATENT_DIM), f"{exercise}: averaging the KL divides it by 2, which "
+                                                      "lowers its weight: divide, do not multiply.")
+    require(not is_close(value, 1.0), f"{exercise}: the two terms are divided by different numbers, 784 and 2.")
+    require(is_close(value, expected), f"{exercise}: not quite. Write Rec / 784 + KL / 2 as "
+                                       "(Rec + beta KL) / 784 and read off beta.")
+    correct(exercise, "Rec / 784 + KL / 2 = (Rec + 392 KL) / 784: a beta-VAE with beta = 392, still far from 1.")
+
+
+WIDE_PROPOSAL_CHOICES = {
+    "larger": "the too wide proposal N(1, 4) has a larger ELBO gap than the too narrow N(1, 0.05)",
+    "smaller": "the too wide proposal N(1, 4) has a smaller ELBO gap than the too narrow N(1, 0.05)",
+}
+
+
+def check_wide_proposal(answer, gap_wide, gap_narrow) -> bool:
+    """Exercise 5 (predict, then run): is the ELBO gap log p(x) - ELBO (nats) larger for q = N(1, 4) or N(1, 0.05)?
+
+    Args:
+        answer: the prediction, "larger" or "smaller" (the wide proposal's gap compared with the narrow one's).
+        gap_wide, gap_narrow: the experiment's gaps log p(x) - ELBO in nats for the two proposals.
+    """
+    exercise = "Exercise 5 (predict: a too wide proposal)"
+    wide = as_number(gap_wide, f"{exercise}, gap_wide")
+    narrow = as_number(gap_narrow, f"{exercise}, gap_narrow")
+    outcome = "larger" if wide > narrow else "smaller"
+    why = (f"The gaps are {wide:.2f} nats (wide) and {narrow:.2f} nats (narrow). The gap is KL(q || posterior); "
+           "with equal means it is 1/2 (v_q / v_post - 1 - log(v_q / v_post)), which grows linearly in the variance "
+           "ratio when q is too wide and only logarithmically when q is too narrow: a wide q spends most of its "
+           "samples where the posterior is small, and the ELBO pays for each of them. (Importance sampling, "
+           "log E[w], prefers the wide proposal: the ELBO and log E[w] disagree on what a good q is.)")
+    return grade_prediction(exercise, answer, WIDE_PROPOSAL_CHOICES, outcome, why)
