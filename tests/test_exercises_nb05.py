@@ -80,3 +80,19 @@ def test_bits_per_pixel_accepts_nats_over_784_ln2(capsys):
 def test_bits_per_pixel_mistakes_get_specific_hints(wrong, hint):
     with pytest.raises(ExerciseError, match=hint):
         vh.exercises.check_bits_per_pixel(wrong)
+
+
+@pytest.mark.parametrize("outcome", sorted(vh.exercises.nb05_training.RESUME_OUTCOMES))
+def test_resume_prediction_is_graded_against_what_the_experiment_saw(outcome, capsys):
+    assert vh.exercises.check_resume_prediction(outcome, outcome) is True
+    assert "Correct prediction!" in capsys.readouterr().out
+    other = next(word for word in vh.exercises.nb05_training.RESUME_OUTCOMES if word != outcome)
+    assert vh.exercises.check_resume_prediction(other, outcome) is False
+    assert "Not what happened" in capsys.readouterr().out
+
+
+def test_the_resume_experiment_of_notebook_05_refuses_another_batch_size(tmp_path, make_tiny_vae):
+    x = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)
+    vh.train(make_tiny_vae(), x, epochs=1, batch_size=32, checkpoint_dir=tmp_path / "run", verbose=0)
+    with pytest.raises(vh.RunFolderError, match="batch_size"):
+        vh.train(make_tiny_vae(), x, epochs=2, batch_size=16, checkpoint_dir=tmp_path / "run", verbose=0)

@@ -1,4 +1,5 @@
-"""Checkers for the exercises of notebook 05 (training): resuming, overfitting, nats to bits per pixel."""
+"""Checkers for the exercises of notebook 05 (training): resuming, overfitting, nats to bits per pixel, and a
+prediction: what a resume with another batch size does."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 import numpy as np
 
 from vae_helpers.exercises._answers import as_number, is_close
-from vae_helpers.exercises._feedback import correct, not_answered, require
+from vae_helpers.exercises._feedback import correct, grade_prediction, not_answered, require
 
 PIXELS = 28 * 28
 NEG_ELBO_NATS = 250.0  # the -ELBO of exercise 3, nats per image
@@ -92,3 +93,25 @@ def check_bits_per_pixel(answer) -> None:
     require(not is_close(value, NEG_ELBO_NATS / (PIXELS * math.log(10))),
             f"{exercise}: that uses log base 10; bits are log base 2: divide by math.log(2).")
     require(False, f"{exercise}: not quite. bits per pixel = nats per image / (784 * ln 2).")
+
+
+RESUME_OUTCOMES = {
+    "continues": "vh.train trained the next epoch with the new batch size",
+    "restarts": "vh.train started the run again from epoch 1",
+    "refuses": "vh.train refused with vh.RunFolderError, naming the setting that changed",
+}
+
+
+def check_resume_prediction(prediction, outcome: str) -> bool:
+    """Exercise 4: predict what ``vh.train`` does with a checkpoint folder written at another batch size.
+
+    Args:
+        prediction: the learner's guess, one of ``"continues"``, ``"restarts"``, ``"refuses"``.
+        outcome: what the experiment cell saw, one of the same words.
+    """
+    return grade_prediction(
+        "Exercise 4 (predict: resume with another batch size)", prediction, RESUME_OUTCOMES, outcome,
+        "A checkpoint folder records the settings of its run (model, data sizes, batch size, seed ...). Continuing "
+        "with other settings would glue two different runs into one history, and restarting would overwrite "
+        "finished work, so vh.train does neither: it stops and says what differs. To train with the new "
+        "settings, pass restart=True (the old folder is moved aside, not deleted) or choose a new folder.")
