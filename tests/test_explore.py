@@ -1,7 +1,8 @@
 """The latent explorers, driven from Python: widgets change, pictures match the decoder, errors are clear.
 
 A tiny untrained model is enough: the tests compare what is shown with what the decoder computes at the same
-latent point, rendered independently (round(p * 255), each pixel repeated 6 x 6), never with stored pictures.
+latent point, rendered independently (ink black on white: 255 - round(p * 255), each pixel repeated 6 x 6),
+never with stored pictures.
 """
 
 import io
@@ -13,7 +14,7 @@ from PIL import Image
 
 import vae_helpers as vh
 from vae_helpers.latent import nearest_indices
-from vae_helpers.rendering import IMAGE_SCALE, FastDecoder, LatentMap, png_bytes
+from vae_helpers.rendering import ERROR_MAP_MAX_NATS, IMAGE_SCALE, FastDecoder, LatentMap, error_map_picture, png_bytes
 from vae_helpers.widget_parts import find_widgets
 
 N_IMAGES = 40
@@ -41,7 +42,12 @@ def pixels(png: bytes) -> np.ndarray:
 def expected_pixels(decoder, z) -> np.ndarray:
     """The decoder's image at the single point z (D,), rendered as the explorers promise: uint8, 6x enlarged."""
     probabilities = ops.convert_to_numpy(decoder(np.asarray([z], "float32"), training=False))[0, :, :, 0]
-    return np.round(probabilities * 255).astype(np.uint8).repeat(IMAGE_SCALE, 0).repeat(IMAGE_SCALE, 1)
+    return ink_on_white(probabilities).repeat(IMAGE_SCALE, 0).repeat(IMAGE_SCALE, 1)
+
+
+def ink_on_white(values) -> np.ndarray:
+    """The course's picture convention, written out: value 1 (ink) black, 0 white."""
+    return (255 - np.round(np.asarray(values) * 255)).astype(np.uint8)
 
 
 def assert_shows(image_widget, decoder, z):
@@ -167,7 +173,7 @@ def test_explore_latent_map_sliders_move_marker_decoded_image_and_neighbours(vae
     nearest = np.argsort(np.sum((codes - [0.5, -0.25]) ** 2, axis=1))[:8]
     strip = pixels(neighbours.value)[::2, ::2]  # drawn at scale 2 with 2-pixel gaps: tiles every 30 px here
     for k, index in enumerate(nearest):
-        np.testing.assert_array_equal(strip[:, k * 30: k * 30 + 28], x[index, :, :, 0] * 255)
+        np.testing.assert_array_equal(strip[:, k * 30: k * 30 + 28], ink_on_white(x[index, :, :, 0]))
     if not np.array_equal(nearest, nearest_indices(codes, [0.0, 0.0])):  # the neighbours of the start point
         assert neighbours.value != neighbours_before
     assert fast.trace_count == 1
@@ -214,7 +220,8 @@ def test_explore_interpolation_walks_the_chosen_path(vae, data):
         slerp = (np.sin((1 - t) * angle) * a + np.sin(t * angle) * b) / np.sin(angle)
         expected = expected_pixels(vae.decoder, slerp)[::6, ::6].astype(int)
         assert np.abs(strip[:, k * 30: k * 30 + 28] - expected).max() <= 1
-    np.testing.assert_array_equal(pixels(one(explorer, "explorer-start").value)[::6, ::6], x[2, :, :, 0] * 255)
+    np.testing.assert_array_equal(pixels(one(explorer, "explorer-start").value)[::6, ::6],
+                                  ink_on_white(x[2, :, :, 0]))
     strip_before = one(explorer, "explorer-strip").value
     find_widgets(explorer, "explorer-index")[1].value = 9  # end image
     assert one(explorer, "explorer-strip").value != strip_before
@@ -246,7 +253,7 @@ def test_explore_reconstruction_shows_the_input_and_both_terms_in_nats(vae, data
     x, y = data
     explorer = vh.explore_reconstruction(vae, x, y, index=4)
     one(explorer, "explorer-index").value = 7
-    np.testing.assert_array_equal(pixels(one(explorer, "explorer-input").value)[::6, ::6], x[7, :, :, 0] * 255)
+    np.testing.assert_array_equal(pixels(one(explorer, "explorer-input").value)[::6, ::6], ink_on_white(x[7, :, :, 0]))
     z_mean, z_log_var, _ = vae.encoder(x[7:8])
     reconstruction = vh.reconstruction_loss(x[7:8], vae.decoder_logits(z_mean))
     kl = vh.kl_divergence(z_mean, z_log_var)
@@ -272,10 +279,51 @@ def test_explore_reconstruction_rejects_bad_input(vae, data):
         vh.explore_reconstruction(vae, x * 255, y)
 
 
-def test_explorer_snapshot_places_every_picture_side_by_side(vae, data):
+def test_explorer_snapshot_has_a_title_and_places_every_picture_side_by_side(vae, data):
     explorer = vh.explore_reconstruction(vae, *data)
     widths = [pixels(w.value).shape[1] for w in find_widgets(explorer, "explorer-picture")]
     snapshot = pixels(vh.explorer_snapshot(explorer))
     assert snapshot.shape[1] == sum(widths) + 12 * (len(widths) - 1)
-    top = (snapshot.shape[0] - 168) // 2  # the input, first picture, is centred vertically
-    np.testing.assert_array_equal(snapshot[top:top + 168, :168, 0], pixels(one(explorer, "explorer-input").value))
+    body = 26 + 20 + 20  # title line, the explorer's text line, captions
+    np.testing.assert_array_equal(snapshot[body:body + 168, :168, 0], pixels(one(explorer, "explorer-input").value))
+    assert (snapshot[:22] < 128).any()  # the title is drawn: dark text on the white header
+    untitled_rows = pixels(vh.explorer_snapshot(explorer, title=" "))[:22]
+    assert (untitled_rows == 255).all()  # and it is the title that put it there
+
+
+def test_every_explorer_gets_its_own_snapshot_title():
+    from vae_helpers.widget_parts import SNAPSHOT_TITLES
+
+    names = {"latent-explorer", "latent-map-explorer", "interpolation-explorer", "reconstruction-explorer"}
+    assert set(SNAPSHOT_TITLES) == names and len(set(SNAPSHOT_TITLES.values())) == len(names)
+
+
+def test_explorer_snapshot_rejects_what_is_not_an_explorer():
+    import ipywidgets
+
+    with pytest.raises(ValueError, match="no explorer pictures found"):
+        vh.explorer_snapshot(ipywidgets.VBox())
+
+
+def test_error_map_shows_nats_in_colour_with_a_colour_bar_from_0_to_the_maximum():
+    import matplotlib
+
+    nats = np.zeros((28, 28))
+    nats[0, 0], nats[0, 1], nats[0, 2] = ERROR_MAP_MAX_NATS, 5 * ERROR_MAP_MAX_NATS, ERROR_MAP_MAX_NATS / 2
+    picture = error_map_picture(nats)
+    magma = matplotlib.colormaps["magma"]
+    as_uint8 = lambda value: np.round(np.asarray(magma(value)[:3]) * 255)
+    np.testing.assert_allclose(picture[3, 3], as_uint8(1.0), atol=1)  # the maximum: the yellow end
+    np.testing.assert_allclose(picture[3, 9], as_uint8(1.0), atol=1)  # beyond it: still yellow
+    np.testing.assert_allclose(picture[3, 15], as_uint8(128 / 255), atol=1)  # half-way
+    np.testing.assert_allclose(picture[3, 21], as_uint8(0.0), atol=1)  # 0 nats: the black end
+    bar = picture[168 + 6 + 6]  # one row through the colour bar
+    np.testing.assert_allclose(bar[0], as_uint8(0.0), atol=1)
+    np.testing.assert_allclose(bar[-1], as_uint8(1.0), atol=1)
+    assert picture.shape[0] > 168 + 20 and (picture[168 + 20:] < 100).any()  # labels under the bar
+
+
+def test_explore_reconstruction_shows_the_error_map_with_its_colour_bar(vae, data):
+    explorer = vh.explore_reconstruction(vae, *data, index=3)
+    terms = vh.explore.reconstruction_terms(vae, data[0][3])
+    np.testing.assert_array_equal(pixels(one(explorer, "explorer-error").value), error_map_picture(terms["pixel_nats"]))

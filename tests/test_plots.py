@@ -3,6 +3,8 @@ plot checks its input and draws what it is given."""
 
 import statistics
 
+import keras
+import matplotlib
 import matplotlib.pyplot as plt  # the Agg backend is chosen in conftest.py
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ from keras import ops
 
 import vae_helpers as vh
 from vae_helpers.reference import reference_latent_grid
+from vae_helpers.rendering import IMAGE_CMAP, grey_levels
 
 
 @pytest.fixture(autouse=True)
@@ -18,11 +21,37 @@ def close_figures():
     plt.close("all")
 
 
-def test_latent_grid_equals_the_reference_loop(trained_vae):
+def test_latent_grid_equals_the_reference_loop_with_its_rows_of_tiles_flipped(trained_vae):
     vae, _, _ = trained_vae
-    ours = vh.latent_grid(vae, n=4)  # the reference's span is fixed at +-2, linear spacing
+    n = 4
+    ours = vh.latent_grid(vae, n=n)  # the reference's span is fixed at +-2, linear spacing
     assert ours.shape == (112, 112) and ours.dtype == np.float32
-    np.testing.assert_allclose(ours, reference_latent_grid(vae.decoder, n=4), atol=1e-6)
+    reference = reference_latent_grid(vae.decoder, n=n)  # row i holds z[1] = grid[i]: z[1] grows downwards
+    flipped = reference.reshape(n, 28, 28 * n)[::-1].reshape(28 * n, 28 * n)  # rows of tiles reversed, tiles kept
+    np.testing.assert_allclose(ours, flipped, atol=1e-6)
+    assert np.abs(ours - reference).max() > 1e-3  # the flip matters: the two layouts differ for this decoder
+
+
+def brightness_decoder(dimension: int):
+    """A decoder whose every pixel is sigmoid(z[dimension]): brighter output for larger z[dimension] only."""
+    inputs = keras.Input(shape=(2,))
+    dense = keras.layers.Dense(28 * 28, activation="sigmoid")
+    outputs = keras.layers.Reshape((28, 28, 1))(dense(inputs))
+    decoder = keras.Model(inputs, outputs)
+    kernel = np.zeros((2, 28 * 28), np.float32)
+    kernel[dimension] = 1.0
+    dense.set_weights([kernel, np.zeros(28 * 28, np.float32)])
+    return decoder
+
+
+@pytest.mark.parametrize("spacing", ["linear", "quantile"])
+def test_latent_grid_z1_grows_upwards_and_z0_rightwards(spacing):
+    n = 5
+    by_z1 = vh.latent_grid(brightness_decoder(1), n=n, spacing=spacing).reshape(n, 28, n, 28).mean(axis=(1, 3))
+    assert np.all(np.diff(by_z1[:, 0]) < 0)  # row 0 (top) is the largest z[1]: brightest at the top
+    np.testing.assert_allclose(by_z1, by_z1[:, :1].repeat(n, axis=1), atol=1e-6)  # nothing changes along a row
+    by_z0 = vh.latent_grid(brightness_decoder(0), n=n, spacing=spacing).reshape(n, 28, n, 28).mean(axis=(1, 3))
+    assert np.all(np.diff(by_z0[0]) > 0)  # z[0] grows rightwards
 
 
 @pytest.mark.parametrize("spacing", ["linear", "quantile"])
@@ -33,7 +62,7 @@ def test_latent_grid_layout_rows_are_z1_columns_are_z0(make_tiny_vae, spacing):
     grid = vh.grid_coordinates(n, span, spacing)
     for i in range(n):
         for j in range(n):
-            z = np.array([[grid[j], grid[i], 0.0]], np.float32)  # other latent dimensions are 0
+            z = np.array([[grid[j], grid[n - 1 - i], 0.0]], np.float32)  # other latent dimensions are 0
             expected = ops.convert_to_numpy(vae.decoder(z))[0, :, :, 0]
             np.testing.assert_allclose(image[28 * i: 28 * (i + 1), 28 * j: 28 * (j + 1)], expected, atol=1e-6)
 
@@ -90,13 +119,34 @@ def test_latent_grid_needs_a_two_dimensional_decoder(make_tiny_vae):
         vh.latent_grid("decoder")
 
 
-def test_plot_latent_grid_shows_the_grid_with_its_coordinates(make_tiny_vae):
+def test_plot_latent_grid_shows_the_grid_with_latent_ticks_z1_increasing_upwards(make_tiny_vae):
     vae = make_tiny_vae()
     fig = vh.plot_latent_grid(vae, n=4, span=1.0, spacing="quantile")
     ax = fig.axes[0]
     np.testing.assert_allclose(ax.images[0].get_array(), vh.latent_grid(vae, 4, 1.0, "quantile"))
-    assert [t.get_text() for t in ax.get_xticklabels()][0] == "-1.00"
+    grid = [f"{v:.2f}" for v in vh.grid_coordinates(4, 1.0, "quantile")]
+    assert [t.get_text() for t in ax.get_xticklabels()] == grid  # left to right: z[0] increasing
+    y_ticks = sorted(zip(ax.get_yticks(), [t.get_text() for t in ax.get_yticklabels()]), reverse=True)
+    assert [label for _, label in y_ticks] == grid  # from the bottom row (largest pixel row) up: z[1] increasing
     assert "quantile" in ax.get_title() and ax.get_xlabel() == "z[0]" and ax.get_ylabel() == "z[1]"
+
+
+def test_plot_latent_grid_draws_each_tile_at_its_own_pixel_size(make_tiny_vae):
+    fig = vh.plot_latent_grid(make_tiny_vae(), n=30, dpi=100)
+    width, height = fig.axes[0].get_window_extent().size  # display pixels at the figure's dpi
+    assert abs(width - 840) < 2 and abs(height - 840) < 2  # 30 tiles of 28 px, not shrunk
+
+
+def test_one_picture_convention_for_matplotlib_and_the_explorers(make_tiny_vae, images):
+    values = np.linspace(0, 1, 11)
+    colormap = matplotlib.colormaps[IMAGE_CMAP]
+    as_matplotlib_draws = np.round(colormap(values)[:, 0] * 255)
+    np.testing.assert_allclose(grey_levels(values), as_matplotlib_draws, atol=1)  # the explorers' PNGs
+    assert grey_levels(1.0) == 0 and grey_levels(0.0) == 255  # ink (1) black on a white background (0)
+    grid_image = vh.plot_latent_grid(make_tiny_vae(), n=2).axes[0].images[0]
+    shown = vh.show_images(images[:2]).axes[0].images[0]
+    for image in (grid_image, shown):
+        assert image.get_cmap().name == IMAGE_CMAP and image.get_clim() == (0, 1)
 
 
 def test_show_images_draws_each_image_with_its_class(images):

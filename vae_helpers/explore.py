@@ -24,14 +24,13 @@ from vae_helpers._checks import check_finite, check_labels, check_positive_int
 from vae_helpers.data import CLASS_NAMES, validate_images
 from vae_helpers.latent import INTERPOLATIONS, interpolate_latent, nearest_indices
 from vae_helpers.model import VAE, encode_means
-from vae_helpers.rendering import LatentMap, png_bytes, tile_row
+from vae_helpers.rendering import ERROR_MAP_MAX_NATS, LatentMap, error_map_picture, image_png, png_bytes, tile_row
 from vae_helpers.widget_parts import (
     as_encoder, as_fast_decoder, captioned, check_index, check_same_latent_dim, container, index_box,
     message_box, picture, show_error, slider,
 )
 
 MAX_SLIDERS = 16
-ERROR_MAP_MAX_NATS = 2.0  # the error map's colour scale: black = 0 nats, bright yellow >= this
 
 
 def explore_latent(decoder, span: float = 3.0, seed=None) -> widgets.VBox:
@@ -69,7 +68,7 @@ def explore_latent(decoder, span: float = 3.0, seed=None) -> widgets.VBox:
         if holding:
             return
         z = np.array([[each.value for each in sliders]], dtype=np.float32)  # (1, D)
-        image.value = png_bytes(fast(z)[0])
+        image.value = image_png(fast(z)[0])
         point_text.value = "z = (" + ", ".join(f"{value:+.2f}" for value in z[0]) + ")"
 
     def move_to(point):
@@ -123,7 +122,7 @@ def explore_latent_map(encoder, decoder, x, y, n_neighbours: int = 8) -> widgets
 
     def show(_change=None):
         point = np.array([x_slider.value, y_slider.value], dtype=np.float32)  # (2,)
-        decoded.value = png_bytes(fast(point[None])[0])
+        decoded.value = image_png(fast(point[None])[0])
         map_image.value = latent_map.png(point)
         nearest = nearest_indices(z, point, n_neighbours)
         neighbours.value = png_bytes(tile_row(x[nearest, :, :, 0]), scale=2)
@@ -172,7 +171,7 @@ def explore_interpolation(encoder, decoder, x, start: int = 0, end: int = 1, ste
 
     def show_point(_change=None):
         point = interpolate_latent(codes[0], codes[1], t_slider.value, method.value)  # (1, D)
-        current.value = png_bytes(fast(point)[0])
+        current.value = image_png(fast(point)[0])
 
     def show_path(_change=None):
         nonlocal codes
@@ -184,7 +183,7 @@ def explore_interpolation(encoder, decoder, x, start: int = 0, end: int = 1, ste
             return
         message.value = ""
         codes = encode_means(encoder, x[[i, j]])
-        start_image.value, end_image.value = png_bytes(x[i, :, :, 0]), png_bytes(x[j, :, :, 0])
+        start_image.value, end_image.value = image_png(x[i, :, :, 0]), image_png(x[j, :, :, 0])
         path = interpolate_latent(codes[0], codes[1], np.linspace(0.0, 1.0, steps), method.value)  # (steps, D)
         strip.value = png_bytes(tile_row(fast(path)), scale=3)
         show_point()
@@ -226,8 +225,8 @@ def reconstruction_terms(vae: VAE, image) -> dict:
 def explore_reconstruction(vae, x, y, index: int = 0) -> widgets.VBox:
     """Choose an image and see its reconstruction, a per-pixel error map, the two ELBO terms and its place on the map.
 
-    The error map colours each pixel's -log p(x|z) from black (0 nats) to yellow (>= 2 nats); its sum is the
-    reconstruction term. Both terms are computed at z = posterior mean (no sampling), so they do not flicker.
+    The error map colours each pixel's -log p(x|z) from black (0 nats) to yellow (>= 2 nats), with a labelled
+    colour bar beneath it; its sum is the reconstruction term. Both terms are computed at z = posterior mean (no sampling), so they do not flicker.
     For D > 2 the map shows the first two latent dimensions; for D = 1 there is no map.
 
     Args:
@@ -237,8 +236,6 @@ def explore_reconstruction(vae, x, y, index: int = 0) -> widgets.VBox:
     Returns:
         ``VBox`` with CSS class ``reconstruction-explorer``. An index typed out of range shows a message in it.
     """
-    import matplotlib
-
     if not isinstance(vae, VAE):
         raise ValueError(f"explore_reconstruction needs a vh.VAE (encoder + decoder), got {type(vae).__name__}. "
                          "Build one with vh.build_vae() or load it with vh.load_pretrained().")
@@ -246,7 +243,6 @@ def explore_reconstruction(vae, x, y, index: int = 0) -> widgets.VBox:
     labels = check_labels(y, len(x))
     index = check_index(index, len(x), "index")
     latent_map = LatentMap(encode_means(vae, x), labels) if vae.latent_dim >= 2 else None
-    colours = matplotlib.colormaps["magma"](np.linspace(0, 1, 256))[:, :3]  # (256, 3) RGB lookup table
     index_text = index_box("image index", index)
     input_image, reconstructed, error_map = picture("explorer-input"), picture("explorer-image"), picture("explorer-error")
     map_image = picture("explorer-map")
@@ -261,10 +257,9 @@ def explore_reconstruction(vae, x, y, index: int = 0) -> widgets.VBox:
             return
         message.value = ""
         terms = reconstruction_terms(vae, x[i])
-        input_image.value = png_bytes(x[i, :, :, 0])
-        reconstructed.value = png_bytes(terms["reconstruction"])
-        level = np.clip(terms["pixel_nats"] / ERROR_MAP_MAX_NATS, 0, 1)
-        error_map.value = png_bytes(colours[np.round(level * 255).astype(int)])
+        input_image.value = image_png(x[i, :, :, 0])
+        reconstructed.value = image_png(terms["reconstruction"])
+        error_map.value = png_bytes(error_map_picture(terms["pixel_nats"]), scale=1)  # with its colour bar
         if latent_map is not None:
             map_image.value = latent_map.png(terms["z_mean"][:2])
         numbers.value = (

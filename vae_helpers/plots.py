@@ -16,12 +16,16 @@ from keras import ops
 from vae_helpers._checks import check_finite, check_labels, check_positive_int
 from vae_helpers.data import CLASS_NAMES, validate_images
 from vae_helpers.fast_decoding import decode_in_chunks
+from vae_helpers.rendering import IMAGE_CMAP
 
 MAX_GRID_N = 100  # a grid of at most 100 x 100 decoded images: a 2,800 x 2,800 picture (31 MB)
 
 
 def show_images(images, labels=None, n_cols: int = 10, title: str | None = None, size: float = 1.2):
-    """Plot images (N, 28, 28, 1) in a grid, with class names under them if ``labels`` (N,) is given."""
+    """Plot images (N, 28, 28, 1) in a grid, with class names under them if ``labels`` (N,) is given.
+
+    Drawn in the course's picture convention (:data:`vae_helpers.rendering.IMAGE_CMAP`: ink black on white).
+    """
     images = validate_images(images, "images")
     if labels is not None:
         labels = check_labels(labels, len(images), "labels")
@@ -32,7 +36,7 @@ def show_images(images, labels=None, n_cols: int = 10, title: str | None = None,
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
-            ax.imshow(images[i, :, :, 0], cmap="gray_r", vmin=0, vmax=1)
+            ax.imshow(images[i, :, :, 0], cmap=IMAGE_CMAP, vmin=0, vmax=1)
             if labels is not None:
                 ax.set_title(CLASS_NAMES[int(labels[i])], fontsize=8)
     if title:
@@ -81,9 +85,11 @@ def grid_coordinates(n: int = 30, span: float = 2.0, spacing: str = "linear") ->
 def latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "linear") -> np.ndarray:
     """Decode an n x n grid of latent points in one batched call and tile the images.
 
-    Same layout as the reference tutorial's ``plot_latent_images``: row i uses ``z[1] = grid[i]`` (so z[1]
-    grows downwards), column j uses ``z[0] = grid[j]``; other latent dimensions, if any, are 0. The reference
-    calls ``predict`` n*n = 900 times; here the decoder runs once on a (n*n, D) batch, compiled once per decoder
+    Laid out like the latent scatter (:func:`plot_latent_scatter`): column j uses ``z[0] = grid[j]`` (z[0] grows
+    rightwards) and row i uses ``z[1] = grid[n - 1 - i]``, so row 0 is the largest z[1] and z[1] grows upwards;
+    other latent dimensions, if any, are 0. The reference tutorial's ``plot_latent_images`` fills row i with
+    ``z[1] = grid[i]`` (z[1] grows downwards): its picture is this one with the rows of tiles in reverse order.
+    The reference calls ``predict`` n*n = 900 times; here the decoder runs once on a (n*n, D) batch, compiled once per decoder
     with its upsampling layers fused into the convolutions (:mod:`vae_helpers.fast_decoding`).
 
     Args:
@@ -105,23 +111,34 @@ def latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "linear"
             f"({(28 * n) ** 2 * 4 / 1e9:.1f} GB); n must be at most {MAX_GRID_N} (the reference uses 30)."
         )
     grid = grid_coordinates(n, span, spacing)
-    yy, xx = np.meshgrid(grid, grid, indexing="ij")  # (n, n) each; row index i -> y
+    yy, xx = np.meshgrid(grid[::-1], grid, indexing="ij")  # (n, n) each; row i -> z[1] = grid[n - 1 - i]
     z = np.zeros((n * n, latent_dim), dtype=np.float32)  # (n*n, D)
     z[:, 0], z[:, 1] = xx.ravel(), yy.ravel()
     images = decode_in_chunks(decoder, z)[..., 0]  # (n*n, 28, 28)
     return images.reshape(n, n, 28, 28).transpose(0, 2, 1, 3).reshape(28 * n, 28 * n)
 
 
-def plot_latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "linear", size: float = 8.0):
-    """Show :func:`latent_grid` with its latent coordinates on the axes."""
+def plot_latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "linear", dpi: int = 100,
+                     title: str | None = None):
+    """Show :func:`latent_grid` with its latent coordinates on the axes (z[0] rightwards, z[1] upwards).
+
+    The figure is sized so that each 28-pixel tile is drawn at 28 pixels when saved at ``dpi`` (the notebooks'
+    inline figures are), so a 30 x 30 grid stays sharp on GitHub. Ticks sit at tile centres, labelled with the
+    tile's latent coordinate. Drawn in the course's picture convention (:data:`vae_helpers.rendering.IMAGE_CMAP`).
+    """
     image = latent_grid(decoder, n, span, spacing)
     grid = grid_coordinates(n, span, spacing)
-    fig, ax = plt.subplots(figsize=(size, size))
-    ax.imshow(image, cmap="Greys_r")
-    ticks = np.arange(n)[:: max(1, n // 6)]
-    ax.set_xticks(ticks * 28 + 14, [f"{grid[t]:.2f}" for t in ticks])
-    ax.set_yticks(ticks * 28 + 14, [f"{grid[t]:.2f}" for t in ticks])
-    ax.set(xlabel="z[0]", ylabel="z[1]", title=f"Decoded latent grid ({spacing} spacing)")
+    dpi = check_positive_int(dpi, "dpi")
+    side = 28 * n / dpi  # inches of the image itself
+    left, bottom, right, top = 0.75, 0.6, 0.15, 0.4  # margins in inches: tick labels, axis labels, title
+    fig = plt.figure(figsize=(side + left + right, side + bottom + top), dpi=dpi)
+    ax = fig.add_axes([left / fig.get_figwidth(), bottom / fig.get_figheight(),
+                       side / fig.get_figwidth(), side / fig.get_figheight()])
+    ax.imshow(image, cmap=IMAGE_CMAP, vmin=0, vmax=1, interpolation="nearest")
+    ticks = np.unique(np.linspace(0, n - 1, min(n, 7)).round().astype(int))  # tile indices, both ends included
+    ax.set_xticks(ticks * 28 + 13.5, [f"{grid[t]:.2f}" for t in ticks])
+    ax.set_yticks((n - 1 - ticks) * 28 + 13.5, [f"{grid[t]:.2f}" for t in ticks])  # row n-1-t holds grid[t]
+    ax.set(xlabel="z[0]", ylabel="z[1]", title=title or f"Decoded latent grid ({spacing} spacing, {n} x {n})")
     return fig
 
 

@@ -18,8 +18,14 @@ from PIL import Image, ImageDraw
 from vae_helpers.fast_decoding import decoder_forward
 
 IMAGE_SCALE = 6  # a 28 x 28 image is shown at 168 x 168 px
-BACKGROUND = 255  # white gaps between tiled images
+# The one picture convention of the course, for matplotlib (vh.show_images, vh.plot_latent_grid) and for the
+# explorers' PNGs (grey_levels): ink (pixel value 1) is black, background (0) white, grey levels in between,
+# as notebook 01 introduces the data and as print reads on a white page.
+IMAGE_CMAP = "gray_r"
+GAP_LEVEL = 128  # mid-grey gaps between tiled images, visible next to white backgrounds
 MARKER_COLOUR = (220, 20, 60)
+ERROR_MAP_CMAP = "magma"  # the error map's colour scale: black = 0 nats ...
+ERROR_MAP_MAX_NATS = 2.0  # ... bright yellow = this many nats or more
 
 
 def to_uint8(image) -> np.ndarray:
@@ -30,11 +36,32 @@ def to_uint8(image) -> np.ndarray:
     return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
+@functools.lru_cache(maxsize=None)
+def _grey_lookup(cmap_name: str) -> np.ndarray:
+    """(256,) uint8: the grey level that colormap ``cmap_name`` gives to each of 256 evenly spaced values in [0, 1]."""
+    import matplotlib
+
+    rgb = matplotlib.colormaps[cmap_name](np.linspace(0.0, 1.0, 256))[:, :3]  # (256, 3) in [0, 1]
+    if not np.allclose(rgb, rgb[:, :1]):
+        raise ValueError(f"IMAGE_CMAP must be a grey colormap (equal R, G and B), got {cmap_name!r}.")
+    return np.round(rgb[:, 0] * 255.0).astype(np.uint8)
+
+
+def grey_levels(image) -> np.ndarray:
+    """Pixel values in [0, 1] (any shape) -> uint8 grey levels drawn as :data:`IMAGE_CMAP` draws them.
+
+    With ``"gray_r"``: 1 (ink) -> 0 (black), 0 -> 255 (white). The explorers use this for every image, so their
+    PNGs look like the matplotlib pictures of the notebooks.
+    """
+    return _grey_lookup(IMAGE_CMAP)[to_uint8(image)]
+
+
 def png_bytes(image, scale: int = IMAGE_SCALE) -> bytes:
     """Encode one picture as PNG bytes, enlarged ``scale`` times by nearest neighbour (sharp pixels).
 
     Args:
-        image: (H, W) grey or (H, W, 3) RGB; floats in [0, 1] (1 = white) or uint8.
+        image: (H, W) grey or (H, W, 3) RGB; floats in [0, 1] (1 = full brightness) or uint8, encoded as given
+            (pass an image through :func:`grey_levels` first to draw it in the course's picture convention).
         scale: integer enlargement factor (6 turns 28 px into 168 px).
 
     Returns:
@@ -50,16 +77,63 @@ def png_bytes(image, scale: int = IMAGE_SCALE) -> bytes:
     return buffer.getvalue()
 
 
+def image_png(image, scale: int = IMAGE_SCALE) -> bytes:
+    """One image (H, W) with values in [0, 1] as PNG bytes in the course's picture convention (:data:`IMAGE_CMAP`)."""
+    return png_bytes(grey_levels(image), scale)
+
+
+def font(size: int = 14):
+    """Matplotlib's DejaVu Sans at ``size`` px for text drawn with Pillow (the same font on every machine)."""
+    from matplotlib import font_manager
+    from PIL import ImageFont
+
+    return ImageFont.truetype(font_manager.findfont("DejaVu Sans"), size)
+
+
+def error_map_picture(pixel_nats, scale: int = IMAGE_SCALE) -> np.ndarray:
+    """The per-pixel error map with its colour bar beneath: what the reconstruction explorer shows.
+
+    Args:
+        pixel_nats: (28, 28) -log p(x|z) of each pixel, in nats.
+        scale: enlargement of the map (6: 168 x 168 px).
+
+    Returns:
+        (H, W, 3) uint8 RGB: the map coloured by :data:`ERROR_MAP_CMAP` from 0 nats (black) to
+        :data:`ERROR_MAP_MAX_NATS` or more (yellow), then a bar of the same colours labelled in nats.
+    """
+    import matplotlib
+
+    pixel_nats = np.asarray(pixel_nats, dtype=np.float64)
+    if pixel_nats.ndim != 2:
+        raise ValueError(f"pixel_nats must be one (H, W) map of nats, got shape {pixel_nats.shape}.")
+    colours = matplotlib.colormaps[ERROR_MAP_CMAP](np.linspace(0.0, 1.0, 256))[:, :3]  # (256, 3) in [0, 1]
+    level = np.round(np.clip(pixel_nats / ERROR_MAP_MAX_NATS, 0.0, 1.0) * 255).astype(int)  # (H, W)
+    error_map = to_uint8(colours[level]).repeat(scale, axis=0).repeat(scale, axis=1)  # (H*s, W*s, 3)
+    width = error_map.shape[1]
+    bar = to_uint8(colours[np.round(np.linspace(0, 255, width)).astype(int)])[None].repeat(12, axis=0)
+    picture = Image.new("RGB", (width, error_map.shape[0] + 40), "white")
+    picture.paste(Image.fromarray(error_map), (0, 0))
+    picture.paste(Image.fromarray(bar), (0, error_map.shape[0] + 6))
+    draw, text_font, top = ImageDraw.Draw(picture), font(12), error_map.shape[0] + 20
+    draw.text((0, top), "0", fill="black", font=text_font)
+    draw.text((width // 2, top), f"{ERROR_MAP_MAX_NATS / 2:g}", fill="black", font=text_font, anchor="ma")
+    draw.text((width, top), f"\u2265{ERROR_MAP_MAX_NATS:g} nats", fill="black", font=text_font, anchor="ra")
+    return np.asarray(picture)
+
+
 def decode_png(data: bytes) -> np.ndarray:
     """Inverse of :func:`png_bytes` without the enlargement step: PNG bytes -> uint8 array (H, W) or (H, W, 3)."""
     return np.asarray(Image.open(io.BytesIO(data)))
 
 
 def tile_row(images, gap: int = 2) -> np.ndarray:
-    """Place images (N, H, W) with values in [0, 1] side by side with white gaps: returns uint8 (H, N*W + (N-1)*gap)."""
-    images = to_uint8(images)
+    """Images (N, H, W) with values in [0, 1] side by side in :func:`grey_levels`, with mid-grey gaps.
+
+    Returns uint8 (H, N*W + (N-1)*gap).
+    """
+    images = grey_levels(images)
     n, height, width = images.shape
-    row = np.full((height, n * width + (n - 1) * gap), BACKGROUND, dtype=np.uint8)
+    row = np.full((height, n * width + (n - 1) * gap), GAP_LEVEL, dtype=np.uint8)
     for i, image in enumerate(images):
         row[:, i * (width + gap): i * (width + gap) + width] = image
     return row

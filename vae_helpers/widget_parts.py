@@ -7,13 +7,14 @@ hooks of the browser tests and the way :func:`find_widgets` finds parts in Pytho
 from __future__ import annotations
 
 import html
+import re
 
 import ipywidgets as widgets
 import keras
 import numpy as np
 
 from vae_helpers.model import VAE
-from vae_helpers.rendering import FastDecoder, decode_png, png_bytes
+from vae_helpers.rendering import FastDecoder, decode_png, font, png_bytes
 
 
 def find_widgets(root, css_class: str) -> list:
@@ -24,22 +25,56 @@ def find_widgets(root, css_class: str) -> list:
     return found
 
 
-def explorer_snapshot(explorer) -> bytes:
-    """One PNG of the pictures an explorer shows now, side by side: a static copy for places without widgets.
+SNAPSHOT_TITLES = {
+    "latent-explorer": "vh.explore_latent: the image decoded at the sliders' point",
+    "latent-map-explorer": "vh.explore_latent_map: a point on the test-set map, its decoded image, nearest test images",
+    "interpolation-explorer": "vh.explore_interpolation: a path between the codes of two test images",
+    "reconstruction-explorer": "vh.explore_reconstruction: one test image, its reconstruction and its error in nats",
+}
+STATE_TEXT_CLASSES = ("explorer-point", "explorer-terms")  # text an explorer shows about its current state
+
+
+def _plain(markup: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+def explorer_snapshot(explorer, title: str | None = None) -> bytes:
+    """One PNG of what an explorer shows now: a title, then its pictures side by side under their captions.
 
     GitHub and nbviewer cannot run widgets, so notebook 06 shows this picture before each explorer.
-    """
-    from PIL import Image
 
-    pictures = [Image.fromarray(decode_png(image.value)).convert("RGB")
-                for image in find_widgets(explorer, "explorer-picture")]
-    gap = 12
-    canvas = Image.new("RGB", (sum(p.width for p in pictures) + gap * (len(pictures) - 1),
-                               max(p.height for p in pictures)), "white")
-    left = 0
-    for picture in pictures:
-        canvas.paste(picture, (left, (canvas.height - picture.height) // 2))  # centred vertically
-        left += picture.width + gap
+    Args:
+        explorer: a container returned by one of the ``vh.explore_*`` functions.
+        title: the first line; by default the explorer's name and what it shows. A second line repeats the
+            explorer's own text about its state (the point z, or the ELBO terms), if it shows any.
+
+    Returns:
+        PNG bytes (RGB, white background).
+    """
+    from PIL import Image, ImageDraw
+
+    pictures = find_widgets(explorer, "explorer-picture")
+    if not pictures:
+        raise ValueError("explorer_snapshot needs an explorer made by vh.explore_* (no explorer pictures found).")
+    if title is None:
+        title = next((text for css, text in SNAPSHOT_TITLES.items() if css in explorer._dom_classes), "explorer")
+    state = " · ".join(_plain(w.value) for css in STATE_TEXT_CLASSES for w in find_widgets(explorer, css) if w.value)
+    captions = {id(box.children[1]): _plain(box.children[0].value)
+                for box in find_widgets(explorer, "explorer-captioned")}
+    images = [Image.fromarray(decode_png(image.value)).convert("RGB") for image in pictures]
+    gap, caption_height, header = 12, 20, 26 + (20 if state else 0)
+    canvas = Image.new("RGB", (max(sum(p.width for p in images) + gap * (len(images) - 1), 400),
+                               header + caption_height + max(p.height for p in images)), "white")
+    draw = ImageDraw.Draw(canvas)
+    draw.text((0, 2), title, fill="black", font=font(16))
+    if state:
+        draw.text((0, 26), state, fill="black", font=font(12))
+    left, body = 0, header + caption_height
+    for widget, image in zip(pictures, images):
+        if captions.get(id(widget)):
+            draw.text((left, header + 2), captions[id(widget)], fill="black", font=font(12))
+        canvas.paste(image, (left, body))  # aligned at the top, under its caption
+        left += image.width + gap
     return png_bytes(np.asarray(canvas), scale=1)
 
 
@@ -90,7 +125,10 @@ def picture(css_class: str) -> widgets.Image:
 
 
 def captioned(caption: str, image: widgets.Image) -> widgets.VBox:
-    return widgets.VBox([widgets.HTML(f"<b>{caption}</b>"), image])
+    """A caption above a picture (class ``explorer-captioned``; :func:`explorer_snapshot` draws the caption too)."""
+    box = widgets.VBox([widgets.HTML(f"<b>{html.escape(caption)}</b>"), image])
+    box.add_class("explorer-captioned")
+    return box
 
 
 def message_box() -> widgets.HTML:
