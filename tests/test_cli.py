@@ -20,7 +20,8 @@ from conftest import class_templates
 METRICS_KEYS = {
     "command", "latent_dim", "beta", "epochs", "batch_size", "seed", "quick", "strategy", "n_train", "n_validation",
     "evaluated_on", "units", "scores", "iwae_test", "train_seconds_this_run", "resumed_from_epoch", "machine",
-    "versions", "history", "training_precision", "learning_rate", "learning_rate_per_epoch",
+    "versions", "history", "training_precision", "learning_rate", "learning_rate_per_epoch", "free_bits",
+    "kl_warmup_epochs",
 }
 
 
@@ -63,6 +64,35 @@ def test_quick_run_writes_the_model_and_the_documented_metrics(quick_runs):
     assert all(np.isfinite(value) and value > 0 for value in metrics["iwae_test"].values())
     assert set(metrics["versions"]) == {"python", "tensorflow", "keras", "numpy"}
     assert metrics["training_precision"] == vh.fastest_dtype_policy()  # --precision auto
+    assert metrics["free_bits"] == 0.0 and metrics["kl_warmup_epochs"] == 0
+    settings = json.loads((out / "checkpoint" / "state.json").read_text())["settings"]
+    assert "free_bits" not in settings and "kl_warmup_epochs" not in settings  # as before these options existed
+
+
+def test_free_bits_and_warmup_are_used_recorded_and_a_resume_with_others_refuses(fake_fashion_dir, tmp_path):
+    out = tmp_path / "fb"
+    options = {"--beta": "4", "--free-bits": "0.5", "--kl-warmup-epochs": "2"}
+
+    def argv(**changed):
+        return ["--quick", *[part for item in {**options, **changed}.items() for part in item], "--out", str(out)]
+
+    process = run_command(argv(), fake_fashion_dir, tmp_path)
+    assert process.returncode == 0, process.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (metrics["free_bits"], metrics["kl_warmup_epochs"], metrics["beta"]) == (0.5, 2, 4.0)
+    settings = json.loads((out / "checkpoint" / "state.json").read_text())["settings"]
+    assert (settings["free_bits"], settings["kl_warmup_epochs"], settings["beta"]) == (0.5, 2, 4.0)
+    # Validation pays the true KL (under the 2 * 0.5 nats of free bits here) at the beta the warm-up reached
+    # with the epoch's last batch: 15 of the 16 batches done, half-way through the 2-epoch schedule.
+    history, beta_reached = metrics["history"], vh.KLWarmup(2, final_beta=4.0).beta_at(15 / 16)
+    assert history["val_kl_loss"][0] < 2 * 0.5
+    assert history["val_loss"][0] == pytest.approx(history["val_reconstruction_loss"][0]
+                                                   + beta_reached * history["val_kl_loss"][0], rel=1e-5)
+    assert float(vh.load_pretrained(out).beta.numpy()) == 4.0
+    for changed, difference in (({"--free-bits": "1"}, "free_bits: 0.5 in the folder, 1.0 now"),
+                                ({"--kl-warmup-epochs": "3"}, "kl_warmup_epochs: 2 in the folder, 3 now")):
+        process = run_command(argv(**changed), fake_fashion_dir, tmp_path)
+        assert process.returncode == 1 and difference in process.stderr, process.stderr[-2000:]
 
 
 def test_mixed_precision_training_saves_and_evaluates_a_float32_model(fake_fashion_dir, tmp_path):
@@ -145,6 +175,11 @@ def test_negative_epochs_exit_with_code_2_and_a_message(tmp_path):
         (["--beta", "-0.5"], "--beta must be a finite number >= 0, got -0.5"),
         (["--beta", "nan"], "--beta must be a finite number >= 0, got nan"),
         (["--seed", "-1"], "--seed must be >= 0, got -1"),
+        (["--free-bits", "-0.1"], "--free-bits must be a finite number >= 0 (nats per latent dimension), got -0.1"),
+        (["--free-bits", "nan"], "--free-bits must be a finite number >= 0"),
+        (["--free-bits", "inf"], "--free-bits must be a finite number >= 0"),
+        (["--kl-warmup-epochs", "-1"], "--kl-warmup-epochs must be >= 0 (0: no warm-up), got -1"),
+        (["--kl-warmup-epochs", "2.5"], "invalid int value: '2.5'"),
         (["--learning-rate", "0"], "--learning-rate must be a finite number > 0, got 0.0"),
         (["--learning-rate", "inf"], "--learning-rate must be a finite number > 0, got inf"),
         (["--strategy", "gpu"], "invalid choice: 'gpu'"),
@@ -168,3 +203,6 @@ def test_defaults_and_quick_mode():
                                                           cli.QUICK["n_val"])
     assert quick.out == pathlib.Path("runs/latent2-beta1-quick")
     assert cli.parse_args(["--latent-dim", "16", "--beta", "0.1"]).out == pathlib.Path("runs/latent16-beta0.1")
+    assert (args.free_bits, args.kl_warmup_epochs) == (0.0, 0)  # both off by default
+    assert cli.parse_args(["--beta", "16", "--free-bits", "0.5", "--kl-warmup-epochs", "5"]).out == \
+        pathlib.Path("runs/latent2-beta16-freebits0.5-warmup5")

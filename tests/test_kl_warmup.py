@@ -71,3 +71,16 @@ def test_model_without_beta_is_rejected_with_a_clear_message():
     warmup.set_model(keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]))
     with pytest.raises(ValueError, match="beta"):
         warmup.on_train_begin()
+
+
+def test_a_warmup_is_recorded_in_the_run_settings_and_a_resume_with_another_stops(images, make_tiny_vae, tmp_path):
+    import json
+
+    vh.train(make_tiny_vae(), images, epochs=1, batch_size=32, checkpoint_dir=tmp_path, verbose=0,
+             callbacks=[vh.KLWarmup(warmup_epochs=3)])
+    assert json.loads((tmp_path / "state.json").read_text())["settings"]["kl_warmup_epochs"] == 3
+    for callbacks, difference in (([vh.KLWarmup(warmup_epochs=5)], "kl_warmup_epochs: 3 in the folder, 5 now"),
+                                  ([], "kl_warmup_epochs: 3 in the folder, '(not given)' now")):
+        with pytest.raises(vh.RunFolderError, match=difference.replace("(", r"\(").replace(")", r"\)")):
+            vh.train(make_tiny_vae(), images, epochs=2, batch_size=32, checkpoint_dir=tmp_path, verbose=0,
+                     callbacks=callbacks)

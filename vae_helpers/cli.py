@@ -1,7 +1,8 @@
 """Command line behind ``python -m vae_helpers.train`` (also ``vae-train``): train, resume, evaluate, write weights.
 
 Example: ``python -m vae_helpers.train --latent-dim 2 --epochs 50 --out runs/latent2``. Running the same command
-again after an interruption resumes from the last finished epoch (the checkpoint lives in ``OUT/checkpoint``).
+again after an interruption resumes from the last finished epoch (the checkpoint lives in ``OUT/checkpoint``);
+a resume with other settings (``--beta``, ``--free-bits``, ``--kl-warmup-epochs``, ...) stops and names them.
 Writes ``OUT/model.weights.h5`` (float32 weights; load the model with ``vh.load_pretrained(OUT)``) and
 ``OUT/metrics.json`` (command, seed, versions, wall time, history, -ELBO/reconstruction/KL per split, IWAE bounds).
 """
@@ -31,6 +32,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=50, help="total epochs (default 50, as in the reference)")
     parser.add_argument("--latent-dim", type=int, default=2, help="latent size (default 2)")
     parser.add_argument("--beta", type=float, default=1.0, help="KL weight (default 1.0: the ELBO)")
+    parser.add_argument("--free-bits", type=float, default=0.0, metavar="LAMBDA",
+                        help="free bits (Kingma et al. 2016): during training each latent dimension's KL, averaged "
+                             "over the batch, counts as at least LAMBDA nats (default 0: off); scores use the true KL")
+    parser.add_argument("--kl-warmup-epochs", type=int, default=0, metavar="N",
+                        help="KL warm-up: raise beta linearly from 0 to --beta over the first N epochs "
+                             "(vh.KLWarmup; default 0: no warm-up)")
     parser.add_argument("--batch-size", type=int, default=128, help="global batch size (default 128)")
     parser.add_argument("--n-val", type=int, default=5000, help="training images held out for validation")
     parser.add_argument("--n-train", type=int, default=None, help="use only this many training images")
@@ -59,6 +66,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--n-val must be < {N_TRAINING_IMAGES} (it is taken from the training set), got {args.n_val}")
     if not 0 <= args.beta < math.inf:
         parser.error(f"--beta must be a finite number >= 0, got {args.beta}")
+    if not 0 <= args.free_bits < math.inf:
+        parser.error(f"--free-bits must be a finite number >= 0 (nats per latent dimension), got {args.free_bits}")
+    if args.kl_warmup_epochs < 0:
+        parser.error(f"--kl-warmup-epochs must be >= 0 (0: no warm-up), got {args.kl_warmup_epochs}")
     if not 0 < args.learning_rate < math.inf:
         parser.error(f"--learning-rate must be a finite number > 0, got {args.learning_rate}")
     if args.seed < 0:
@@ -67,7 +78,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.epochs, args.n_val = QUICK["epochs"], QUICK["n_val"]
         args.n_train = QUICK["n_train"]
     if args.out is None:
-        args.out = pathlib.Path("runs") / f"latent{args.latent_dim}-beta{args.beta:g}{'-quick' if args.quick else ''}"
+        suffixes = [f"-freebits{args.free_bits:g}" if args.free_bits else "",
+                    f"-warmup{args.kl_warmup_epochs}" if args.kl_warmup_epochs else "", "-quick" if args.quick else ""]
+        args.out = pathlib.Path("runs") / f"latent{args.latent_dim}-beta{args.beta:g}{''.join(suffixes)}"
     return args
 
 
@@ -110,13 +123,15 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test) ->
     checkpoint = args.out / "checkpoint"
     previous_state = vh.read_state(checkpoint)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        vae = vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy=precision)
+        vae = vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy=precision,
+                           free_bits=args.free_bits)
+    warmup = [vh.KLWarmup(args.kl_warmup_epochs, final_beta=args.beta)] if args.kl_warmup_epochs else []
     data = vh.find_fashion_mnist()
     start = time.perf_counter()
     history = vh.train(vae, x_train, x_val, epochs=args.epochs, batch_size=args.batch_size,
                        checkpoint_dir=checkpoint, strategy=strategy, seed=args.seed,
                        steps_per_execution=args.steps_per_execution, learning_rate=args.learning_rate,
-                       settings={"data": str(data) if data is not None else "downloaded by Keras"})
+                       callbacks=warmup, settings={"data": str(data) if data is not None else "downloaded by Keras"})
     train_seconds = time.perf_counter() - start
     outputs = (args.out / RUN_WEIGHTS, args.out / RUN_METRICS)
     if previous_state and previous_state["epochs_done"] >= args.epochs and all(p.is_file() for p in outputs):
@@ -125,8 +140,10 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test) ->
         return json.loads(outputs[1].read_text())
     # Evaluate and save a float32 copy: the same weights in full-precision arithmetic, without optimizer state,
     # exactly the model that vh.load_pretrained(OUT) rebuilds.
-    trained, vae = vae, vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy="float32")
+    trained, vae = vae, vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy="float32",
+                                     free_bits=args.free_bits)
     vae.set_weights(trained.get_weights())
+    vae.beta.assign(args.beta)  # beta is one of the variables: a run shorter than its warm-up stopped below it
 
     n_eval = QUICK["n_eval"] if args.quick else None
     splits = {"train": x_train[:n_eval or 10_000], "validation": x_val[:n_eval], "test": x_test[:n_eval]}
@@ -134,7 +151,8 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test) ->
     iwae = {str(k): vh.iwae_bound(vae, splits["test"], k, seed=args.seed) for k in IWAE_KS}
     metrics = {
         "command": " ".join(["python -m vae_helpers.train", *argv]),
-        "latent_dim": args.latent_dim, "beta": args.beta, "epochs": args.epochs, "batch_size": args.batch_size,
+        "latent_dim": args.latent_dim, "beta": args.beta, "free_bits": args.free_bits,
+        "kl_warmup_epochs": args.kl_warmup_epochs, "epochs": args.epochs, "batch_size": args.batch_size,
         "seed": args.seed, "quick": args.quick, "strategy": args.strategy, "training_precision": precision,
         "n_train": len(x_train), "n_validation": len(x_val),
         "evaluated_on": {split: len(x) for split, x in splits.items()},

@@ -17,7 +17,7 @@ from keras import ops
 from vae_helpers._checks import check_positive_int, check_vae
 from vae_helpers.data import validate_images
 from vae_helpers.fast_decoding import MAX_DECODES_PER_CALL
-from vae_helpers.losses import gaussian_log_density, kl_divergence, reconstruction_loss
+from vae_helpers.losses import gaussian_log_density, kl_per_dimension_terms, reconstruction_loss
 
 
 def evaluate(vae, x, batch_size: int = 1000, seed: int | None = None) -> dict:
@@ -68,10 +68,7 @@ def kl_per_dimension(vae, x, batch_size: int = 1000) -> np.ndarray:
     for start in range(0, len(x), batch_size):
         z_mean, z_log_var, _ = vae.encoder(x[start:start + batch_size], training=False)  # (B, D) each
         z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")  # mixed precision
-        batch, dim = ops.shape(z_mean)
-        # kl_divergence sums over its last axis: give it one dimension per row, then restore (B, D).
-        kl = kl_divergence(ops.reshape(z_mean, (-1, 1)), ops.reshape(z_log_var, (-1, 1)))  # (B*D,)
-        total += ops.convert_to_numpy(ops.sum(ops.reshape(kl, (batch, dim)), axis=0))
+        total += ops.convert_to_numpy(ops.sum(kl_per_dimension_terms(z_mean, z_log_var), axis=0))  # (D,)
     return total / len(x)
 
 

@@ -13,7 +13,7 @@ import keras
 from keras import layers, ops
 
 from vae_helpers._checks import check_finite, check_float, check_positive_int, shape_of, shapes_agree
-from vae_helpers.losses import kl_divergence, reconstruction_loss
+from vae_helpers.losses import check_free_bits, free_bits_kl, kl_divergence, reconstruction_loss
 from vae_helpers.sampling import Sampling
 
 LOGITS_LAYER = "logits"
@@ -64,19 +64,24 @@ class VAE(keras.Model):
     ``fit`` and ``evaluate`` report ``loss`` (-ELBO), ``reconstruction_loss`` and ``kl_loss``, each the mean
     over images of a per-image value in nats (validation metrics get the ``val_`` prefix).
     ``loss = reconstruction_loss + beta * kl_loss``; ``beta`` is a variable, so a callback can change it during
-    training (KL warm-up, notebook 07).
+    training (KL warm-up, notebook 07). With ``free_bits > 0`` the training loss uses
+    ``beta * free_bits_kl`` instead (:func:`vae_helpers.losses.free_bits_kl`, notebook 07); ``kl_loss``, the
+    validation losses, ``evaluate`` and every score still report the true KL.
 
     Args:
         encoder: model image (B, 28, 28, 1) -> [z_mean, z_log_var, z], e.g. :func:`build_encoder`.
         decoder: model z (B, D) -> probabilities (B, 28, 28, 1) with a layer named ``"logits"``,
             e.g. :func:`build_decoder`.
         beta: weight of the KL term (1.0 is the ELBO).
+        free_bits: lambda in nats per latent dimension for the training objective (0, the default: off).
     """
 
-    def __init__(self, encoder: keras.Model, decoder: keras.Model, beta: float = 1.0, **kwargs):
+    def __init__(self, encoder: keras.Model, decoder: keras.Model, beta: float = 1.0, free_bits: float = 0.0,
+                 **kwargs):
         super().__init__(**kwargs)
         _check_parts(encoder, decoder)
         beta = check_finite(beta, "beta", minimum=0.0, hint="1.0 gives the ELBO")
+        self.free_bits = check_free_bits(free_bits)
         self.encoder = encoder
         self.decoder = decoder
         self.latent_dim = int(decoder.inputs[0].shape[-1])
@@ -119,19 +124,26 @@ class VAE(keras.Model):
 
         z is the encoder's own sample, or ``z_mean + exp(z_log_var / 2) * eps`` for given noise ``eps`` (B, D).
         """
+        reconstruction, z_mean, z_log_var = self._reconstruct(x, training, eps)
+        return reconstruction, kl_divergence(z_mean, z_log_var)
+
+    def _reconstruct(self, x, training, eps=None):
+        """``(reconstruction (B,) in nats, z_mean (B, D), z_log_var (B, D))``, all float32."""
         z_mean, z_log_var, z = self.encoder(x, training=training)
         if eps is not None:
             z = z_mean + ops.exp(0.5 * z_log_var) * ops.cast(eps, z_mean.dtype)
         logits = self.decoder_logits(z, training=training)
         # Under a mixed-precision policy the layers compute in (b)float16; the loss is always summed in float32.
         z_mean, z_log_var, logits = (ops.cast(t, "float32") for t in (z_mean, z_log_var, logits))
-        return reconstruction_loss(x, logits), kl_divergence(z_mean, z_log_var)
+        return reconstruction_loss(x, logits), z_mean, z_log_var
 
     def _losses_and_metrics(self, data, training):
         x = data[0] if isinstance(data, (tuple, list)) else data
-        reconstruction, kl = self.per_image_losses(x, training=training)
-        reconstruction, kl = ops.mean(reconstruction), ops.mean(kl)
-        loss = reconstruction + ops.cast(self.beta, kl.dtype) * kl
+        reconstruction, z_mean, z_log_var = self._reconstruct(x, training)
+        reconstruction, kl = ops.mean(reconstruction), ops.mean(kl_divergence(z_mean, z_log_var))
+        # Free bits change what training minimizes, never what is reported: kl_loss is the true KL.
+        kl_objective = free_bits_kl(z_mean, z_log_var, self.free_bits) if training and self.free_bits else kl
+        loss = reconstruction + ops.cast(self.beta, kl.dtype) * kl_objective
         self.loss_tracker.update_state(loss)
         self.reconstruction_tracker.update_state(reconstruction)
         self.kl_tracker.update_state(kl)
@@ -169,6 +181,7 @@ class VAE(keras.Model):
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "beta": float(self.beta.numpy()),
+            "free_bits": self.free_bits,
             "name": self.name,
         }
 
@@ -200,15 +213,16 @@ def _check_parts(encoder, decoder) -> None:
         raise ValueError(f"encoder latent size {enc_dim} and decoder latent size {dec_dim} differ; they must match.")
 
 
-def build_vae(latent_dim: int = 2, beta: float = 1.0, seed=None, dtype_policy=None) -> VAE:
-    """Reference VAE in one call: ``VAE(build_encoder(latent_dim, seed), build_decoder(latent_dim), beta)``.
+def build_vae(latent_dim: int = 2, beta: float = 1.0, seed=None, dtype_policy=None, free_bits: float = 0.0) -> VAE:
+    """Reference VAE in one call: ``VAE(build_encoder(latent_dim, seed), build_decoder(latent_dim), beta, free_bits)``.
 
     ``dtype_policy``: None (the global Keras policy, float32 unless changed) or a Keras dtype policy name for
     every layer, e.g. ``"mixed_bfloat16"``: weights stay float32, layers compute in bfloat16, the loss is summed
     in float32. :func:`vae_helpers.fastest_dtype_policy` names the fastest measured policy for this machine.
     """
     with _dtype_policy(dtype_policy):
-        return VAE(build_encoder(latent_dim, seed=seed), build_decoder(latent_dim), beta=beta, name="vae")
+        return VAE(build_encoder(latent_dim, seed=seed), build_decoder(latent_dim), beta=beta, free_bits=free_bits,
+                   name="vae")
 
 
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")

@@ -146,7 +146,10 @@ def _state_problem(state) -> str | None:
 
 def run_settings(vae, x_train, x_val, batch_size: int, seed, extra: dict | None = None) -> dict:
     """What identifies a training run: the model, its optimizer's kind, the data, the batch size, the seed, the
-    package version (not the number of epochs nor the learning rate: changing those continues the run).
+    package version (not the number of epochs nor the learning rate: changing those continues the run), and,
+    only when they are used, the model's free bits (``free_bits``, nats) and the KL warm-up
+    (``kl_warmup_epochs``, recorded by :func:`train` from a :class:`KLWarmup` among its callbacks), so a run
+    made without them keeps the settings it always had.
 
     ``extra`` adds the caller's own (the training command adds its data source).
     Values are JSON-normalised, so they compare equal to what ``state.json`` holds.
@@ -162,6 +165,8 @@ def run_settings(vae, x_train, x_val, batch_size: int, seed, extra: dict | None 
         "n_validation": 0 if x_val is None else len(x_val), "batch_size": batch_size, "seed": seed,
         "package_version": __version__, **(extra or {}),
     }
+    if getattr(vae, "free_bits", 0.0):
+        settings["free_bits"] = vae.free_bits
     return json.loads(json.dumps(settings))
 
 
@@ -187,7 +192,8 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
             XLA on a GPU, none on a CPU, where ``benchmarks/run.py`` measures it slower for this model.
             ``steps_per_execution`` and ``jit_compile`` only apply when ``train`` compiles ``vae`` itself.
         restart: move an existing ``checkpoint_dir`` aside (to ``<name>.old-<date>``) and train from scratch.
-        settings: more values that identify the run, recorded and compared with the rest (JSON-serialisable).
+        settings: more values that identify the run, recorded and compared with the rest (JSON-serialisable);
+            a :class:`KLWarmup` among ``callbacks`` is recorded as ``kl_warmup_epochs``.
 
     Returns:
         dict: metric name -> list of per-epoch values (``loss``, ``reconstruction_loss``, ``kl_loss`` and
@@ -229,7 +235,9 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
     folder = pathlib.Path(checkpoint_dir)
     if restart and folder.exists() and any(p.name != runs.LOCK_FILE for p in folder.iterdir()):
         runs.move_aside(folder)
-    current = run_settings(vae, x_train, x_val, batch_size, seed, settings)
+    warmups = [callback.warmup_epochs for callback in user_callbacks if isinstance(callback, KLWarmup)]
+    current = run_settings(vae, x_train, x_val, batch_size, seed,
+                           {**({"kl_warmup_epochs": warmups[0]} if warmups else {}), **(settings or {})})
     with runs.exclusive(folder):
         state = read_state(folder)
         history, learning_rates, initial_epoch = {}, [], 0
