@@ -10,49 +10,64 @@ KL = np.array([2.5, 0.001, 1.2, 0.0, 0.3, 0.004])  # 3 active dimensions above 0
 
 
 @pytest.mark.parametrize("call", [
-    lambda: vh.exercises.check_lowest_kl_beta(None),
-    lambda: vh.exercises.check_iwae_sign(None),
+    lambda: vh.exercises.check_free_bits_kl(None),
     lambda: vh.exercises.check_active_dimensions(None, KL),
     lambda: vh.exercises.check_warmup_beta(None),
+    lambda: vh.exercises.check_collapsed_iwae_gap(None, 0.0, 3.0),
 ])
 def test_none_prints_a_nudge_and_does_not_raise(call, capsys):
     call()
     assert "not answered yet" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("answer", [16, 16.0, np.float32(16)])
-def test_lowest_kl_beta_accepts_sixteen(answer, capsys):
-    vh.exercises.check_lowest_kl_beta(answer)
+def test_free_bits_kl_accepts_the_hand_computation_which_the_package_agrees_with(capsys):
+    # an independent oracle: the package's free_bits_kl on means and log-variances built to have these KLs
+    # (log-variance 0, mean sqrt(2 * KL): KL = mu^2 / 2 per dimension)
+    kl = np.array([0.1, 0.8, 0.0, 2.0])
+    z_mean = np.sqrt(2 * kl)[None, :].astype(np.float32)
+    package = float(vh.losses.free_bits_kl(z_mean, np.zeros_like(z_mean), 0.5))
+    assert package == pytest.approx(3.8, rel=1e-5)
+    vh.exercises.check_free_bits_kl(3.8)
     assert "Correct!" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("wrong, hint", [
-    (0.1, "HIGHEST KL"),
-    (1, "plain ELBO"),
-    (4, "larger weight"),
-    (2, "one of the betas"),
-    ("16", "single number"),
+    (2.9, "plain KL term"),
+    (4.9, "do not ADD"),
+    (2.8, "do not drop out"),
+    (2.0, "pays its own KL"),
+    (3.5, "not quite"),
+    ("3.8", "single number"),
 ])
-def test_lowest_kl_beta_mistakes_get_specific_hints(wrong, hint):
+def test_free_bits_kl_mistakes_get_specific_hints(wrong, hint):
     with pytest.raises(ExerciseError, match=hint):
-        vh.exercises.check_lowest_kl_beta(wrong)
+        vh.exercises.check_free_bits_kl(wrong)
 
 
-@pytest.mark.parametrize("answer", ["negative", " Negative "])
-def test_iwae_sign_accepts_negative(answer, capsys):
-    vh.exercises.check_iwae_sign(answer)
-    assert "Correct!" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("wrong, hint", [
-    ("positive", "NEGATIVE log-likelihood"),
-    ("zero", "true posterior"),
-    (-1, "one of the words"),
-    ("smaller", "one of the words"),
+@pytest.mark.parametrize("gap, reference, outcome", [
+    (0.001, 3.0, "zero"),
+    (-0.02, 3.0, "zero"),  # sampling noise around zero
+    (2.5, 3.0, "similar"),
+    (0.5, 3.0, "similar"),
+    (9.0, 3.0, "larger"),
 ])
-def test_iwae_sign_mistakes_get_specific_hints(wrong, hint):
+def test_collapsed_iwae_gap_grades_against_the_measured_gap(gap, reference, outcome, capsys):
+    for prediction in ("larger", "similar", "zero"):
+        assert vh.exercises.check_collapsed_iwae_gap(f" {prediction.upper()} ", gap, reference) == (
+            prediction == outcome)
+        out = capsys.readouterr().out
+        assert ("Correct prediction!" in out) == (prediction == outcome)
+        assert f"{gap:.3f} nats" in out and "lower bound on E KL(q(z|x) || p(z|x))" in out
+
+
+@pytest.mark.parametrize("prediction, gap, reference, hint", [
+    ("bigger", 0.0, 3.0, "answer with one of"),
+    ("zero", 0.0, -1.0, "positive number"),
+    ("zero", float("nan"), 3.0, "finite number"),
+])
+def test_collapsed_iwae_gap_rejects_what_it_cannot_grade(prediction, gap, reference, hint):
     with pytest.raises(ExerciseError, match=hint):
-        vh.exercises.check_iwae_sign(wrong)
+        vh.exercises.check_collapsed_iwae_gap(prediction, gap, reference)
 
 
 def test_active_dimensions_accepts_the_count_above_the_threshold(capsys):

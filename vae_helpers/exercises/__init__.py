@@ -19,7 +19,7 @@ from vae_helpers.exercises.nb04_loss import (
 from vae_helpers.exercises.nb05_training import (
     check_best_epoch, check_bits_per_pixel, check_resume_epoch, check_resume_prediction, overfitting_history,
 )
-from vae_helpers.exercises.nb06_latent import check_nearest_image, check_quantile_grid, check_slerp
+from vae_helpers.exercises.nb06_latent import check_hole_prediction, check_nearest_image, check_quantile_grid, check_slerp
 from vae_helpers.exercises.nb07_further import (
-    check_active_dimensions, check_iwae_sign, check_lowest_kl_beta, check_warmup_beta,
+    check_active_dimensions, check_collapsed_iwae_gap, check_free_bits_kl, check_warmup_beta,
 )

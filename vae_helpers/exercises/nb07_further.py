@@ -1,59 +1,81 @@
-"""Checkers for the exercises of notebook 07 (going further): beta-VAE, IWAE, active dimensions, KL warm-up."""
+"""Checkers for the exercises of notebook 07 (going further): free bits, active dimensions, KL warm-up, IWAE gap."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from vae_helpers.exercises._answers import as_number, is_close
-from vae_helpers.exercises._feedback import correct, not_answered, require
+from vae_helpers.exercises._feedback import correct, grade_prediction, not_answered, require
 
-SWEEP_BETAS = (0.1, 1.0, 4.0, 16.0)
-SIGNS = ("negative", "zero", "positive")
+FREE_BITS_KL = (0.1, 0.8, 0.0, 2.0)  # Exercise 1: batch-mean KL of each of 4 dimensions, nats
+FREE_BITS_LAMBDA = 0.5  # nats per dimension
+ZERO_GAP_NATS = 0.05  # Exercise 4: a gap below this counts as zero (far above float32 rounding of -ELBO)
 
 
-def check_lowest_kl_beta(answer) -> None:
-    """Exercise 1: which beta of the sweep (0.1, 1, 4, 16) gives the lowest KL term?"""
-    exercise = "Exercise 1 (lowest KL)"
+def check_free_bits_kl(answer) -> None:
+    """Exercise 1: the free-bits KL term for per-dimension batch means (0.1, 0.8, 0.0, 2.0) nats, lambda 0.5 nats."""
+    exercise = "Exercise 1 (free bits by hand)"
     if not_answered(answer, exercise):
         return
     value = as_number(answer, exercise)
-    require(any(is_close(value, beta) for beta in SWEEP_BETAS),
-            f"{exercise}: answer with one of the betas of the sweep: {', '.join(f'{b:g}' for b in SWEEP_BETAS)}.")
-    require(not is_close(value, 0.1), f"{exercise}: beta = 0.1 has the HIGHEST KL: a small weight makes KL cheap, "
-                                      "so the encoder spends many nats on precise codes.")
-    require(not is_close(value, 1.0), f"{exercise}: beta = 1 (the plain ELBO) sits in the middle of the sweep; "
-                                      "which weight makes every nat of KL cost the most?")
-    require(not is_close(value, 4.0), f"{exercise}: close, but a larger weight squeezes the KL further.")
-    correct(exercise, "The loss pays beta times the KL, so the largest beta buys the smallest KL "
-                      "(and the worst reconstructions).")
+    kl, lam = np.array(FREE_BITS_KL), FREE_BITS_LAMBDA
+    right = float(np.sum(np.maximum(lam, kl)))
+    require(not is_close(value, float(kl.sum())),
+            f"{exercise}: that is the plain KL term (the sum of the four values). Free bits replace each "
+            f"dimension's value by max({lam}, value) before summing.")
+    require(not is_close(value, float(kl.sum() + lam * kl.size)),
+            f"{exercise}: free bits do not ADD {lam} nats to each dimension: a dimension counts as at least {lam} "
+            "nats, so only the ones below are raised, to exactly that.")
+    require(not is_close(value, float(kl[kl > lam].sum())),
+            f"{exercise}: dimensions below lambda do not drop out: each counts as {lam} nats (a constant, with no "
+            "gradient).")
+    require(not is_close(value, lam * kl.size), f"{exercise}: a dimension above lambda pays its own KL, not {lam}.")
+    require(is_close(value, right), f"{exercise}: not quite. Take max({lam}, KL_d) for each dimension, then sum.")
+    correct(exercise, f"max(0.5, 0.1) + max(0.5, 0.8) + max(0.5, 0.0) + max(0.5, 2.0) = {right:g} nats. The "
+                      "dimensions under lambda cost a constant, so the gradient no longer pushes them to the prior.")
 
 
-def check_iwae_sign(answer) -> None:
-    """Exercise 2: the sign of ``vh.iwae_bound(vae, x, k=50) - vh.negative_elbo(vae, x)``, as a word."""
-    exercise = "Exercise 2 (IWAE vs ELBO)"
-    if not_answered(answer, exercise):
-        return
-    require(isinstance(answer, str) and answer.strip().lower() in SIGNS,
-            f"{exercise}: answer with one of the words {SIGNS}, got {answer!r}.")
-    answer = answer.strip().lower()
-    require(answer != "positive",
-            f"{exercise}: both functions return NEGATIVE log-likelihood bounds (nats to minimize). L_50 >= ELBO "
-            "means -L_50 <= -ELBO: the IWAE number is the smaller one.")
-    require(answer != "zero",
-            f"{exercise}: they would be equal only if q(z|x) were exactly the true posterior p(z|x) (or for "
-            "k = 1). With k = 50 the bound is tighter.")
-    correct(exercise, "-L_k shrinks towards -log p(x) as k grows, so -L_50 - (-ELBO) is negative.")
+def check_collapsed_iwae_gap(prediction, gap_nats, reference_gap_nats) -> bool:
+    """Exercise 4 (predict, then run): how does -ELBO - (-L_50) of the collapsed model compare with fashion-latent2's?
+
+    Args:
+        prediction: "larger", "similar" or "zero".
+        gap_nats: -ELBO minus -L_50 of the collapsed model on the experiment's images, nats per image.
+        reference_gap_nats: the same difference for fashion-latent2 (section 3), nats per image (> 0).
+
+    Returns:
+        True when the prediction matches what the experiment measured (a wrong one is explained, not an error).
+    """
+    exercise = "Exercise 4 (predict: IWAE gap of a collapsed model)"
+    gap, reference = as_number(gap_nats, exercise), as_number(reference_gap_nats, exercise)
+    require(reference > 0, f"{exercise}: reference_gap_nats is -ELBO - (-L_50) of fashion-latent2, a positive "
+                           f"number of nats (section 3's gap_latent2); got {reference}.")
+    if abs(gap) < ZERO_GAP_NATS:
+        outcome = "zero"
+    else:
+        outcome = "larger" if gap > 1.5 * reference else "similar"
+    choices = {
+        "larger": "the collapsed model's gap is larger than fashion-latent2's",
+        "similar": "the collapsed model's gap is about as large as fashion-latent2's (or smaller, but not zero)",
+        "zero": "the collapsed model's gap is (almost) zero",
+    }
+    why = (f"Measured: {gap:.3f} nats for the collapsed model, {reference:.2f} nats for fashion-latent2. "
+           "The gap is a lower bound on E KL(q(z|x) || p(z|x)). When the decoder ignores z, p(x|z) is the same for "
+           "every z, so the true posterior p(z|x) is the prior, and so is q(z|x): q is exact, every importance "
+           "weight p(x, z)/q(z|x) equals p(x|z), and averaging k equal weights changes nothing. A zero gap does "
+           "not make a good model: its -ELBO is the worst in the table of section 4.")
+    return grade_prediction(exercise, prediction, choices, outcome, why)
 
 
 def check_active_dimensions(answer, kl_per_dim, threshold: float = 0.01) -> None:
-    """Exercise 3: how many latent dimensions have a mean KL above ``threshold`` nats?
+    """Exercise 2: how many latent dimensions have a mean KL above ``threshold`` nats?
 
     Args:
         answer: the learner's count (an int).
         kl_per_dim: (D,) mean KL per dimension in nats, from :func:`vae_helpers.kl_per_dimension`.
         threshold: nats below which a dimension counts as inactive.
     """
-    exercise = "Exercise 3 (active dimensions)"
+    exercise = "Exercise 2 (active dimensions)"
     if not_answered(answer, exercise):
         return
     kl_per_dim = np.asarray(kl_per_dim, dtype=np.float64)
@@ -75,8 +97,8 @@ def check_active_dimensions(answer, kl_per_dim, threshold: float = 0.01) -> None
 
 
 def check_warmup_beta(answer) -> None:
-    """Exercise 4: with ``vh.KLWarmup(warmup_epochs=4)``, the beta of the first batch of "Epoch 3/10"."""
-    exercise = "Exercise 4 (KL warm-up)"
+    """Exercise 3: with ``vh.KLWarmup(warmup_epochs=4)``, the beta of the first batch of "Epoch 3/10"."""
+    exercise = "Exercise 3 (KL warm-up)"
     if not_answered(answer, exercise):
         return
     value = as_number(answer, exercise)
