@@ -34,7 +34,7 @@ def check_constant_guess_loss(answer, x_train) -> None:
     expected = pixels * per_pixel
     if is_close(value, expected):
         return correct(exercise, "Predicting the mean pixel value everywhere costs this many nats per image; a "
-                                 "decoder that looks at its code must do better, and the VAE of notebook 05 does.")
+                                 "decoder that looks at its code must do better.")
     require(not is_close(value, mean), f"{exercise}: {value:.4g} is the best probability p (the mean pixel value); "
                                        "the question asks for the loss per image at that p.")
     require(not is_close(value, per_pixel), f"{exercise}: that is the loss of one pixel; the loss of an image is "
