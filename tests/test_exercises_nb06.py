@@ -83,3 +83,32 @@ def test_nearest_image_accepts_argmin_of_distances(capsys):
 def test_nearest_image_mistakes_get_specific_hints(wrong, hint):
     with pytest.raises(ExerciseError, match=hint):
         vh.exercises.check_nearest_image(wrong, Z, POINT)
+
+
+HOLE = [2.5, 2.6, 3.9, 3.1]  # a middle step farther from every test image than both ends
+NO_HOLE = [2.5, 2.0, 2.2, 3.1]
+
+
+@pytest.mark.parametrize("distances, right, wrong", [(HOLE, "yes", "no"), (NO_HOLE, "no", "yes")])
+def test_hole_prediction_is_graded_against_the_measured_outcome(capsys, distances, right, wrong):
+    assert vh.exercises.check_hole_prediction(right, distances) is True
+    assert "Correct prediction!" in capsys.readouterr().out
+    assert vh.exercises.check_hole_prediction(f" {wrong.upper()} ", distances) is False
+    out = capsys.readouterr().out
+    assert "Not what happened" in out and "the ends 2.50 and 3.10" in out
+
+
+def test_hole_prediction_nudges_an_unanswered_exercise(capsys):
+    assert vh.exercises.check_hole_prediction(None, HOLE) is False
+    assert "not answered yet" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("prediction, distances, hint", [
+    ("maybe", HOLE, "answer with one of \\['no', 'yes'\\]"),
+    ("yes", [1.0, 2.0], "at least 3 steps"),
+    ("yes", [1.0, float("nan"), 2.0], "finite"),
+    ("yes", np.zeros((2, 3)), "shape \\(T,\\)"),
+])
+def test_hole_prediction_rejects_bad_answers_and_bad_experiments(prediction, distances, hint):
+    with pytest.raises(ExerciseError, match=hint):
+        vh.exercises.check_hole_prediction(prediction, distances)

@@ -45,6 +45,10 @@ def expected_pixels(decoder, z) -> np.ndarray:
     return ink_on_white(probabilities).repeat(IMAGE_SCALE, 0).repeat(IMAGE_SCALE, 1)
 
 
+def rgb(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
 def ink_on_white(values) -> np.ndarray:
     """The course's picture convention, written out: value 1 (ink) black, 0 white."""
     return (255 - np.round(np.asarray(values) * 255)).astype(np.uint8)
@@ -282,12 +286,13 @@ def test_explore_reconstruction_rejects_bad_input(vae, data):
 def test_explorer_snapshot_has_a_title_and_places_every_picture_side_by_side(vae, data):
     explorer = vh.explore_reconstruction(vae, *data)
     widths = [pixels(w.value).shape[1] for w in find_widgets(explorer, "explorer-picture")]
-    snapshot = pixels(vh.explorer_snapshot(explorer))
+    snapshot = rgb(vh.explorer_snapshot(explorer))
     assert snapshot.shape[1] == sum(widths) + 12 * (len(widths) - 1)
     body = 26 + 20 + 20  # title line, the explorer's text line, captions
-    np.testing.assert_array_equal(snapshot[body:body + 168, :168, 0], pixels(one(explorer, "explorer-input").value))
+    shown = snapshot[body:body + 168, :168, 0].astype(int)  # a palette PNG: grey levels kept within a few levels
+    assert np.abs(shown - pixels(one(explorer, "explorer-input").value)).max() <= 6
     assert (snapshot[:22] < 128).any()  # the title is drawn: dark text on the white header
-    untitled_rows = pixels(vh.explorer_snapshot(explorer, title=" "))[:22]
+    untitled_rows = rgb(vh.explorer_snapshot(explorer, title=" "))[:22]
     assert (untitled_rows == 255).all()  # and it is the title that put it there
 
 

@@ -48,3 +48,22 @@ def test_nearest_indices_sorts_by_euclidean_distance():
     brute_force = sorted(range(200), key=lambda i: sum((z[i] - point) ** 2))[:7]
     assert list(nearest_indices(z, point, k=7)) == brute_force
     assert len(nearest_indices(z[:3], point, k=7)) == 3
+
+
+def test_nearest_distances_match_brute_force_for_codes_and_images():
+    rng = np.random.default_rng(1)
+    reference, points = rng.normal(size=(300, 4)), rng.normal(size=(37, 4))
+    brute = [min(np.linalg.norm(p - r) for r in reference) for p in points]
+    np.testing.assert_allclose(vh.nearest_distances(points, reference, chunk=8), brute, rtol=1e-9)
+    images = rng.uniform(size=(20, 28, 28, 1))
+    np.testing.assert_allclose(vh.nearest_distances(images[:3], images), 0.0, atol=1e-6)  # each is in the set
+    shifted = np.clip(images[:1] + 0.1, 0, 1)
+    assert vh.nearest_distances(shifted, images)[0] == pytest.approx(
+        min(np.linalg.norm((shifted[0] - image).ravel()) for image in images))
+
+
+def test_nearest_distances_rejects_rows_of_different_sizes():
+    with pytest.raises(ValueError, match="same size"):
+        vh.nearest_distances(np.zeros((2, 3)), np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="at least one row"):
+        vh.nearest_distances(np.zeros((2, 3)), np.zeros((0, 3)))

@@ -220,3 +220,17 @@ def test_plot_reconstructions_shows_inputs_above_outputs(make_tiny_vae, images):
 def test_plot_reconstructions_rejects_bad_n(make_tiny_vae, images, n):
     with pytest.raises(ValueError, match="n must be a positive integer"):
         vh.plot_reconstructions(make_tiny_vae(), images, n=n)
+
+
+def test_figure_png_keeps_the_picture_in_a_palette_and_closes_the_figure():
+    import io
+
+    from PIL import Image
+
+    fig, ax = plt.subplots(figsize=(2, 2), dpi=50)
+    ax.imshow(np.linspace(0, 1, 64).reshape(8, 8), cmap=IMAGE_CMAP, vmin=0, vmax=1)
+    picture = Image.open(io.BytesIO(vh.figure_png(fig, colours=16)))
+    assert picture.mode == "P" and len(picture.getcolors()) <= 16
+    assert not plt.fignum_exists(fig.number)
+    with pytest.raises(ValueError, match="at most 256"):
+        vh.figure_png(plt.figure(), colours=300)

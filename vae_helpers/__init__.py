@@ -14,11 +14,11 @@ from vae_helpers.data import (
 )
 from vae_helpers.evaluation import evaluate, iwae_bound, kl_per_dimension, negative_elbo
 from vae_helpers.explore import explore_interpolation, explore_latent, explore_latent_map, explore_reconstruction
-from vae_helpers.latent import interpolate_latent
+from vae_helpers.latent import interpolate_latent, nearest_distances
 from vae_helpers.losses import gaussian_log_density, kl_divergence, kl_monte_carlo, reconstruction_loss
 from vae_helpers.model import VAE, build_decoder, build_encoder, build_vae, encode_means
 from vae_helpers.plots import (
-    grid_coordinates, latent_grid, plot_history, plot_latent_grid, plot_latent_scatter, plot_reconstructions,
+    figure_png, grid_coordinates, latent_grid, plot_history, plot_latent_grid, plot_latent_scatter, plot_reconstructions,
     show_images,
 )
 from vae_helpers.pretrained import list_pretrained, load_pretrained, pretrained_info
@@ -36,8 +36,9 @@ __all__ = [
     "CLASS_NAMES", "ClaimError", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "RunFolderError", "find_fashion_mnist", "KLWarmup", "RunOptions",
     "Sampling", "TrainingDivergedError", "VAE", "build_decoder", "build_encoder", "build_vae", "check_claim", "encode_means",
     "evaluate", "exercises", "explore_interpolation", "explore_latent", "explore_latent_map",
-    "explore_reconstruction", "explorer_snapshot", "fastest_dtype_policy", "gaussian_log_density", "grid_coordinates", "interpolate_latent",
+    "explore_reconstruction", "explorer_snapshot", "fastest_dtype_policy", "figure_png", "gaussian_log_density", "grid_coordinates", "interpolate_latent",
     "is_quick_mode", "iwae_bound", "kl_divergence", "kl_monte_carlo", "kl_per_dimension", "latent_grid",
+    "nearest_distances",
     "list_pretrained", "load_fashion_mnist", "load_pretrained", "make_dataset", "make_strategy", "negative_elbo",
     "plot_history", "plot_latent_grid", "plot_latent_scatter", "plot_reconstructions", "pretrained_info",
     "read_state", "reconstruction_loss", "reparameterize", "run_options", "show_images", "train", "validate_images",

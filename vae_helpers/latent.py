@@ -56,3 +56,32 @@ def nearest_indices(z, point, k: int = 8) -> np.ndarray:
     distances = np.sum((z - point) ** 2, axis=1)  # (N,)
     nearest = np.argpartition(distances, k - 1)[:k]
     return nearest[np.argsort(distances[nearest], kind="stable")]
+
+
+def nearest_distances(points, reference, chunk: int = 256) -> np.ndarray:
+    """Euclidean distance from each of ``points`` to its nearest row of ``reference``. Notebook 06.
+
+    Works for latent codes (N, D) and for images (N, 28, 28, 1), which are compared as vectors of pixels
+    (each image is flattened). Measures how far a decoded picture is from every real image, or how far a
+    latent point is from every encoded one: a large distance marks a *hole*, a place no training data is near.
+
+    Args:
+        points: (N, ...) arrays of one shape each. reference: (M, ...) of the same per-row shape, M >= 1.
+        chunk: points compared at once (memory: chunk * M floats).
+
+    Returns:
+        (N,) float64 distances, in the units of the inputs (latent units, or pixel values for images).
+    """
+    points, reference = np.asarray(points, np.float64), np.asarray(reference, np.float64)
+    points = points.reshape(len(points), int(np.prod(points.shape[1:])))  # (N, F)
+    reference = reference.reshape(len(reference), int(np.prod(reference.shape[1:])))  # (M, F)
+    if len(reference) == 0 or points.shape[1] != reference.shape[1]:
+        raise ValueError(f"points and reference must hold rows of the same size and reference at least one row, "
+                         f"got {points.shape[1]} and {reference.shape[1]} values per row, {len(reference)} rows.")
+    squared_reference = np.sum(reference ** 2, axis=1)  # (M,)
+    distances = []
+    for begin in range(0, len(points), chunk):
+        block = points[begin:begin + chunk]  # (C, F)
+        squared = np.sum(block ** 2, axis=1)[:, None] - 2 * block @ reference.T + squared_reference  # (C, M)
+        distances.append(np.sqrt(np.maximum(squared.min(axis=1), 0.0)))
+    return np.concatenate(distances) if distances else np.zeros(0)

@@ -166,3 +166,26 @@ def plot_reconstructions(vae, x, n: int = 10, title: str = "Top: input · bottom
     x = validate_images(x)[:check_positive_int(n, "n")]
     reconstructed = ops.convert_to_numpy(vae(x, training=False))
     return show_images(np.concatenate([x, reconstructed]), n_cols=len(x), title=title)
+
+
+def figure_png(fig, colours: int = 256) -> bytes:
+    """A figure as compact PNG bytes (palette of at most ``colours`` colours), then closed. Notebook 06.
+
+    Grey pictures and scatter plots have few colours, so a palette PNG keeps them sharp at a third of the
+    size of matplotlib's RGBA PNG: how notebook 06 shows a 30 x 30 grid at full size and stays under 1 MB.
+    Show it with ``IPython.display.Image(vh.figure_png(fig))``.
+    """
+    import io
+
+    from PIL import Image
+
+    colours = check_positive_int(colours, "colours")
+    if colours > 256:
+        raise ValueError(f"colours must be at most 256 (a PNG palette), got {colours}.")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight", facecolor="white")
+    plt.close(fig)
+    picture = Image.open(buffer).convert("RGB").quantize(colours)
+    out = io.BytesIO()
+    picture.save(out, format="png", optimize=True)
+    return out.getvalue()

@@ -7,6 +7,7 @@ hooks of the browser tests and the way :func:`find_widgets` finds parts in Pytho
 from __future__ import annotations
 
 import html
+import io
 import re
 
 import ipywidgets as widgets
@@ -14,7 +15,7 @@ import keras
 import numpy as np
 
 from vae_helpers.model import VAE
-from vae_helpers.rendering import FastDecoder, decode_png, font, png_bytes
+from vae_helpers.rendering import FastDecoder, decode_png, font
 
 
 def find_widgets(root, css_class: str) -> list:
@@ -75,7 +76,10 @@ def explorer_snapshot(explorer, title: str | None = None) -> bytes:
             draw.text((left, header + 2), captions[id(widget)], fill="black", font=font(12))
         canvas.paste(image, (left, body))  # aligned at the top, under its caption
         left += image.width + gap
-    return png_bytes(np.asarray(canvas), scale=1)
+    buffer = io.BytesIO()
+    # A palette of 256 colours (greys, the error map's scale, the map's classes): a third of the RGB size.
+    canvas.quantize(256, dither=Image.Dither.NONE).save(buffer, format="png", optimize=True)
+    return buffer.getvalue()
 
 
 # --------------------------------------------------------------------------- input checks

@@ -6,7 +6,7 @@ import statistics
 
 import numpy as np
 
-from vae_helpers.exercises._feedback import ExerciseError, correct, not_answered, require
+from vae_helpers.exercises._feedback import ExerciseError, correct, grade_prediction, not_answered, require
 
 # Exercise 1: a quantile grid of this many points over [-SPAN, SPAN].
 GRID_POINTS, GRID_SPAN = 5, 2.0
@@ -92,3 +92,36 @@ def check_nearest_image(answer, z, point) -> None:
             f"{exercise}: differences can be negative: square them before summing.")
     raise ExerciseError(f"{exercise}: not the nearest. Compute the squared distance of every row of z to the point "
                         "and take np.argmin.")
+
+
+HOLE_CHOICES = {
+    "yes": "some step between the ends is farther from every test image than both ends are",
+    "no": "no step between the ends is farther from every test image than the farther of the two ends",
+}
+
+
+def check_hole_prediction(prediction, distances) -> bool:
+    """Exercise 4 (predict, then run): is there a hole on the path, measured by ``distances``?
+
+    Args:
+        prediction: ``"yes"`` or ``"no"``, written before running the experiment.
+        distances: (T,) distance of each decoded step of the path (T >= 3, ends included) to its nearest test
+            image, in pixel values (:func:`vae_helpers.nearest_distances`).
+
+    Returns:
+        True when the prediction matches what the distances show.
+    """
+    exercise = "Exercise 4 (predict: a hole on the path?)"
+    if prediction is None:
+        return grade_prediction(exercise, prediction, HOLE_CHOICES, "yes", "")
+    distances = np.asarray(distances, dtype=np.float64)
+    if distances.ndim != 1 or distances.size < 3 or not np.all(np.isfinite(distances)):
+        raise ExerciseError(f"{exercise}: distances must be the finite distances of at least 3 steps, ends "
+                            f"included (shape (T,)), got shape {distances.shape}. Run the experiment cell first.")
+    ends, inner = max(distances[0], distances[-1]), distances[1:-1]
+    outcome = "yes" if inner.max() > ends else "no"
+    why = (f"The worst step lies {inner.max():.2f} from its nearest test image, the ends {distances[0]:.2f} and "
+           f"{distances[-1]:.2f} (step {int(inner.argmax()) + 1} of {distances.size - 2} between them). The ends are "
+           "decoded from codes of real images; a step between them is a hole when the decoder draws something no "
+           "test image resembles, typically a blend where two classes meet on the 2-D map.")
+    return grade_prediction(exercise, prediction, HOLE_CHOICES, outcome, why)
