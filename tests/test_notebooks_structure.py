@@ -199,7 +199,7 @@ def test_every_notebook_checks_its_claims_and_every_stored_claim_held(notebook):
     claim_cells = [c for c in nb["cells"] if c["cell_type"] == "code" and CLAIM_CALL.search(_source(c))]
     assert len(claim_cells) >= 2, f"{path.name}: claims about results are checked by vh.check_claim cells"
     for cell in claim_cells:
-        shown = "".join(o.get("text", "") for o in cell["outputs"] if o.get("output_type") == "stream")
+        shown = "".join("".join(o.get("text", "")) for o in cell["outputs"] if o.get("output_type") == "stream")
         calls = len(CLAIM_CALL.findall(_source(cell)))
         assert shown.count("\u2713 checked:") >= calls, f"a claim is not shown as checked:\n{_source(cell)[:300]}"
         assert "quick mode" not in shown
