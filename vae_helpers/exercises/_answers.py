@@ -38,3 +38,21 @@ def as_shape(answer, exercise: str) -> tuple:
     require(isinstance(answer, (tuple, list)) and all(d is None or isinstance(d, (int, np.integer)) for d in answer),
             f"{exercise}: expected a shape such as (28, 28, 1) (a tuple of integers), got {answer!r}.")
     return tuple(None if d is None else int(d) for d in answer)
+
+
+def measured_ratio(before, after, names: tuple[str, str], exercise: str, what: str) -> tuple[float, float, float]:
+    """Two positive measurements of a predict-then-run experiment and their ratio ``after / before``.
+
+    Args:
+        before, after: the experiment's two values (single positive numbers).
+        names: their argument names, for the error messages, e.g. ``("params_28", "params_56")``.
+        exercise: the exercise's name. what: what the values are, e.g. ``"parameter counts"``.
+
+    Returns:
+        ``(before, after, after / before)`` as floats; raises ExerciseError unless both are positive numbers.
+    """
+    first = as_number(before, f"{exercise}, {names[0]}")
+    second = as_number(after, f"{exercise}, {names[1]}")
+    require(first > 0 and second > 0, f"{exercise}: {what} must be positive, got {first} and {second}. "
+                                      "Rerun the experiment cell.")
+    return first, second, second / first

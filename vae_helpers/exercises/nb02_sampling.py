@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from vae_helpers.exercises._answers import as_number, is_close
+from vae_helpers.exercises._answers import as_number, is_close, measured_ratio
 from vae_helpers.exercises._feedback import ExerciseError, correct, grade_prediction, not_answered, require
 
 # Exercise 3: z = mu + exp(0.5 * log_var) * eps at these values.
@@ -110,11 +110,8 @@ def check_gradient_noise(answer, std_sigma, std_half_sigma) -> bool:
             for L = (z - 3)^2, with the original sigma and with half of it (units of the loss per unit of mu).
     """
     exercise = "Exercise 4 (predict: gradient noise)"
-    wide = as_number(std_sigma, f"{exercise}, std_sigma")
-    narrow = as_number(std_half_sigma, f"{exercise}, std_half_sigma")
-    require(wide > 0 and narrow > 0, f"{exercise}: the standard deviations must be positive, got {wide} and "
-                                     f"{narrow}. Rerun the experiment cell.")
-    ratio = narrow / wide
+    wide, narrow, ratio = measured_ratio(std_sigma, std_half_sigma, ("std_sigma", "std_half_sigma"), exercise,
+                                         "the standard deviations")
     outcome = "smaller" if ratio < 0.9 else "larger" if ratio > 1.1 else "same"
     why = (f"The spread went from {wide:.3f} to {narrow:.3f} (x {ratio:.2f}). For L = (z - 3)^2 the one-sample "
            "gradient is dL/dmu = 2 (z - 3) = 2 (mu - 3) + 2 sigma eps: the exact gradient plus noise 2 sigma eps, "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vae_helpers.exercises._answers import as_number, as_shape
+from vae_helpers.exercises._answers import as_number, as_shape, measured_ratio
 from vae_helpers.exercises._feedback import correct, grade_prediction, not_answered, require
 
 KERNEL = 3 * 3  # every convolution of the reference uses 3x3 kernels
@@ -81,11 +81,8 @@ def check_image_size(answer, params_28, params_56) -> bool:
         params_28, params_56: the experiment's parameter counts of the same layers for both image sizes.
     """
     exercise = "Exercise 4 (predict: a larger image)"
-    small = as_number(params_28, f"{exercise}, params_28")
-    large = as_number(params_56, f"{exercise}, params_56")
-    require(small > 0 and large > 0, f"{exercise}: parameter counts are positive, got {small} and {large}. "
-                                     "Rerun the experiment cell.")
-    ratio = large / small
+    small, large, ratio = measured_ratio(params_28, params_56, ("params_28", "params_56"), exercise,
+                                         "parameter counts")
     outcome = "unchanged" if ratio == 1 else "less than 4x" if ratio < 4 else "4x or more"
     why = (f"{small:,.0f} -> {large:,.0f} parameters (x {ratio:.2f}). The convolutions share their 3 x 3 kernels "
            "over all positions, so their parameters do not depend on the image size; only Dense(16) reads every "
