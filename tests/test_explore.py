@@ -332,3 +332,15 @@ def test_explore_reconstruction_shows_the_error_map_with_its_colour_bar(vae, dat
     explorer = vh.explore_reconstruction(vae, *data, index=3)
     terms = vh.explore.reconstruction_terms(vae, data[0][3])
     np.testing.assert_array_equal(pixels(one(explorer, "explorer-error").value), error_map_picture(terms["pixel_nats"]))
+
+
+def test_explorer_snapshot_is_wide_enough_for_its_title(vae):
+    from PIL import ImageDraw
+
+    from vae_helpers.rendering import font
+    from vae_helpers.widget_parts import SNAPSHOT_TITLES
+
+    snapshot = rgb(vh.explorer_snapshot(vh.explore_latent(vae)))  # one 168-px picture, a longer title
+    title_width = ImageDraw.Draw(Image.new("RGB", (1, 1))).textlength(SNAPSHOT_TITLES["latent-explorer"], font=font(16))
+    assert snapshot.shape[1] >= title_width > 168
+    assert (snapshot[:22, int(title_width) - 20:int(title_width)] < 128).any()  # the title's end is drawn

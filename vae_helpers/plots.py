@@ -135,7 +135,9 @@ def plot_latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "li
     ax = fig.add_axes([left / fig.get_figwidth(), bottom / fig.get_figheight(),
                        side / fig.get_figwidth(), side / fig.get_figheight()])
     ax.imshow(image, cmap=IMAGE_CMAP, vmin=0, vmax=1, interpolation="nearest")
-    ticks = np.unique(np.linspace(0, n - 1, min(n, 7)).round().astype(int))  # tile indices, both ends included
+    step = max(1, round((n - 1) / 6))
+    half = np.arange(0, (n + 1) // 2, step)
+    ticks = np.unique(np.concatenate([half, n - 1 - half]))  # tile indices, symmetric, both ends included
     ax.set_xticks(ticks * 28 + 13.5, [f"{grid[t]:.2f}" for t in ticks])
     ax.set_yticks((n - 1 - ticks) * 28 + 13.5, [f"{grid[t]:.2f}" for t in ticks])  # row n-1-t holds grid[t]
     ax.set(xlabel="z[0]", ylabel="z[1]", title=title or f"Decoded latent grid ({spacing} spacing, {n} x {n})")

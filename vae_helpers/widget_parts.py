@@ -64,7 +64,9 @@ def explorer_snapshot(explorer, title: str | None = None) -> bytes:
                 for box in find_widgets(explorer, "explorer-captioned")}
     images = [Image.fromarray(decode_png(image.value)).convert("RGB") for image in pictures]
     gap, caption_height, header = 12, 20, 26 + (20 if state else 0)
-    canvas = Image.new("RGB", (max(sum(p.width for p in images) + gap * (len(images) - 1), 400),
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    text_width = max(measure.textlength(title, font=font(16)), measure.textlength(state, font=font(12)))
+    canvas = Image.new("RGB", (max(sum(p.width for p in images) + gap * (len(images) - 1), int(text_width) + 4),
                                header + caption_height + max(p.height for p in images)), "white")
     draw = ImageDraw.Draw(canvas)
     draw.text((0, 2), title, fill="black", font=font(16))
