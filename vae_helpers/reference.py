@@ -1,8 +1,8 @@
 """A straightforward Keras 3 port of the reference tutorial, kept as a baseline (advanced use).
 
 The course's model (:mod:`vae_helpers.model`) is checked against it layer by layer, ``vh.latent_grid`` is checked
-against its per-point loop, and the benchmarks compare training speed and test -ELBO with it. Only what Keras 3
-forces changes: ``Lambda(sampling)`` becomes the :class:`~vae_helpers.sampling.Sampling` layer, and the
+against its per-point loop (rows of tiles flipped: the loop puts z[1] growing downwards), and the benchmarks
+compare training speed and test -ELBO with it. Only what Keras 3 forces changes: ``Lambda(sampling)`` becomes the :class:`~vae_helpers.sampling.Sampling` layer, and the
 symbolic ``add_loss`` becomes a ``train_step``, computing the same loss the same way as the tutorial (binary
 cross-entropy on sigmoid outputs times 784, plus the analytic KL, both averaged over the batch).
 """
@@ -95,3 +95,21 @@ def reference_latent_grid(decoder, n: int = 30) -> np.ndarray:
             digit = x_decoded[0].reshape(28, 28)
             figure[i * 28: (i + 1) * 28, j * 28: (j + 1) * 28] = digit
     return figure
+
+
+def flip_tile_rows(picture, n: int) -> np.ndarray:
+    """The tutorial's grid (row i at z[1] = grid[i]) in the course's layout (z[1] grows upwards, :func:`vh.latent_grid`).
+
+    Reverses the order of the n rows of 28 x 28 tiles, leaving each tile upright.
+
+    Args:
+        picture: (28n, 28n) tiled grid, as :func:`reference_latent_grid` returns it.
+
+    Returns:
+        (28n, 28n) array.
+    """
+    picture = np.asarray(picture)
+    if picture.shape != (28 * n, 28 * n):
+        raise ValueError(f"picture must be the ({28 * n}, {28 * n}) grid of n={n} rows of 28 x 28 tiles, "
+                         f"got shape {picture.shape}.")
+    return picture.reshape(n, 28, 28 * n)[::-1].reshape(28 * n, 28 * n)
