@@ -2,8 +2,8 @@
 
 The course's model (:mod:`vae_helpers.model`) is checked against it layer by layer, ``vh.latent_grid`` is checked
 against its per-point loop (rows of tiles flipped: the loop puts z[1] growing downwards), and the benchmarks
-compare training speed and test -ELBO with it. Only what Keras 3 forces changes: ``Lambda(sampling)`` becomes the :class:`~vae_helpers.sampling.Sampling` layer, and the
-symbolic ``add_loss`` becomes a ``train_step``, computing the same loss the same way as the tutorial (binary
+compare training speed and test -ELBO with it. Only what Keras 3 forces changes: ``Lambda(sampling)`` becomes
+the :class:`~vae_helpers.sampling.Sampling` layer, and the symbolic ``add_loss`` becomes a ``train_step``, computing the same loss the same way as the tutorial (binary
 cross-entropy on sigmoid outputs times 784, plus the analytic KL, both averaged over the batch).
 """
 
