@@ -58,6 +58,7 @@ def test_collapsed_iwae_gap_grades_against_the_measured_gap(gap, reference, outc
         out = capsys.readouterr().out
         assert ("Correct prediction!" in out) == (prediction == outcome)
         assert f"{gap:.3f} nats" in out and "lower bound on E KL(q(z|x) || p(z|x))" in out
+        assert "worst in the table" in out
 
 
 @pytest.mark.parametrize("prediction, gap, reference, hint", [

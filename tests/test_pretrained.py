@@ -7,7 +7,8 @@ import vae_helpers as vh
 from vae_helpers.pretrained import PRETRAINED_DIR
 
 REQUIRED = {"fashion-latent2", "fashion-latent16", "fashion-latent2-beta0.1", "fashion-latent2-beta1", "fashion-latent2-beta4",
-            "fashion-latent2-beta16"}
+            "fashion-latent2-beta16", "fashion-latent16-beta16", "fashion-latent16-beta16-warmup",
+            "fashion-latent16-beta16-freebits"}
 MAX_BYTES = 1024 * 1024  # weights only: no configuration, no optimizer state
 TOLERANCE_NATS = 0.1
 
@@ -71,6 +72,20 @@ def test_fresh_iwae_bound_is_tighter_than_fresh_elbo(test_images):
     vae = vh.load_pretrained("fashion-latent2")
     x = test_images[:500]
     assert vh.iwae_bound(vae, x, k=50, seed=1) < vh.negative_elbo(vae, x) - 0.5
+
+
+def test_the_collapse_models_were_trained_the_same_way_but_for_warmup_and_free_bits():
+    infos = {way: vh.pretrained_info(f"fashion-latent16-beta16{way}") for way in ("", "-warmup", "-freebits")}
+    budget = {(i["latent_dim"], i["beta"], i["epochs"], i["n_train"], i["seed"], i["training_precision"])
+              for i in infos.values()}
+    assert budget == {(16, 16.0, 10, 55_000, 42, "float32")}
+    assert [(i["kl_warmup_epochs"], i["free_bits"]) for i in infos.values()] == [(0, 0.0), (5, 0.0), (0, 0.5)]
+
+
+def test_the_beta_sweep_has_one_budget():
+    infos = [vh.pretrained_info(f"fashion-latent2-beta{beta}") for beta in ("0.1", "1", "4", "16")]
+    assert {(i["latent_dim"], i["epochs"], i["n_train"], i["seed"], i["training_precision"]) for i in infos} == \
+        {(2, 20, 55_000, 42, "float32")}
 
 
 def test_unknown_name_lists_the_available_models():

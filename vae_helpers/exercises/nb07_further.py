@@ -60,10 +60,12 @@ def check_collapsed_iwae_gap(prediction, gap_nats, reference_gap_nats) -> bool:
         "zero": "the collapsed model's gap is (almost) zero",
     }
     why = (f"Measured: {gap:.3f} nats for the collapsed model, {reference:.2f} nats for fashion-latent2. "
-           "The gap is a lower bound on E KL(q(z|x) || p(z|x)). When the decoder ignores z, p(x|z) is the same for "
-           "every z, so the true posterior p(z|x) is the prior, and so is q(z|x): q is exact, every importance "
-           "weight p(x, z)/q(z|x) equals p(x|z), and averaging k equal weights changes nothing. A zero gap does "
-           "not make a good model: its -ELBO is the worst in the table of section 4.")
+           "The gap is a lower bound on E KL(q(z|x) || p(z|x)). If the decoder ignored z completely, p(x|z) would be "
+           "the same for every z, the true posterior p(z|x) would be the prior, q(z|x) (the prior too) would be "
+           "exact, and the gap would be zero. A gap above zero shows that the decoder still reacts to z although z "
+           "says nothing about x: its log p(x|z) varies from sample to sample, so p(z|x) is not the prior, and "
+           "averaging k importance weights gains from that spread. Either way, its -ELBO is the worst in the table "
+           "of section 4.")
     return grade_prediction(exercise, prediction, choices, outcome, why)
 
 
