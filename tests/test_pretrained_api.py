@@ -89,3 +89,9 @@ def test_a_full_keras_archive_is_never_loaded(tmp_path, monkeypatch):
     assert vh.list_pretrained() == []
     with pytest.raises(ValueError, match="no pretrained model named 'unsafe'"):
         vh.load_pretrained("unsafe")
+
+
+@pytest.mark.parametrize("name, free_bits", [("fashion-latent16-beta16-freebits", 0.5), ("fashion-latent2", 0.0)])
+def test_a_shipped_model_is_rebuilt_with_the_free_bits_it_was_trained_with(name, free_bits):
+    vae = vh.load_pretrained(name)
+    assert float(vae.free_bits) == free_bits == float(vh.pretrained_info(name).get("free_bits") or 0.0)

@@ -60,8 +60,8 @@ def load_pretrained(name="fashion-latent2"):
     Args:
         name: a name from :func:`list_pretrained`, or the ``--out`` folder of ``python -m vae_helpers.train``.
 
-    The architecture is built by :func:`vae_helpers.build_vae` from the JSON's ``latent_dim``, ``beta`` and
-    ``seed``; only the weight arrays are read from the file, so no code from the file ever runs.
+    The architecture is built by :func:`vae_helpers.build_vae` from the JSON's ``latent_dim``, ``beta``,
+    ``free_bits`` and ``seed``; only the weight arrays are read from the file, so no code from the file ever runs.
 
     Raises:
         ValueError: unknown name, an unfinished run folder, or a weights file that does not fit the architecture.
@@ -72,9 +72,10 @@ def load_pretrained(name="fashion-latent2"):
     info = json.loads(metrics.read_text())
     try:
         latent_dim, beta, seed = int(info["latent_dim"]), float(info["beta"]), info.get("seed")
+        free_bits = float(info.get("free_bits") or 0.0)  # older JSONs predate free bits
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"{metrics} must record the model's latent_dim and beta ({err}).") from err
-    vae = build_vae(latent_dim, beta=beta, seed=seed)
+    vae = build_vae(latent_dim, beta=beta, seed=seed, free_bits=free_bits)
     try:
         vae.load_weights(weights)
     except Exception as err:  # h5py and Keras raise several types for a file that does not fit
