@@ -203,6 +203,14 @@ def test_plot_history_draws_train_and_validation_curves():
     assert len(reconstruction_ax.lines) == 1 and loss_ax.get_ylabel() == "nats per image"
 
 
+def test_plot_history_ticks_only_whole_epochs():
+    fig = vh.plot_history({"loss": [3.0, 2.0], "reconstruction_loss": [2.5, 1.5], "kl_loss": [0.5, 0.5]})
+    fig.canvas.draw()
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks  # not 1.0, 1.2, ... 2.0
+
+
 def test_plot_history_names_the_missing_keys():
     with pytest.raises(ValueError, match=r"history must hold \('loss', 'reconstruction_loss', 'kl_loss'\).*\['loss'\]"):
         vh.plot_history({"loss": [1.0]})
