@@ -37,11 +37,17 @@ def to_uint8(image) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=None)
-def _grey_lookup(cmap_name: str) -> np.ndarray:
-    """(256,) uint8: the grey level that colormap ``cmap_name`` gives to each of 256 evenly spaced values in [0, 1]."""
+def _colour_lookup(cmap_name: str) -> np.ndarray:
+    """(256, 3) floats in [0, 1]: the RGB colour that colormap ``cmap_name`` gives to 256 evenly spaced values."""
     import matplotlib
 
-    rgb = matplotlib.colormaps[cmap_name](np.linspace(0.0, 1.0, 256))[:, :3]  # (256, 3) in [0, 1]
+    return matplotlib.colormaps[cmap_name](np.linspace(0.0, 1.0, 256))[:, :3]
+
+
+@functools.lru_cache(maxsize=None)
+def _grey_lookup(cmap_name: str) -> np.ndarray:
+    """(256,) uint8: the grey level that colormap ``cmap_name`` gives to each of 256 evenly spaced values in [0, 1]."""
+    rgb = _colour_lookup(cmap_name)  # (256, 3) in [0, 1]
     if not np.allclose(rgb, rgb[:, :1]):
         raise ValueError(f"IMAGE_CMAP must be a grey colormap (equal R, G and B), got {cmap_name!r}.")
     return np.round(rgb[:, 0] * 255.0).astype(np.uint8)
@@ -82,8 +88,11 @@ def image_png(image, scale: int = IMAGE_SCALE) -> bytes:
     return png_bytes(grey_levels(image), scale)
 
 
+@functools.lru_cache(maxsize=None)
 def font(size: int = 14):
-    """Matplotlib's DejaVu Sans at ``size`` px for text drawn with Pillow (the same font on every machine)."""
+    """Matplotlib's DejaVu Sans at ``size`` px for text drawn with Pillow (the same font on every machine).
+
+    Loaded once per size: the reconstruction explorer draws its colour bar's labels on every update."""
     from matplotlib import font_manager
     from PIL import ImageFont
 
@@ -101,12 +110,10 @@ def error_map_picture(pixel_nats, scale: int = IMAGE_SCALE) -> np.ndarray:
         (H, W, 3) uint8 RGB: the map coloured by :data:`ERROR_MAP_CMAP` from 0 nats (black) to
         :data:`ERROR_MAP_MAX_NATS` or more (yellow), then a bar of the same colours labelled in nats.
     """
-    import matplotlib
-
     pixel_nats = np.asarray(pixel_nats, dtype=np.float64)
     if pixel_nats.ndim != 2:
         raise ValueError(f"pixel_nats must be one (H, W) map of nats, got shape {pixel_nats.shape}.")
-    colours = matplotlib.colormaps[ERROR_MAP_CMAP](np.linspace(0.0, 1.0, 256))[:, :3]  # (256, 3) in [0, 1]
+    colours = _colour_lookup(ERROR_MAP_CMAP)  # (256, 3) in [0, 1]
     level = np.round(np.clip(pixel_nats / ERROR_MAP_MAX_NATS, 0.0, 1.0) * 255).astype(int)  # (H, W)
     error_map = to_uint8(colours[level]).repeat(scale, axis=0).repeat(scale, axis=1)  # (H*s, W*s, 3)
     width = error_map.shape[1]
