@@ -23,10 +23,10 @@ $(VENV):
 endif
 
 install-lab: $(VENV)
-	$(PIP) install --quiet -e ".[lab]"
+	$(PIP) install --quiet -e ".[tensorflow,lab]"
 
 install-test: $(VENV)
-	$(PIP) install --quiet -e ".[test]"
+	$(PIP) install --quiet -e ".[tensorflow,test]"
 
 ## make lab: install what the course needs, then open JupyterLab at notebook 01 (prints its URL; Ctrl-C stops it)
 lab: install-lab
@@ -40,10 +40,12 @@ test-main: install-test
 	$(PYTHON) tools/course_setup.py check
 	VAE_QUICK=1 $(PYTHON) -m pytest
 
-## the unit tests and the notebooks (quick mode) on the oldest declared versions and on Colab's versions
+## the unit tests and the notebooks (quick mode) on the oldest declared versions, on Colab's versions, and on JAX
+## without TensorFlow installed
 test-stacks: install-test
 	$(PYTHON) tools/test_stack.py minimum
 	$(PYTHON) tools/test_stack.py colab
+	$(PYTHON) tools/test_stack.py jax
 
 ## make train: train the reference VAE (50 epochs, latent size 2) into runs/
 train: install-lab

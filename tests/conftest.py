@@ -25,6 +25,33 @@ FASHION_COUNTS = {"train": 60_000, "t10k": 10_000}
 TOOLS = pathlib.Path(__file__).resolve().parents[1] / "tools"
 
 
+def only_on(*backends: str):
+    """Mark a test (or a module, with ``pytestmark = only_on(...)``) that exercises one Keras backend's own tools
+    (``tf.distribute``, ``tf.data``, ``GradientTape``; ``jax.devices``). ``make test`` runs every stack, so each such
+    test runs in the stack of its backend: the main and version stacks on TensorFlow, the JAX stack on JAX."""
+    import keras
+
+    return pytest.mark.skipif(keras.backend.backend() not in backends,
+                              reason=f"a {' / '.join(backends)} test: it runs in that backend's stack of make test")
+
+
+@pytest.fixture
+def float64():
+    """Float64 arithmetic for the oracle tests on every backend: JAX computes float64 arrays in float32 unless its
+    x64 mode is on, so it is switched on for the test (and back off)."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        yield
+        return
+    import jax
+
+    previous = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    yield
+    jax.config.update("jax_enable_x64", previous)
+
+
 def load_tool(name: str):
     """The maintainer script ``tools/<name>.py`` as a module (tools/ is not a package)."""
     if name not in sys.modules:

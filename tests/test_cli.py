@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import h5py
+import keras
 import numpy as np
 import pytest
 from keras import ops
@@ -62,7 +63,9 @@ def test_quick_run_writes_the_model_and_the_documented_metrics(quick_runs):
         assert scores["neg_elbo"] == pytest.approx(scores["reconstruction"] + scores["kl"], rel=1e-6)
     assert set(metrics["iwae_test"]) == {"1", "10", "100"}
     assert all(np.isfinite(value) and value > 0 for value in metrics["iwae_test"].values())
-    assert set(metrics["versions"]) == {"python", "tensorflow", "keras", "numpy"}
+    backend = keras.backend.backend()
+    assert metrics["versions"]["backend"] == backend
+    assert set(metrics["versions"]) == {"python", "backend", backend, "keras", "numpy"}
     assert metrics["training_precision"] == vh.fastest_dtype_policy()  # --precision auto
     assert metrics["free_bits"] == 0.0 and metrics["kl_warmup_epochs"] == 0
     settings = json.loads((out / "checkpoint" / "state.json").read_text())["settings"]
@@ -206,3 +209,11 @@ def test_defaults_and_quick_mode():
     assert (args.free_bits, args.kl_warmup_epochs) == (0.0, 0)  # both off by default
     assert cli.parse_args(["--beta", "16", "--free-bits", "0.5", "--kl-warmup-epochs", "5"]).out == \
         pathlib.Path("runs/latent2-beta16-freebits0.5-warmup5")
+
+
+def test_the_command_line_accepts_each_strategy_and_rejects_others(capsys):
+    for name in ("default", "mirrored", "multiworker", "tpu"):
+        assert cli.parse_args(["--strategy", name]).strategy == name
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--strategy", "gpu"])
+    assert "invalid choice" in capsys.readouterr().err

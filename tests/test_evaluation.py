@@ -125,16 +125,14 @@ def test_evaluate_rejects_bad_arguments(make_tiny_vae, images, kwargs, fragment)
 
 
 def test_evaluating_many_models_traces_once_per_model_without_retracing_warnings(make_tiny_vae, images, caplog):
-    import tensorflow as tf
-
-    from vae_helpers import evaluation
+    from vae_helpers import evaluation, runtime
 
     models = [make_tiny_vae(seed=i) for i in range(7)]  # notebook 07 evaluates six models in one session
-    with caplog.at_level("WARNING", logger=tf.get_logger().name):
+    with caplog.at_level("WARNING", logger="tensorflow"):
         for vae in models:
             vh.evaluate(vae, images[:32], batch_size=16)
             vh.evaluate(vae, images[:32], batch_size=16)
             vh.iwae_bound(vae, images[:8], k=3)
     assert "retracing" not in caplog.text
-    assert all(evaluation._graph(vae, evaluation._per_image_losses).experimental_get_tracing_count() == 1
+    assert all(runtime.compiled(vae, evaluation._per_image_losses).traces == 1
                for vae in models), "same batch shape: one trace per model, reused on the second call"

@@ -10,7 +10,8 @@ import pytest
 from keras import layers, ops
 
 import vae_helpers as vh
-from vae_helpers.fast_decoding import _COMPILED, compiled_decoder, decoder_forward, fusable_pairs
+from vae_helpers.fast_decoding import compiled_decoder, decoder_forward, fusable_pairs
+from vae_helpers.runtime import _COMPILED
 
 TOLERANCE = 1e-5  # float rounding only: the fused form sums the same products in another order
 
@@ -53,15 +54,15 @@ def test_the_course_decoder_is_fused_and_decodes_the_same_images():
     assert fusable_pairs(decoder) == [3, 5]  # Dense, Reshape, Conv2DTranspose, then two pairs
     z = random_points(50, seed=2)
     expected = ops.convert_to_numpy(decoder(z, training=False))
-    np.testing.assert_allclose(compiled_decoder(decoder)(z).numpy(), expected, atol=TOLERANCE)
+    np.testing.assert_allclose(compiled_decoder(decoder)(z), expected, atol=TOLERANCE)
 
 
 def test_compiled_decoder_reads_the_current_weights():
     decoder = randomize(vh.build_decoder(2), seed=3)
     compiled, z = compiled_decoder(decoder), random_points(4)
-    before = compiled(z).numpy()
+    before = compiled(z)
     randomize(decoder, seed=4)
-    after = compiled(z).numpy()
+    after = compiled(z)
     assert np.abs(after - before).max() > 0.01
     np.testing.assert_allclose(after, ops.convert_to_numpy(decoder(z)), atol=TOLERANCE)
 
@@ -97,3 +98,13 @@ def test_the_cache_compiles_once_and_never_keeps_a_decoder_alive():
     del decoder, compiled
     gc.collect()
     assert alive() is None
+
+
+def test_the_grid_and_the_explorers_share_one_compiled_decoder():
+    vae = vh.build_vae(2)
+    vh.latent_grid(vae, n=3)
+    fast = vh.FastDecoder(vae)
+    fast(random_points(1))
+    vh.FastDecoder(vae.decoder)(random_points(5))
+    assert fast._decode is compiled_decoder(vae.decoder)
+    assert fast.trace_count == (1 if keras.backend.backend() == "tensorflow" else 3)  # JAX traces once per shape

@@ -4,10 +4,10 @@ computation, the VAE's training loss (true KL reported, evaluation untouched), i
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from keras import ops
 
 import vae_helpers as vh
+from vae_helpers.runtime import value_and_gradients
 from vae_helpers.losses import free_bits_kl
 
 LAMBDA = 0.5  # nats per dimension
@@ -47,10 +47,7 @@ def test_zero_free_bits_is_the_mean_kl_term(gaussian_params):
 
 
 def test_gradient_is_the_kl_gradient_above_lambda_and_zero_below(gaussian_params):
-    z_mean, z_log_var = (tf.Variable(v) for v in gaussian_params)
-    with tf.GradientTape() as tape:
-        objective = free_bits_kl(z_mean, z_log_var, LAMBDA)
-    grad_mean, grad_log_var = (g.numpy() for g in tape.gradient(objective, [z_mean, z_log_var]))
+    _, (grad_mean, grad_log_var) = value_and_gradients(lambda m, lv: free_bits_kl(m, lv, LAMBDA), *gaussian_params)
     # By hand: d/dmu of (1/B) sum_b KL_bd is mu_bd / B; d/dlog sigma^2 is (sigma_bd^2 - 1) / (2B); times 1 where
     # the dimension's batch mean exceeds lambda, 0 where max() picks the constant lambda.
     m, lv = (v.astype(np.float64) for v in gaussian_params)
@@ -106,7 +103,8 @@ def test_free_bits_keep_information_that_a_heavy_kl_weight_squashes(make_tiny_va
         vae.compile(optimizer=keras.optimizers.Adam(3e-3))
         vh.train(vae, images, epochs=15, batch_size=16, seed=0, verbose=0)
         kls[free_bits] = vh.kl_per_dimension(vae, images)
-    assert kls[0.0].sum() < 0.2 < kls[1.0].sum(), kls
+    # free bits of 1 nat keep each dimension near 1 nat; without them the KL is pushed well below that
+    assert kls[1.0].min() > 0.9 and kls[0.0].sum() < 0.5 * kls[1.0].sum(), kls
 
 
 def test_free_bits_are_part_of_the_config_and_survive_saving(tmp_path):

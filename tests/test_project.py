@@ -31,11 +31,14 @@ def _environment_pip_list():
     return [line.strip()[2:] for line in lines[start + 1:] if line.strip().startswith("- ")]
 
 
+DEFAULT_EXTRAS = ("tensorflow", "lab", "test")  # what make lab and make test install; jax is the alternative backend
+
+
 def test_environment_yml_installs_exactly_the_pyproject_requirements():
     project = _pyproject()["project"]
     declared = set(project["dependencies"])
-    for extra in project["optional-dependencies"].values():
-        declared |= set(extra)
+    for extra in DEFAULT_EXTRAS:
+        declared |= set(project["optional-dependencies"][extra])
     pip_list = [req for req in _environment_pip_list() if not req.startswith("-e")]
     assert sorted(set(pip_list)) == sorted(declared), "environment.yml and pyproject.toml disagree"
     assert "-e ." in _environment_pip_list(), "environment.yml must install the package itself"
@@ -45,9 +48,20 @@ def test_environment_yml_pins_python_311():
     assert re.search(r"^\s*- python=3\.11\s*$", (ROOT / "environment.yml").read_text(), re.M)
 
 
-def _minimums():
-    """``{package: minimum}`` for every ``name>=version`` dependency of pyproject.toml."""
-    return dict(re.fullmatch(r"([a-z0-9_-]+)>=([0-9.]+)", dep).groups() for dep in _pyproject()["project"]["dependencies"])
+def _minimums(extra="tensorflow"):
+    """``{package: minimum}`` for every ``name>=version`` dependency of pyproject.toml and of one backend extra
+    (the extra's minimum wins where both name a package)."""
+    project = _pyproject()["project"]
+    requirements = [*project["dependencies"], *project["optional-dependencies"][extra]]
+    return dict(re.fullmatch(r"([a-z0-9_-]+)>=([0-9.]+)", dep).groups() for dep in requirements)
+
+
+def test_the_jax_stack_pins_the_jax_extras_minimums():
+    pins = test_stack.pins(test_stack.stack_file("jax"))
+    declared = dict(re.fullmatch(r"([a-z0-9_-]+)>=([0-9.]+)", dep).groups()
+                    for dep in _pyproject()["project"]["optional-dependencies"]["jax"])
+    assert {package: pins.get(package) for package in declared} == declared
+    assert "tensorflow" not in pins
 
 
 def test_the_minimum_stack_pins_exactly_the_declared_minimums():
@@ -68,7 +82,8 @@ def test_the_colab_stack_is_admitted_by_the_declared_requirements():
 
 def test_core_dependencies_are_declared():
     names = _requirement_names(_pyproject()["project"]["dependencies"])
-    assert {"tensorflow", "keras", "numpy", "matplotlib", "ipywidgets"} <= names
+    assert {"keras", "numpy", "matplotlib", "ipywidgets"} <= names and "tensorflow" not in names
+    assert _requirement_names(_pyproject()["project"]["optional-dependencies"]["tensorflow"]) == {"tensorflow"}
     test_names = _requirement_names(_pyproject()["project"]["optional-dependencies"]["test"])
     assert {"pytest", "nbval", "playwright", "voila"} <= test_names
 

@@ -27,12 +27,30 @@ def test_pins_and_python_are_read_from_the_constraints_file(tmp_path):
         test_stack.wanted_python(stack)
 
 
-def test_both_shipped_stacks_name_a_python_and_pin_keras():
-    for name in ("minimum", "colab"):
+def test_every_shipped_stack_names_a_python_its_extras_and_pins_keras():
+    for name in ("minimum", "colab", "jax"):
         path = test_stack.stack_file(name)
         assert test_stack.wanted_python(path) and "keras" in test_stack.pins(path)
-    with pytest.raises(SystemExit, match=r"no stack named 'nightly': expected one of \['colab', 'minimum'\]"):
+        assert "test" in test_stack.settings(path)["extras"].split(",")
+    with pytest.raises(SystemExit, match=r"no stack named 'nightly': expected one of \['colab', 'jax', 'minimum'\]"):
         test_stack.stack_file("nightly")
+
+
+def test_the_jax_stack_runs_without_tensorflow_and_names_its_notebooks():
+    stack = test_stack.settings(test_stack.stack_file("jax"))
+    assert stack["backend"] == "jax" and "tensorflow" not in stack["extras"]
+    assert "notebooks/05_training.ipynb" in stack["notebooks"]
+    assert test_stack.settings(test_stack.stack_file("minimum"))["backend"] == "tensorflow"
+
+
+def test_a_stack_naming_a_missing_notebook_or_no_extras_is_refused(tmp_path):
+    stack = tmp_path / "s.txt"
+    stack.write_text("# python: 3.11\n# extras: test\n# notebooks: 05 99\nkeras==3.7.0\n")
+    with pytest.raises(SystemExit, match=r"names notebooks \['05', '99'\]"):
+        test_stack.settings(stack)
+    stack.write_text("# python: 3.11\nkeras==3.7.0\n")
+    with pytest.raises(SystemExit, match="must name the course's extras"):
+        test_stack.settings(stack)
 
 
 def test_find_python_skips_a_shim_that_cannot_run_and_takes_the_newest_pyenv_patch(tmp_path, monkeypatch):

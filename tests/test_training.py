@@ -6,12 +6,11 @@ import pathlib
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import vae_helpers as vh
 from vae_helpers.training import CHECKPOINT_FILE, STATE_FILE
 
-from conftest import crossed_bars
+from conftest import crossed_bars, only_on
 
 X_TRAIN = crossed_bars(64, seed=10)  # 4 batches of 16 per epoch
 BATCH = 16
@@ -206,13 +205,19 @@ def test_train_rejects_bad_arguments(make_tiny_vae, kwargs, fragment):
         vh.train(**arguments)
 
 
+@only_on("tensorflow")
 def test_train_rejects_a_model_built_outside_the_strategy(make_tiny_vae):
+    import tensorflow as tf
+
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
     with pytest.raises(ValueError, match=r"built outside this strategy's scope.*strategy.scope\(\)"):
         vh.train(make_tiny_vae(), X_TRAIN, epochs=1, strategy=strategy, verbose=0)
 
 
+@only_on("tensorflow")
 def test_train_under_a_strategy_built_in_its_scope(make_tiny_vae):
+    import tensorflow as tf
+
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
     with strategy.scope():
         vae = make_tiny_vae()

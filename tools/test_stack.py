@@ -2,8 +2,12 @@
 
     python tools/test_stack.py minimum   # the oldest versions pyproject.toml admits (tools/stacks/minimum.txt)
     python tools/test_stack.py colab     # what Google Colab runs (tools/stacks/colab.txt)
+    python tools/test_stack.py jax       # KERAS_BACKEND=jax, no TensorFlow installed (tools/stacks/jax.txt)
 
-Each stack is a pip constraints file whose ``# python: X.Y`` line names its Python. The stack gets its own virtual
+Each stack is a pip constraints file whose comment lines name its Python (``# python: X.Y``), the extras of the
+course it installs (``# extras: tensorflow,test``), and optionally its Keras backend (``# backend: jax``, default
+TensorFlow; a stack on another backend must not have TensorFlow installed) and the notebooks it runs
+(``# notebooks: 03 05``, default all). The stack gets its own virtual
 environment, ``.venv-NAME`` (kept between runs; pip's cache is shared, so a second environment downloads nothing
 twice), with the course installed editable. Python X.Y is looked for on the PATH and in pyenv; where it is not
 installed, the stack's packages are tested on this Python and the run says so. The browser tests run in the main
@@ -22,6 +26,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 STACKS = ROOT / "tools" / "stacks"
 PYTHON_LINE = re.compile(r"^#\s*python:\s*(\d+\.\d+)\s*$", re.M)
+SETTING_LINE = re.compile(r"^#\s*(extras|backend|notebooks):\s*(.+?)\s*$", re.M)
 PIN = re.compile(r"^([A-Za-z0-9_.-]+)==(\S+)\s*$", re.M)
 
 
@@ -43,6 +48,22 @@ def wanted_python(path: pathlib.Path) -> str:
     if match is None:
         raise SystemExit(f"{path} must name its Python in a line like '# python: 3.11'.")
     return match.group(1)
+
+
+def settings(path: pathlib.Path) -> dict:
+    """``{"extras": ..., "backend": ..., "notebooks": [paths]}`` from a constraints file's comment lines."""
+    found = dict(SETTING_LINE.findall(path.read_text()))
+    if "extras" not in found:
+        raise SystemExit(f"{path} must name the course's extras it installs in a line like '# extras: tensorflow,test'.")
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if "notebooks" in found:
+        wanted = found["notebooks"].split()
+        notebooks = [nb for nb in notebooks if nb.name[:2] in wanted]
+        if len(notebooks) != len(wanted):
+            raise SystemExit(f"{path} names notebooks {wanted}, but notebooks/ holds only "
+                             f"{[nb.name for nb in notebooks]} of them.")
+    return {"extras": found["extras"], "backend": found.get("backend", "tensorflow"),
+            "notebooks": [str(nb.relative_to(ROOT)) for nb in notebooks]}
 
 
 def find_python(version: str) -> str | None:
@@ -92,7 +113,9 @@ def main(argv=None) -> int:
     venv_python = venv / "bin" / "python"
     if not venv_python.exists():
         run([python, "-m", "venv", str(venv)])
-    run([str(venv_python), "-m", "pip", "install", "--quiet", "-c", str(constraints), "-e", f"{ROOT}[test]"])
+    stack = settings(constraints)
+    run([str(venv_python), "-m", "pip", "install", "--quiet", "-c", str(constraints), "-e",
+         f"{ROOT}[{stack['extras']}]"])
     installed = subprocess.run([str(venv_python), "-m", "pip", "list", "--format=freeze"], check=True,
                                capture_output=True, text=True).stdout
     have = {n.lower().replace("_", "-"): v for n, v in PIN.findall(installed)}
@@ -100,12 +123,16 @@ def main(argv=None) -> int:
              if have.get(package) != version}
     if wrong:
         raise SystemExit(f"[{name}] pip did not install the pinned versions (pinned, installed): {wrong}")
-    print(f"[{name}] Python {sys_version(venv_python)}; " + ", ".join(f"{p} {v}" for p, v in pins(constraints).items()),
-          flush=True)
-    env = {**os.environ, "VAE_QUICK": "1"}
+    if stack["backend"] != "tensorflow" and "tensorflow" in have:
+        raise SystemExit(f"[{name}] TensorFlow {have['tensorflow']} is installed in {venv}, but this stack tests the "
+                         f"{stack['backend']} backend without it: remove {venv} and run again.")
+    print(f"[{name}] Python {sys_version(venv_python)}, backend {stack['backend']}; "
+          + ", ".join(f"{p} {v}" for p, v in pins(constraints).items()), flush=True)
+    env = {**os.environ, "VAE_QUICK": "1", "KERAS_BACKEND": stack["backend"]}
     env.pop("VIRTUAL_ENV", None)
     env.pop("MPLBACKEND", None)  # the notebooks run with Jupyter's inline backend, as a learner's do
-    run([str(venv_python), "-m", "pytest", "tests", "notebooks", "--ignore=tests/browser", "-q"], cwd=ROOT, env=env)
+    run([str(venv_python), "-m", "pytest", "tests", *stack["notebooks"], "--ignore=tests/browser", "-q"], cwd=ROOT,
+        env=env)
     return 0
 
 

@@ -5,6 +5,14 @@ data (01) · sampling (02) · model (03) · losses (04) · training, evaluation 
 explore (06) · claims, exercises (all notebooks).
 """
 
+try:
+    import keras  # noqa: F401  (loads the backend named by KERAS_BACKEND, TensorFlow by default)
+except ModuleNotFoundError as err:
+    raise ImportError(
+        f"Keras could not load its backend ({err}). Install one with the course: pip install -e '.[tensorflow]' "
+        "(the default), or pip install -e '.[jax]' and set KERAS_BACKEND=jax before starting Python."
+    ) from err
+
 from vae_helpers import exercises
 from vae_helpers.claims import ClaimError, check_claim
 from vae_helpers.config import DEFAULT_SEED, RunOptions, is_quick_mode, run_options
@@ -24,9 +32,10 @@ from vae_helpers.plots import (
 from vae_helpers.pretrained import list_pretrained, load_pretrained, pretrained_info
 from vae_helpers.rendering import FastDecoder
 from vae_helpers.runs import RunFolderError
+from vae_helpers.runtime import fastest_dtype_policy, make_strategy
 from vae_helpers.sampling import Sampling, reparameterize
 from vae_helpers.training import (
-    KLWarmup, TrainingDivergedError, fastest_dtype_policy, make_strategy, read_state, train,
+    KLWarmup, TrainingDivergedError, read_state, train,
 )
 from vae_helpers.widget_parts import explorer_snapshot
 

@@ -10,7 +10,6 @@ Writes ``OUT/model.weights.h5`` (float32 weights; load the model with ``vh.load_
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
@@ -19,7 +18,7 @@ import platform
 import sys
 import time
 
-from vae_helpers import runs
+from vae_helpers import runs, runtime
 from vae_helpers.pretrained import RUN_METRICS, RUN_WEIGHTS
 
 QUICK = {"epochs": 1, "n_train": 2048, "n_val": 512, "n_eval": 500}
@@ -50,7 +49,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "from scratch")
     parser.add_argument("--out", type=pathlib.Path, default=None, help="output folder (default runs/latentD-betaB)")
     parser.add_argument("--strategy", choices=("default", "mirrored", "multiworker", "tpu"), default="default",
-                        help="tf.distribute strategy (multiworker reads $TF_CONFIG)")
+                        help="data-parallel training: mirrored (tf.distribute on TensorFlow, "
+                             "keras.distribution.DataParallel on JAX); multiworker (reads $TF_CONFIG) and tpu on "
+                             "TensorFlow only")
     parser.add_argument("--precision", choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"), default="auto",
                         help="dtype policy for training (default auto: vh.fastest_dtype_policy(), i.e. "
                              "mixed_bfloat16 on CPUs with native bfloat16, else float32); "
@@ -85,12 +86,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def versions() -> dict:
+    """The versions a run was made with: Python, the Keras backend and its library, Keras, numpy."""
+    import importlib
+
     import keras
     import numpy
-    import tensorflow
 
-    return {"python": platform.python_version(), "tensorflow": tensorflow.__version__,
-            "keras": keras.__version__, "numpy": numpy.__version__}
+    backend = runtime.backend()
+    return {"python": platform.python_version(), "backend": backend,
+            backend: importlib.import_module(backend).__version__, "keras": keras.__version__,
+            "numpy": numpy.__version__}
 
 
 def main(argv=None) -> dict:
@@ -122,7 +127,7 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test) ->
 
     checkpoint = args.out / "checkpoint"
     previous_state = vh.read_state(checkpoint)
-    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+    with runtime.strategy_scope(strategy):
         vae = vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy=precision,
                            free_bits=args.free_bits)
     warmup = [vh.KLWarmup(args.kl_warmup_epochs, final_beta=args.beta)] if args.kl_warmup_epochs else []

@@ -11,6 +11,7 @@ import os
 import pathlib
 import zlib
 
+import keras
 import numpy as np
 
 from vae_helpers._checks import check_positive_int
@@ -221,25 +222,53 @@ def validate_images(x, name: str = "x") -> np.ndarray:
 
 
 def make_dataset(x, batch_size: int = 128, shuffle: bool = True, seed: int | None = 42, cache: bool = True):
-    """Build the input pipeline used for training: ``x -> cache -> shuffle -> batch -> prefetch``.
+    """Build the input pipeline used for training: shuffled batches of images, for ``fit``.
+
+    On TensorFlow a ``tf.data`` pipeline ``x -> cache -> shuffle -> batch -> prefetch``; on JAX and PyTorch a
+    :class:`ImageBatches` (a ``keras.utils.PyDataset`` over the numpy array, no TensorFlow needed).
 
     Args:
         x: images, shape (N, 28, 28, 1), float in [0, 1].
         batch_size: images per batch (the last batch may be smaller).
         shuffle: reshuffle every epoch with ``seed`` (reproducible order for a given seed).
         seed: shuffle seed; None for a different order each run.
-        cache: keep the decoded tensors in memory after the first pass.
+        cache: keep the decoded tensors in memory after the first pass (``tf.data`` only; the numpy batches are
+            in memory already).
 
     Returns:
-        ``tf.data.Dataset`` of image batches, each (B, 28, 28, 1) float32.
+        ``tf.data.Dataset`` or :class:`ImageBatches` of image batches, each (B, 28, 28, 1) float32.
     """
-    import tensorflow as tf
-
     x = validate_images(x)
     batch_size = check_positive_int(batch_size, "batch_size")
+    if keras.backend.backend() != "tensorflow":
+        return ImageBatches(x, batch_size, shuffle, seed)
+    import tensorflow as tf
+
     ds = tf.data.Dataset.from_tensor_slices(x)
     if cache:
         ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+class ImageBatches(keras.utils.PyDataset):
+    """Batches (B, 28, 28, 1) float32 of the images ``x`` (N, 28, 28, 1), in a new random order every epoch when
+    ``shuffle`` (numpy's generator seeded with ``seed``: the same orders on any machine); the last batch may be
+    smaller. What :func:`make_dataset` returns where TensorFlow is not the backend."""
+
+    def __init__(self, x: np.ndarray, batch_size: int, shuffle: bool = True, seed: int | None = 42):
+        super().__init__()
+        self.x, self.batch_size, self.shuffle = x, batch_size, shuffle
+        self._rng = np.random.default_rng(seed)
+        self._order = self._rng.permutation(len(x)) if shuffle else np.arange(len(x))
+
+    def __len__(self) -> int:
+        return -(-len(self.x) // self.batch_size)
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        return self.x[self._order[index * self.batch_size:(index + 1) * self.batch_size]]
+
+    def on_epoch_end(self) -> None:
+        if self.shuffle:
+            self._order = self._rng.permutation(len(self.x))

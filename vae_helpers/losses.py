@@ -108,9 +108,9 @@ def gaussian_log_density(z, mean, log_var):
         check_float(value, name)
     # One float dtype for all three, that of the arrays; scalars follow it (older Keras and numpy releases
     # would otherwise mix float32 and float64 and fail).
-    arrays = [v for v in (z, mean, log_var) if len(shape_of(v)) > 0]
-    dtype = keras.backend.result_type(*(getattr(v, "dtype", None) or np.asarray(v).dtype for v in arrays)) \
-        if arrays else "float32"
+    dtypes = {keras.backend.standardize_dtype(getattr(v, "dtype", None) or np.asarray(v).dtype)
+              for v in (z, mean, log_var) if len(shape_of(v)) > 0}
+    dtype = "float32" if not dtypes else dtypes.pop() if len(dtypes) == 1 else keras.backend.result_type(*dtypes)
     z, mean, log_var = (ops.convert_to_tensor(v, dtype=dtype) for v in (z, mean, log_var))
     log_2pi = 1.8378770664093453
     return -0.5 * ops.sum(log_2pi + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1)

@@ -7,11 +7,10 @@ parameter count are identical, but the loss can read the logits and stay finite 
 
 from __future__ import annotations
 
-import contextlib
-
 import keras
 from keras import layers, ops
 
+from vae_helpers import runtime
 from vae_helpers._checks import check_finite, check_float, check_positive_int, shape_of, shapes_agree
 from vae_helpers.losses import check_free_bits, free_bits_kl, kl_divergence, reconstruction_loss
 from vae_helpers.sampling import Sampling
@@ -137,7 +136,10 @@ class VAE(keras.Model):
         z_mean, z_log_var, logits = (ops.cast(t, "float32") for t in (z_mean, z_log_var, logits))
         return reconstruction_loss(x, logits), z_mean, z_log_var
 
-    def _losses_and_metrics(self, data, training):
+    def batch_loss(self, data, training):
+        """The loss of one batch, ``data`` = images (B, 28, 28, 1) or ``(images, ...)``: the mean over images of
+        ``reconstruction + beta * KL`` in nats (a scalar), which training minimizes. It also updates the three
+        metrics that ``fit`` and ``evaluate`` report."""
         x = data[0] if isinstance(data, (tuple, list)) else data
         reconstruction, z_mean, z_log_var = self._reconstruct(x, training)
         reconstruction, kl = ops.mean(reconstruction), ops.mean(kl_divergence(z_mean, z_log_var))
@@ -149,32 +151,13 @@ class VAE(keras.Model):
         self.kl_tracker.update_state(kl)
         return loss
 
-    def train_step(self, data):
-        import tensorflow as tf
+    def train_step(self, *args):
+        """One optimizer step that lowers :meth:`batch_loss` (the step for this Keras backend: see
+        :func:`vae_helpers.runtime.train_step`)."""
+        return runtime.train_step(self, *args)
 
-        with tf.GradientTape() as tape:
-            loss = self._losses_and_metrics(data, training=True)
-            # Under tf.distribute each replica's gradients are summed: scale so the sum is the mean.
-            scaled_loss = loss / tf.distribute.get_strategy().num_replicas_in_sync
-            # mixed_float16 only: compile() wraps the optimizer in a LossScaleOptimizer (else this is a no-op).
-            scaled_loss = self.optimizer.scale_loss(scaled_loss)
-        grads = tape.gradient(scaled_loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        return self._metric_results()
-
-    def test_step(self, data):
-        self._losses_and_metrics(data, training=False)
-        return self._metric_results()
-
-    def _metric_results(self):
-        import tensorflow as tf
-
-        results = {m.name: m.result() for m in self.metrics}
-        # Keras 3 reduces fit's outputs under MultiWorkerMirroredStrategy with strategy.reduce("MEAN", v, axis=0),
-        # which fails on scalars (tensorflow/tensorflow#72388): give each value an axis of length 1 there.
-        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
-            results = {name: ops.expand_dims(value, 0) for name, value in results.items()}
-        return results
+    def test_step(self, *args):
+        return runtime.test_step(self, *args)
 
     def get_config(self):
         return {
@@ -220,28 +203,9 @@ def build_vae(latent_dim: int = 2, beta: float = 1.0, seed=None, dtype_policy=No
     every layer, e.g. ``"mixed_bfloat16"``: weights stay float32, layers compute in bfloat16, the loss is summed
     in float32. :func:`vae_helpers.fastest_dtype_policy` names the fastest measured policy for this machine.
     """
-    with _dtype_policy(dtype_policy):
+    with runtime.dtype_policy(dtype_policy):
         return VAE(build_encoder(latent_dim, seed=seed), build_decoder(latent_dim), beta=beta, free_bits=free_bits,
                    name="vae")
-
-
-DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
-
-
-@contextlib.contextmanager
-def _dtype_policy(name):
-    """Build layers under the dtype policy ``name`` (one of :data:`DTYPE_POLICIES`, or None: leave it)."""
-    if name is None:
-        yield
-        return
-    if name not in DTYPE_POLICIES:
-        raise ValueError(f"dtype_policy must be None or one of {DTYPE_POLICIES}, got {name!r}.")
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(name)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
 
 
 def encode_means(encoder, x, batch_size: int = 1000):

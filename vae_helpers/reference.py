@@ -13,6 +13,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from vae_helpers import runtime
 from vae_helpers.sampling import Sampling
 
 
@@ -66,21 +67,18 @@ class ReferenceVAE(keras.Model):
         kl = -0.5 * ops.sum(1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
         return ops.mean(reconstruction) + ops.mean(kl)
 
-    def train_step(self, data):
-        import tensorflow as tf
-
+    def batch_loss(self, data, training):
+        """:meth:`reference_loss` of a batch, recorded by the ``loss`` metric: what :func:`runtime.train_step` lowers."""
         x = data[0] if isinstance(data, (tuple, list)) else data
-        with tf.GradientTape() as tape:
-            loss = self.reference_loss(x, training=True)
-        grads = tape.gradient(loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        loss = self.reference_loss(x, training=training)
         self.loss_tracker.update_state(loss)
-        return {"loss": self.loss_tracker.result()}
+        return loss
 
-    def test_step(self, data):
-        x = data[0] if isinstance(data, (tuple, list)) else data
-        self.loss_tracker.update_state(self.reference_loss(x))
-        return {"loss": self.loss_tracker.result()}
+    def train_step(self, *args):
+        return runtime.train_step(self, *args)
+
+    def test_step(self, *args):
+        return runtime.test_step(self, *args)
 
 
 def reference_latent_grid(decoder, n: int = 30) -> np.ndarray:

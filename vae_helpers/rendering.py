@@ -1,7 +1,8 @@
 """Fast pictures for the latent explorers: a decoder compiled once, PNG bytes with Pillow, the latent map.
 
-Used by :mod:`vae_helpers.explore` (notebook 06). A slider move costs one call of :class:`FastDecoder` (a single
-``tf.function`` with a fixed input signature, so it is traced once and never again) and one :func:`png_bytes`
+Used by :mod:`vae_helpers.explore` (notebook 06). A slider move costs one call of :class:`FastDecoder` (the
+decoder's one compiled copy: on TensorFlow a graph with a fixed input signature, traced once and never again) and
+one :func:`png_bytes`
 (Pillow, no matplotlib). Matplotlib draws the latent scatter once per :class:`LatentMap`; markers are then drawn
 on a copy with Pillow.
 """
@@ -15,7 +16,7 @@ import keras
 import numpy as np
 from PIL import Image, ImageDraw
 
-from vae_helpers.fast_decoding import decoder_forward
+from vae_helpers.fast_decoding import compiled_decoder
 
 IMAGE_SCALE = 6  # a 28 x 28 image is shown at 168 x 168 px
 # The one picture convention of the course, for matplotlib (vh.show_images, vh.plot_latent_grid) and for the
@@ -147,21 +148,21 @@ def tile_row(images, gap: int = 2) -> np.ndarray:
 
 
 class FastDecoder:
-    """A decoder wrapped in one ``tf.function`` with input signature (None, D) float32: traced once, reused.
+    """The decoder's one compiled copy (:func:`vae_helpers.fast_decoding.compiled_decoder`), for the explorers.
 
     Its upsampling layers are fused into the convolutions that follow them (:mod:`vae_helpers.fast_decoding`):
-    the same images, computed with fewer operations.
+    the same images, computed with fewer operations. Every ``FastDecoder`` of a decoder, the latent grid and the
+    pictures share that compiled copy, so a notebook that draws a grid and opens an explorer compiles it once.
 
-    Calling it with any batch size reuses the same graph, so moving a slider never retraces.
-    ``trace_count`` counts the traces (1 after the first call); tests and ``benchmarks/explore_latency.py`` read it.
+    Calling it with any batch size reuses the same graph on TensorFlow, so moving a slider never retraces.
+    ``trace_count`` counts the traces of the shared copy (1 after the first call); tests and
+    ``benchmarks/explore_latency.py`` read it.
 
     Args:
         decoder: a decoder ``keras.Model`` (B, D) -> (B, 28, 28, 1) probabilities, or a :class:`vae_helpers.VAE`.
     """
 
     def __init__(self, decoder):
-        import tensorflow as tf
-
         decoder = getattr(decoder, "decoder", decoder)  # a VAE holds its decoder
         if not isinstance(decoder, keras.Model):
             raise ValueError(
@@ -175,18 +176,12 @@ class FastDecoder:
                 f"{out_shape}. Did you pass the encoder instead of the decoder?"
             )
         self.decoder = decoder
-        self._forward = decoder_forward(decoder)  # upsampling fused into the convolutions (same images)
         self.latent_dim = int(in_shape[1])
-        self.trace_count = 0
-        spec = tf.TensorSpec(shape=(None, self.latent_dim), dtype=tf.float32)
-        # A partial, not a method: TF then tracks retracing per instance and does not warn when a notebook
-        # builds several explorers, each tracing its own FastDecoder once.
-        self._decode = tf.function(functools.partial(FastDecoder._trace, self), input_signature=[spec])
+        self._decode = compiled_decoder(decoder)
 
-    def _trace(self, z):
-        """(B, D) -> (B, 28, 28). Python code in a tf.function runs only while tracing, so this counts traces."""
-        self.trace_count += 1
-        return self._forward(z)[..., 0]
+    @property
+    def trace_count(self) -> int:
+        return self._decode.traces
 
     def __call__(self, z) -> np.ndarray:
         """Decode latent points ``z`` (B, D) to pixel probabilities, a float32 numpy array (B, 28, 28)."""
@@ -196,7 +191,7 @@ class FastDecoder:
                 f"z must have shape (B, {self.latent_dim}) for this decoder, got {z.shape}. "
                 "For a single point pass z[None]."
             )
-        return self._decode(z).numpy()
+        return self._decode(z)[..., 0]
 
 
 class LatentMap:

@@ -1,7 +1,7 @@
-"""Training with progress, checkpoint/resume, a NaN guard and optional ``tf.distribute`` (notebook 05); KL warm-up
-(notebook 07).
+"""Training with progress, checkpoint/resume, a NaN guard and optional data-parallel distribution (notebook 05);
+KL warm-up (notebook 07).
 
-``train`` wraps ``VAE.fit``: it feeds a ``tf.data`` pipeline (see :func:`vae_helpers.data.make_dataset`), writes
+``train`` wraps ``VAE.fit``: it feeds shuffled batches (:func:`vae_helpers.data.make_dataset`), writes
 ``checkpoint.weights.h5`` and ``state.json`` after every finished epoch whose losses are finite, and when those
 files exist it resumes from the last such epoch, so an interrupted run loses at most the epoch in progress.
 ``state.json`` records the settings that shape the run (model, data, batch size, seed, package version); a resume
@@ -19,7 +19,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from vae_helpers import runs
+from vae_helpers import runs, runtime
 from vae_helpers._checks import check_finite, check_positive_int
 from vae_helpers.data import make_dataset, validate_images
 from vae_helpers.runs import RunFolderError
@@ -185,7 +185,8 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
         checkpoint_dir: folder for ``checkpoint.weights.h5`` + ``state.json``; resumes from it if present (with
             the settings recorded there; more epochs continue the run; the learning rate the model was compiled
             with is the one used, the optimizer's moments are kept). One process at a time per folder.
-        strategy: a ``tf.distribute.Strategy`` or None for the default (one device).
+        strategy: None for one device, or what :func:`vae_helpers.make_strategy` returns: a ``tf.distribute``
+            strategy on TensorFlow, a ``keras.distribution.DataParallel`` on JAX.
         seed: shuffle seed. verbose: Keras progress bar mode. callbacks: extra Keras callbacks.
         steps_per_execution: batches run per call into the compiled graph (fewer Python round-trips).
         jit_compile: XLA compilation: True, False or "auto" (the default), which lets Keras choose per device:
@@ -215,14 +216,9 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
     learning_rate = check_finite(learning_rate, "learning_rate", minimum=0.0, strict=True)
     if jit_compile not in (True, False, "auto"):
         raise ValueError(f"jit_compile must be True, False or 'auto' (Keras picks per device), got {jit_compile!r}.")
-    if strategy is not None and vae.distribute_strategy is not strategy:
-        raise ValueError(
-            "the VAE was built outside this strategy's scope, so its variables are not distributed. Fix: "
-            "`with strategy.scope(): vae = vh.build_vae()` and then `vh.train(vae, ..., strategy=strategy)`."
-        )
-    strategy = vae.distribute_strategy
+    strategy = runtime.checked_strategy(vae, strategy)
     if not vae.compiled:
-        with strategy.scope():
+        with runtime.strategy_scope(strategy):
             vae.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=steps_per_execution,
                         jit_compile=jit_compile)
 
@@ -230,7 +226,7 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
     if checkpoint_dir is None:
         history, learning_rates = {}, []
         _fit(vae, x_train, x_val, epochs, batch_size, seed, verbose, 0,
-             [NaNGuard(), HistoryRecorder(history, learning_rates), *user_callbacks])
+             [NaNGuard(), HistoryRecorder(history, learning_rates), *user_callbacks], strategy)
         return history
     folder = pathlib.Path(checkpoint_dir)
     if restart and folder.exists() and any(p.name != runs.LOCK_FILE for p in folder.iterdir()):
@@ -247,13 +243,13 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
                 raise RunFolderError(
                     f"{folder} holds a run made with other settings, so it cannot be resumed with these:\n  "
                     + "\n  ".join(differences) + "\n" + runs.ways_out(folder))
-            _load_checkpoint(vae, folder, vae.distribute_strategy)
+            _load_checkpoint(vae, folder, strategy)
             initial_epoch, history, learning_rates = state["epochs_done"], state["history"], state["learning_rates"]
             print(f"Resuming from {folder}: {initial_epoch} of {epochs} epochs already done.")
         # NaNGuard first, then the checkpoint, so a user callback that raises cannot lose a finished epoch
         callbacks = [NaNGuard(), EpochCheckpoint(folder, history, learning_rates, current), *user_callbacks]
         if initial_epoch < epochs:
-            _fit(vae, x_train, x_val, epochs, batch_size, seed, verbose, initial_epoch, callbacks)
+            _fit(vae, x_train, x_val, epochs, batch_size, seed, verbose, initial_epoch, callbacks, strategy)
         else:
             print(f"{folder} already holds {initial_epoch} finished epochs (asked for {epochs}): nothing to train.")
     return history
@@ -262,7 +258,7 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
 def _load_checkpoint(vae, folder: pathlib.Path, strategy) -> None:
     """Load weights and optimizer state, keeping the learning rate ``vae`` was compiled with."""
     learning_rate = _learning_rate(vae.optimizer)
-    with strategy.scope():
+    with runtime.strategy_scope(strategy):
         vae.optimizer.build(vae.trainable_variables)
     try:
         vae.load_weights(folder / CHECKPOINT_FILE)
@@ -274,11 +270,13 @@ def _load_checkpoint(vae, folder: pathlib.Path, strategy) -> None:
         vae.optimizer.learning_rate = learning_rate
 
 
-def _fit(vae, x_train, x_val, epochs, batch_size, seed, verbose, initial_epoch, callbacks) -> None:
-    train_ds = make_dataset(x_train, batch_size, shuffle=True, seed=seed)
-    val_ds = make_dataset(x_val, batch_size, shuffle=False) if x_val is not None else None
-    vae.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=initial_epoch,
-            callbacks=callbacks, verbose=verbose, shuffle=False)  # make_dataset shuffles
+def _fit(vae, x_train, x_val, epochs, batch_size, seed, verbose, initial_epoch, callbacks, strategy) -> None:
+    train_data = make_dataset(x_train, batch_size, shuffle=True, seed=seed)
+    val_data = make_dataset(x_val, batch_size, shuffle=False) if x_val is not None else None
+    # On JAX the data-parallel distribution shards each batch while it is active; tf.distribute needs no scope.
+    with runtime.strategy_scope(None if runtime.backend() == "tensorflow" else strategy):
+        vae.fit(train_data, validation_data=val_data, epochs=epochs, initial_epoch=initial_epoch,
+                callbacks=callbacks, verbose=verbose, shuffle=False)  # make_dataset shuffles
 
 
 class KLWarmup(keras.callbacks.Callback):
@@ -325,60 +323,3 @@ class KLWarmup(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.betas.append(float(self.model.beta.numpy()))
-
-
-def fastest_dtype_policy(cpu_flags=None, gpus=None) -> str:
-    """Name the dtype policy that trains the VAE fastest here without costing quality (for ``build_vae``).
-
-    ``"mixed_bfloat16"`` on a machine without GPU whose CPU computes bfloat16 natively (``avx512_bf16`` or
-    ``amx_bf16`` among its flags): ``benchmarks/run.py`` measured about 1.5x less CPU work per image there, and
-    ``benchmarks/results/precision.json`` the same test -ELBO after the full 50 epochs. ``"float32"`` elsewhere:
-    where a CPU only emulates bfloat16 it is not expected to pay off, and on GPUs the course has no TensorFlow
-    measurement yet (neither is measured).
-
-    Args:
-        cpu_flags: the CPU's feature flags (default: read from ``/proc/cpuinfo``; none if it is absent).
-        gpus: number of GPUs (default: those TensorFlow sees).
-    """
-    if gpus is None:
-        import tensorflow as tf
-
-        gpus = len(tf.config.list_physical_devices("GPU"))
-    if cpu_flags is None:
-        cpu_flags = _cpu_flags()
-    if gpus == 0 and {"avx512_bf16", "amx_bf16"} & set(cpu_flags):
-        return "mixed_bfloat16"
-    return "float32"
-
-
-def _cpu_flags() -> list[str]:
-    try:
-        text = pathlib.Path("/proc/cpuinfo").read_text()
-    except OSError:  # not Linux: no native-bfloat16 detection
-        return []
-    return next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-
-
-STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
-
-
-def make_strategy(name: str = "default"):
-    """Return the ``tf.distribute`` strategy called ``name`` (one of :data:`STRATEGIES`), or None for default.
-
-    ``mirrored``: all local GPUs (or CPU). ``multiworker``: one replica per worker listed in ``$TF_CONFIG``.
-    ``tpu``: the TPU of a Colab/Cloud TPU runtime.
-    """
-    import tensorflow as tf
-
-    if name == "default":
-        return None
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    if name == "tpu":
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
-        tf.config.experimental_connect_to_cluster(resolver)
-        tf.tpu.experimental.initialize_tpu_system(resolver)
-        return tf.distribute.TPUStrategy(resolver)
-    raise ValueError(f"strategy must be one of {STRATEGIES}, got {name!r}.")
