@@ -97,7 +97,8 @@ def test_reconstruction_loss_matches_direct_formula_in_float64():
 
 @only_on("tensorflow")
 def test_reconstruction_loss_accepts_unknown_static_sizes_in_a_graph():
-    
+    import tensorflow as tf
+
     # Older TensorFlow/Keras pairs trace tf.data batches as (None, None, None, None): the shape check must let
     # unknown sizes through and still compare the known ones.
     traced = tf.function(vh.reconstruction_loss, input_signature=[tf.TensorSpec((None, None, None, None)),
