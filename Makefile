@@ -26,7 +26,7 @@ install-lab: $(VENV)
 	$(PIP) install --quiet -e ".[tensorflow,lab]"
 
 install-test: $(VENV)
-	$(PIP) install --quiet -e ".[tensorflow,test]"
+	$(PIP) install --quiet -e ".[tensorflow,jax,test]"
 
 ## make lab: install what the course needs, then open JupyterLab at notebook 01 (prints its URL; Ctrl-C stops it)
 lab: install-lab
