@@ -49,7 +49,7 @@ def _time_moves(slider, image, values) -> dict:
 def measure_course(decoder, values) -> dict:
     """The course explorer (``vh.explore_latent``), first slider; also reports the decoder's trace count."""
     import vae_helpers as vh
-    from vae_helpers.widget_parts import find_widgets
+    from vae_helpers.explore.parts import find_widgets
 
     fast = vh.FastDecoder(decoder)
     explorer = vh.explore_latent(fast)

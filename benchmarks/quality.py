@@ -36,12 +36,13 @@ import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
 import vae_helpers as vh  # noqa: E402
+from vae_helpers.config import split_validation  # noqa: E402
 from vae_helpers.reference import ReferenceVAE  # noqa: E402
 
 OUT = pathlib.Path(__file__).resolve().parent / "results" / "quality.json"
 SHIPPED = "fashion-latent2"
 SHIPPED_EPOCHS = 50
-N_VAL, SEED, BATCH_SIZE = 5_000, 42, 128
+SEED, BATCH_SIZE = 42, 128
 
 
 def as_course_vae(reference: ReferenceVAE) -> vh.VAE:
@@ -120,7 +121,7 @@ def main(argv=None) -> dict:
     if args.epochs < 1:
         parser.error(f"--epochs must be >= 1, got {args.epochs}")
     (x_train, _), (x_test, _) = vh.load_fashion_mnist()
-    x_train, x_val = x_train[:-N_VAL], x_train[-N_VAL:]
+    x_train, x_val = split_validation(x_train)
     # Trace the evaluation once now: TensorFlow's autograph reads the source file at the first trace, so a
     # long run must not meet an edited evaluation.py for the first time after its training.
     score(vh.build_vae(), x_test[:2], args.iwae_k)

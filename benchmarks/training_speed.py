@@ -20,8 +20,10 @@ import subprocess
 import sys
 import time
 
+from vae_helpers.config import N_TRAINING_IMAGES, N_VALIDATION
+
 REFERENCE_VALIDATION_FRACTION = 10_000 / 60_000
-COURSE_VALIDATION_FRACTION = 5_000 / 55_000
+COURSE_VALIDATION_FRACTION = N_VALIDATION / (N_TRAINING_IMAGES - N_VALIDATION)  # the training command's
 N_QUALITY_IMAGES = 2_000  # test images for the -ELBO reached by each course variant (same seed, same steps)
 
 

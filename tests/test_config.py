@@ -59,3 +59,16 @@ def test_run_options_rejects_bad_seed(seed):
 
 def test_run_options_accepts_numpy_integer_seed():
     assert vh.run_options(seed=np.int64(3)).seed == 3
+
+
+def test_the_validation_split_holds_out_the_last_5000_training_images():
+    x = np.arange(60_000)
+    train, validation = vh.split_validation(x)
+    assert len(train) == 55_000 and len(validation) == vh.N_VALIDATION == 5_000
+    assert train[-1] + 1 == validation[0] == 55_000 and validation[-1] == 59_999
+
+
+@pytest.mark.parametrize("n_validation", [0, 10, -1, 2.5, True])
+def test_a_validation_split_that_leaves_nothing_is_refused(n_validation):
+    with pytest.raises(ValueError, match="n_validation must be a whole number between 1 and 9"):
+        vh.split_validation(np.arange(10), n_validation)

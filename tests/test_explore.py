@@ -15,8 +15,9 @@ from PIL import Image
 
 import vae_helpers as vh
 from vae_helpers.latent import nearest_indices
-from vae_helpers.rendering import ERROR_MAP_MAX_NATS, IMAGE_SCALE, FastDecoder, LatentMap, error_map_picture, png_bytes
-from vae_helpers.widget_parts import find_widgets
+from vae_helpers.explore.parts import find_widgets
+from vae_helpers.explore.pictures import ERROR_MAP_MAX_NATS, IMAGE_SCALE, LatentMap, error_map_picture, png_bytes
+from vae_helpers.fast_decoding import FastDecoder
 
 N_IMAGES = 40
 
@@ -311,7 +312,7 @@ def test_explorer_snapshot_has_a_title_and_places_every_picture_side_by_side(vae
 
 
 def test_every_explorer_gets_its_own_snapshot_title():
-    from vae_helpers.widget_parts import SNAPSHOT_TITLES
+    from vae_helpers.explore.parts import SNAPSHOT_TITLES
 
     names = {"latent-explorer", "latent-map-explorer", "interpolation-explorer", "reconstruction-explorer"}
     assert set(SNAPSHOT_TITLES) == names and len(set(SNAPSHOT_TITLES.values())) == len(names)
@@ -351,8 +352,8 @@ def test_explore_reconstruction_shows_the_error_map_with_its_colour_bar(vae, dat
 def test_explorer_snapshot_is_wide_enough_for_its_title(vae):
     from PIL import ImageDraw
 
-    from vae_helpers.rendering import font
-    from vae_helpers.widget_parts import SNAPSHOT_TITLES
+    from vae_helpers.explore.pictures import font
+    from vae_helpers.explore.parts import SNAPSHOT_TITLES
 
     snapshot = rgb(vh.explorer_snapshot(vh.explore_latent(vae)))  # one 168-px picture, a longer title
     title_width = ImageDraw.Draw(Image.new("RGB", (1, 1))).textlength(SNAPSHOT_TITLES["latent-explorer"], font=font(16))

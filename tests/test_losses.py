@@ -209,3 +209,16 @@ def test_kl_monte_carlo_rejects_bad_sample_count(n_samples):
 def test_gaussian_log_density_rejects_integer_input():
     with pytest.raises(ValueError, match="mean must be a float"):
         vh.gaussian_log_density(np.zeros((2, 3)), np.zeros((2, 3), np.int64), np.zeros((2, 3)))
+
+
+@pytest.mark.usefixtures("float64")
+def test_per_pixel_nll_is_the_direct_formula_pixel_by_pixel_and_sums_to_the_reconstruction_loss():
+    rng = np.random.default_rng(8)
+    x = rng.uniform(size=(2, 4, 4, 1))
+    logits = rng.normal(0, 3, size=(2, 4, 4, 1))
+    p = 1.0 / (1.0 + np.exp(-logits))
+    direct = -(x * np.log(p) + (1 - x) * np.log(1 - p))
+    per_pixel = ops.convert_to_numpy(vh.losses.bernoulli_nll_per_pixel(x, logits))
+    np.testing.assert_allclose(per_pixel, direct, rtol=1e-10)
+    np.testing.assert_allclose(ops.convert_to_numpy(vh.reconstruction_loss(x, logits)), direct.sum(axis=(1, 2, 3)),
+                               rtol=1e-10)

@@ -12,7 +12,8 @@ from keras import ops
 
 import vae_helpers as vh
 from vae_helpers.reference import flip_tile_rows, reference_latent_grid
-from vae_helpers.rendering import IMAGE_CMAP, grey_levels
+from vae_helpers.explore.pictures import grey_levels
+from vae_helpers.plots import IMAGE_CMAP
 
 
 @pytest.fixture(autouse=True)
@@ -116,7 +117,7 @@ def test_grid_rejects_bad_arguments(make_tiny_vae, kwargs, fragment):
 def test_latent_grid_needs_a_two_dimensional_decoder(make_tiny_vae):
     with pytest.raises(ValueError, match="at least 2 dimensions, got 1"):
         vh.latent_grid(make_tiny_vae(latent_dim=1))
-    with pytest.raises(ValueError, match="decoder must be a decoder model or a vh.VAE"):
+    with pytest.raises(ValueError, match="expected a decoder keras.Model or a vh.VAE"):
         vh.latent_grid("decoder")
 
 

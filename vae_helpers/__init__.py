@@ -1,8 +1,8 @@
 """Helpers for the hands-on VAE course: ``import vae_helpers as vh``.
 
 Each name below is introduced in a notebook (module in brackets):
-data (01) · sampling (02) · model (03) · losses (04) · training, evaluation (05) · plots, pretrained (06) ·
-explore (06) · claims, exercises (all notebooks).
+data (01) · sampling (02) · model (03) · losses (04) · training, evaluation (05) · plots, latent, pretrained,
+fast_decoding, explore (06) · claims, exercises (all notebooks); runtime: what depends on the Keras backend.
 """
 
 try:
@@ -15,34 +15,34 @@ except ModuleNotFoundError as err:
 
 from vae_helpers import exercises
 from vae_helpers.claims import ClaimError, check_claim
-from vae_helpers.config import DEFAULT_SEED, RunOptions, is_quick_mode, run_options
+from vae_helpers.config import DEFAULT_SEED, N_VALIDATION, RunOptions, is_quick_mode, run_options, split_validation
 from vae_helpers.data import (
     CLASS_NAMES, CorruptDataError, DataNotFoundError, find_fashion_mnist, load_fashion_mnist, make_dataset,
     validate_images,
 )
 from vae_helpers.evaluation import evaluate, iwae_bound, kl_per_dimension, negative_elbo
-from vae_helpers.explore import explore_interpolation, explore_latent, explore_latent_map, explore_reconstruction
-from vae_helpers.latent import interpolate_latent, nearest_distances
+from vae_helpers.explore import (
+    explore_interpolation, explore_latent, explore_latent_map, explore_reconstruction, explorer_snapshot,
+)
+from vae_helpers.fast_decoding import FastDecoder
+from vae_helpers.latent import grid_coordinates, interpolate_latent, latent_grid, nearest_distances
 from vae_helpers.losses import gaussian_log_density, kl_divergence, kl_monte_carlo, reconstruction_loss
 from vae_helpers.model import VAE, build_decoder, build_encoder, build_vae, encode_means
 from vae_helpers.plots import (
-    figure_png, grid_coordinates, latent_grid, plot_history, plot_latent_grid, plot_latent_scatter, plot_reconstructions,
-    show_images,
+    figure_png, plot_history, plot_latent_grid, plot_latent_scatter, plot_reconstructions, show_images,
 )
 from vae_helpers.pretrained import list_pretrained, load_pretrained, pretrained_info
-from vae_helpers.rendering import FastDecoder
 from vae_helpers.runs import RunFolderError
 from vae_helpers.runtime import fastest_dtype_policy, make_strategy
 from vae_helpers.sampling import Sampling, reparameterize
 from vae_helpers.training import (
     KLWarmup, TrainingDivergedError, read_state, train,
 )
-from vae_helpers.widget_parts import explorer_snapshot
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CLASS_NAMES", "ClaimError", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "RunFolderError", "find_fashion_mnist", "KLWarmup", "RunOptions",
+    "CLASS_NAMES", "ClaimError", "N_VALIDATION", "split_validation", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "RunFolderError", "find_fashion_mnist", "KLWarmup", "RunOptions",
     "Sampling", "TrainingDivergedError", "VAE", "build_decoder", "build_encoder", "build_vae", "check_claim", "encode_means",
     "evaluate", "exercises", "explore_interpolation", "explore_latent", "explore_latent_map",
     "explore_reconstruction", "explorer_snapshot", "fastest_dtype_policy", "figure_png", "gaussian_log_density", "grid_coordinates", "interpolate_latent",

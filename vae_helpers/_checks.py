@@ -80,3 +80,28 @@ def check_vae(model, function: str) -> None:
         raise ValueError(f"{function} needs a whole vh.VAE (encoder and decoder), got {type(model).__name__}. "
                          "Pass the model built by vh.build_vae() or loaded by vh.load_pretrained(), not one of its "
                          "parts.")
+
+
+def decoder_of(model):
+    """The decoder model of ``model``: a VAE's ``decoder``, or ``model`` itself if it is a ``keras.Model``.
+
+    The one place where "a VAE or its decoder" is unwrapped (the latent grid, the explorers, the pictures).
+    """
+    import keras
+
+    part = getattr(model, "decoder", model)
+    if not isinstance(part, keras.Model):
+        raise ValueError(f"expected a decoder keras.Model or a vh.VAE, got {type(model).__name__}. "
+                         "Pass vae.decoder, the VAE itself, or a model from vh.build_decoder().")
+    return part
+
+
+def encoder_of(model):
+    """The encoder model of ``model``: a VAE's ``encoder``, or ``model`` itself if it is a ``keras.Model``."""
+    import keras
+
+    part = getattr(model, "encoder", model)
+    if not isinstance(part, keras.Model):
+        raise ValueError(f"expected an encoder keras.Model or a vh.VAE, got {type(model).__name__}. "
+                         "Pass vae.encoder, the VAE itself, or a model from vh.build_encoder().")
+    return part

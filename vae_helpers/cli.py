@@ -19,11 +19,11 @@ import sys
 import time
 
 from vae_helpers import runs, runtime
+from vae_helpers.config import N_TRAINING_IMAGES, N_VALIDATION, QUICK_N_TRAIN, split_validation
 from vae_helpers.pretrained import RUN_METRICS, RUN_WEIGHTS
 
-QUICK = {"epochs": 1, "n_train": 2048, "n_val": 512, "n_eval": 500}
+QUICK = {"epochs": 1, "n_train": QUICK_N_TRAIN, "n_val": 512, "n_eval": 500}  # a smoke test of the command
 IWAE_KS = (1, 10, 100)
-N_TRAINING_IMAGES = 60_000  # Fashion-MNIST's training split; the validation images come out of it
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -38,7 +38,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="KL warm-up: raise beta linearly from 0 to --beta over the first N epochs "
                              "(vh.KLWarmup; default 0: no warm-up)")
     parser.add_argument("--batch-size", type=int, default=128, help="global batch size (default 128)")
-    parser.add_argument("--n-val", type=int, default=5000, help="training images held out for validation")
+    parser.add_argument("--n-val", type=int, default=N_VALIDATION, help="training images held out for validation")
     parser.add_argument("--n-train", type=int, default=None, help="use only this many training images")
     parser.add_argument("--seed", type=int, default=42, help="seed for weights, shuffling and sampling")
     parser.add_argument("--learning-rate", type=float, default=1e-3,
@@ -108,7 +108,7 @@ def main(argv=None) -> dict:
 
     keras.utils.set_random_seed(args.seed)
     (x_train, _), (x_test, _) = vh.load_fashion_mnist()
-    x_train, x_val = x_train[:-args.n_val], x_train[-args.n_val:]
+    x_train, x_val = split_validation(x_train, args.n_val)
     if args.n_train is not None:
         x_train = x_train[:args.n_train]
     strategy = vh.make_strategy(args.strategy)

@@ -14,6 +14,23 @@ import os
 QUICK_ENV_VAR = "VAE_QUICK"
 DEFAULT_SEED = 42
 
+# Run sizes, one home for the notebooks, the training command and the benchmarks.
+N_TRAINING_IMAGES = 60_000  # Fashion-MNIST's training split
+N_VALIDATION = 5_000  # held out from it for validation: 55,000 images train, 5,000 validate
+QUICK_N_TRAIN = 2_048  # quick mode: training images (notebooks and `python -m vae_helpers.train --quick`)
+QUICK_N_TEST = 1_024  # quick mode: test (and validation) images of the notebooks
+QUICK_EPOCHS = 2  # quick mode: epochs of the notebooks that train
+
+
+def split_validation(x_train, n_validation: int = N_VALIDATION):
+    """``(train, validation)``: the last ``n_validation`` images of the training split are held out for
+    validation, the rest (55,000 of Fashion-MNIST's 60,000 by default) train. Arrays (N, ...) in, views out."""
+    if isinstance(n_validation, bool) or not isinstance(n_validation, numbers.Integral) \
+            or not 0 < n_validation < len(x_train):
+        raise ValueError(f"n_validation must be a whole number between 1 and {len(x_train) - 1} (the images held "
+                         f"out of the {len(x_train)} training images), got {n_validation!r}.")
+    return x_train[:-n_validation], x_train[-n_validation:]
+
 
 def is_quick_mode() -> bool:
     """Return True when ``$VAE_QUICK`` is set to 1/true/yes/on (case-insensitive)."""
@@ -44,7 +61,7 @@ class RunOptions:
 
     quick: bool
     seed: int = DEFAULT_SEED
-    n_train: int = 60_000
+    n_train: int = N_TRAINING_IMAGES
     n_test: int = 10_000
     epochs: int = 50
     batch_size: int = 128
@@ -55,5 +72,5 @@ def run_options(seed: int = DEFAULT_SEED) -> RunOptions:
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0 (the course uses {DEFAULT_SEED}), got {seed!r}.")
     if is_quick_mode():
-        return RunOptions(quick=True, seed=seed, n_train=2_048, n_test=1_024, epochs=2)
+        return RunOptions(quick=True, seed=seed, n_train=QUICK_N_TRAIN, n_test=QUICK_N_TEST, epochs=QUICK_EPOCHS)
     return RunOptions(quick=False, seed=seed)

@@ -24,6 +24,7 @@ import numpy as np
 from keras import ops
 
 from vae_helpers import runtime
+from vae_helpers._checks import decoder_of
 
 
 def decoder_forward(decoder):
@@ -146,3 +147,45 @@ def _merge_taps(kernel, axis: int, parity: int):
     first, middle, last = (ops.take(kernel, i, axis=axis) for i in range(3))
     pair = (first, middle + last) if parity == 0 else (first + middle, last)
     return ops.stack(pair, axis=axis)
+
+
+class FastDecoder:
+    """The decoder's one compiled copy (:func:`compiled_decoder`), for the explorers (notebook 06).
+
+    Its upsampling layers are fused into the convolutions that follow them (:mod:`vae_helpers.fast_decoding`):
+    the same images, computed with fewer operations. Every ``FastDecoder`` of a decoder, the latent grid and the
+    pictures share that compiled copy, so a notebook that draws a grid and opens an explorer compiles it once.
+
+    Calling it with any batch size reuses the same graph on TensorFlow, so moving a slider never retraces.
+    ``trace_count`` counts the traces of the shared copy (1 after the first call); tests and
+    ``benchmarks/explore_latency.py`` read it.
+
+    Args:
+        decoder: a decoder ``keras.Model`` (B, D) -> (B, 28, 28, 1) probabilities, or a :class:`vae_helpers.VAE`.
+    """
+
+    def __init__(self, decoder):
+        decoder = decoder_of(decoder)
+        in_shape, out_shape = tuple(decoder.inputs[0].shape), tuple(decoder.outputs[0].shape)
+        if len(in_shape) != 2 or out_shape[1:] != (28, 28, 1):
+            raise ValueError(
+                f"the decoder must map (B, D) latent points to (B, 28, 28, 1) images, but it maps {in_shape} to "
+                f"{out_shape}. Did you pass the encoder instead of the decoder?"
+            )
+        self.decoder = decoder
+        self.latent_dim = int(in_shape[1])
+        self._decode = compiled_decoder(decoder)
+
+    @property
+    def trace_count(self) -> int:
+        return self._decode.traces
+
+    def __call__(self, z) -> np.ndarray:
+        """Decode latent points ``z`` (B, D) to pixel probabilities, a float32 numpy array (B, 28, 28)."""
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(
+                f"z must have shape (B, {self.latent_dim}) for this decoder, got {z.shape}. "
+                "For a single point pass z[None]."
+            )
+        return self._decode(z)[..., 0]

@@ -21,10 +21,7 @@ from vae_helpers._checks import (
 def reconstruction_loss(x, logits):
     """Bernoulli negative log-likelihood ``-log p(x|z)`` summed over pixels, computed stably from logits.
 
-    For pixel value x in [0, 1] and logit l (probability sigmoid(l)):
-    ``-[x log sigmoid(l) + (1-x) log(1 - sigmoid(l))] = max(l, 0) - x*l + log(1 + exp(-|l|))``.
-    The right-hand side never evaluates ``log(0)``, so it stays finite for any logit, even +-1000, while the
-    left-hand side gives NaN/inf once sigmoid(l) rounds to 0 or 1 in float32 (about |l| > 17).
+    The sum over pixels of :func:`bernoulli_nll_per_pixel`.
 
     Args:
         x: (B, 28, 28, 1) target pixels in [0, 1] (or any (B, ...) shape matching ``logits``).
@@ -32,6 +29,25 @@ def reconstruction_loss(x, logits):
 
     Returns:
         (B,) tensor: nats per image.
+    """
+    per_pixel = bernoulli_nll_per_pixel(x, logits)
+    return ops.sum(ops.reshape(per_pixel, (ops.shape(per_pixel)[0], -1)), axis=1)
+
+
+def bernoulli_nll_per_pixel(x, logits):
+    """``-log p(x|z)`` of each pixel under a Bernoulli with logit l (probability sigmoid(l)), in nats.
+
+    For pixel value x in [0, 1]:
+    ``-[x log sigmoid(l) + (1-x) log(1 - sigmoid(l))] = max(l, 0) - x*l + log(1 + exp(-|l|))``.
+    The right-hand side never evaluates ``log(0)``, so it stays finite for any logit, even +-1000, while the
+    left-hand side gives NaN/inf once sigmoid(l) rounds to 0 or 1 in float32 (about |l| > 17). The
+    reconstruction explorer's error map shows these values (notebook 06).
+
+    Args:
+        x: (B, ...) target pixels in [0, 1], with a batch axis. logits: the same shape.
+
+    Returns:
+        tensor of the shape of ``x``: nats per pixel (each >= 0 for binary x).
     """
     for name, value in (("x", x), ("logits", logits)):
         check_float(value, name)
@@ -42,8 +58,7 @@ def reconstruction_loss(x, logits):
         )
     x = ops.convert_to_tensor(x)
     logits = ops.cast(ops.convert_to_tensor(logits), x.dtype)
-    per_pixel = ops.relu(logits) - x * logits + ops.log1p(ops.exp(-ops.abs(logits)))
-    return ops.sum(ops.reshape(per_pixel, (ops.shape(x)[0], -1)), axis=1)
+    return ops.relu(logits) - x * logits + ops.log1p(ops.exp(-ops.abs(logits)))
 
 
 def kl_divergence(z_mean, z_log_var):

@@ -11,7 +11,7 @@ import keras
 from keras import layers, ops
 
 from vae_helpers import runtime
-from vae_helpers._checks import check_finite, check_float, check_positive_int, shape_of, shapes_agree
+from vae_helpers._checks import check_finite, check_float, check_positive_int, encoder_of, shape_of, shapes_agree
 from vae_helpers.losses import check_free_bits, free_bits_kl, kl_divergence, reconstruction_loss
 from vae_helpers.sampling import Sampling
 
@@ -217,7 +217,7 @@ def encode_means(encoder, x, batch_size: int = 1000):
 
     from vae_helpers.data import validate_images
 
-    encoder = encoder.encoder if isinstance(encoder, VAE) else encoder
+    encoder = encoder_of(encoder)
     x = validate_images(x)
     batch_size = check_positive_int(batch_size, "batch_size")
     means = [ops.convert_to_numpy(encoder(x[i:i + batch_size], training=False)[0]) for i in range(0, len(x), batch_size)]

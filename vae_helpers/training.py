@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import pathlib
 
 import keras
-import numpy as np
 from keras import ops
 
 from vae_helpers import runs, runtime

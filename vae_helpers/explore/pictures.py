@@ -1,10 +1,9 @@
-"""Fast pictures for the latent explorers: a decoder compiled once, PNG bytes with Pillow, the latent map.
+"""The explorers' pictures: PNG bytes with Pillow in the course's picture convention, the error map, the latent map.
 
-Used by :mod:`vae_helpers.explore` (notebook 06). A slider move costs one call of :class:`FastDecoder` (the
-decoder's one compiled copy: on TensorFlow a graph with a fixed input signature, traced once and never again) and
-one :func:`png_bytes`
-(Pillow, no matplotlib). Matplotlib draws the latent scatter once per :class:`LatentMap`; markers are then drawn
-on a copy with Pillow.
+Used by :mod:`vae_helpers.explore.explorers` (notebook 06). A slider move costs one call of
+:class:`vae_helpers.FastDecoder` (the decoder's one compiled copy) and one :func:`png_bytes` (Pillow, no
+matplotlib). Matplotlib draws the latent scatter once per :class:`LatentMap`; markers are then drawn on a copy
+with Pillow.
 """
 
 from __future__ import annotations
@@ -12,17 +11,12 @@ from __future__ import annotations
 import functools
 import io
 
-import keras
 import numpy as np
 from PIL import Image, ImageDraw
 
-from vae_helpers.fast_decoding import compiled_decoder
+from vae_helpers.plots import IMAGE_CMAP, plot_latent_scatter
 
 IMAGE_SCALE = 6  # a 28 x 28 image is shown at 168 x 168 px
-# The one picture convention of the course, for matplotlib (vh.show_images, vh.plot_latent_grid) and for the
-# explorers' PNGs (grey_levels): ink (pixel value 1) is black, background (0) white, grey levels in between,
-# as notebook 01 introduces the data and as print reads on a white page.
-IMAGE_CMAP = "gray_r"
 GAP_LEVEL = 128  # mid-grey gaps between tiled images, visible next to white backgrounds
 MARKER_COLOUR = (220, 20, 60)
 ERROR_MAP_CMAP = "magma"  # the error map's colour scale: black = 0 nats ...
@@ -147,53 +141,6 @@ def tile_row(images, gap: int = 2) -> np.ndarray:
     return row
 
 
-class FastDecoder:
-    """The decoder's one compiled copy (:func:`vae_helpers.fast_decoding.compiled_decoder`), for the explorers.
-
-    Its upsampling layers are fused into the convolutions that follow them (:mod:`vae_helpers.fast_decoding`):
-    the same images, computed with fewer operations. Every ``FastDecoder`` of a decoder, the latent grid and the
-    pictures share that compiled copy, so a notebook that draws a grid and opens an explorer compiles it once.
-
-    Calling it with any batch size reuses the same graph on TensorFlow, so moving a slider never retraces.
-    ``trace_count`` counts the traces of the shared copy (1 after the first call); tests and
-    ``benchmarks/explore_latency.py`` read it.
-
-    Args:
-        decoder: a decoder ``keras.Model`` (B, D) -> (B, 28, 28, 1) probabilities, or a :class:`vae_helpers.VAE`.
-    """
-
-    def __init__(self, decoder):
-        decoder = getattr(decoder, "decoder", decoder)  # a VAE holds its decoder
-        if not isinstance(decoder, keras.Model):
-            raise ValueError(
-                f"expected a decoder keras.Model or a vh.VAE, got {type(decoder).__name__}. "
-                "Pass vae.decoder, the VAE itself, or a model from vh.build_decoder()."
-            )
-        in_shape, out_shape = tuple(decoder.inputs[0].shape), tuple(decoder.outputs[0].shape)
-        if len(in_shape) != 2 or out_shape[1:] != (28, 28, 1):
-            raise ValueError(
-                f"the decoder must map (B, D) latent points to (B, 28, 28, 1) images, but it maps {in_shape} to "
-                f"{out_shape}. Did you pass the encoder instead of the decoder?"
-            )
-        self.decoder = decoder
-        self.latent_dim = int(in_shape[1])
-        self._decode = compiled_decoder(decoder)
-
-    @property
-    def trace_count(self) -> int:
-        return self._decode.traces
-
-    def __call__(self, z) -> np.ndarray:
-        """Decode latent points ``z`` (B, D) to pixel probabilities, a float32 numpy array (B, 28, 28)."""
-        z = np.asarray(z, dtype=np.float32)
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(
-                f"z must have shape (B, {self.latent_dim}) for this decoder, got {z.shape}. "
-                "For a single point pass z[None]."
-            )
-        return self._decode(z)[..., 0]
-
-
 class LatentMap:
     """Latent points coloured by class, drawn once with matplotlib; :meth:`png` adds a marker with Pillow.
 
@@ -208,8 +155,6 @@ class LatentMap:
     def __init__(self, z, labels, title: str = "Test images in latent space", prior_span: float = 3.0):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
-
-        from vae_helpers.plots import plot_latent_scatter
 
         figure = Figure(figsize=(5.6, 4.2), dpi=80)  # not pyplot: nothing shows up in the notebook by itself
         canvas = FigureCanvasAgg(figure)

@@ -1,4 +1,5 @@
-"""Building blocks of the latent explorers (:mod:`vae_helpers.explore`): input checks, styled widgets, lookup.
+"""Building blocks of the latent explorers (:mod:`vae_helpers.explore.explorers`): input checks, styled widgets,
+lookup, snapshots.
 
 Only widgets common to ipywidgets 7.6+ (Colab) and 8 are used. Every part gets CSS classes, which are both the
 hooks of the browser tests and the way :func:`find_widgets` finds parts in Python.
@@ -14,8 +15,9 @@ import ipywidgets as widgets
 import keras
 import numpy as np
 
-from vae_helpers.model import VAE
-from vae_helpers.rendering import FastDecoder, decode_png, font
+from vae_helpers._checks import encoder_of
+from vae_helpers.explore.pictures import decode_png, font
+from vae_helpers.fast_decoding import FastDecoder
 
 
 def find_widgets(root, css_class: str) -> list:
@@ -92,9 +94,7 @@ def as_fast_decoder(decoder) -> FastDecoder:
 
 def as_encoder(encoder) -> keras.Model:
     """The encoder model of ``encoder`` (an encoder model or a VAE), checked to map images to 3 outputs."""
-    encoder = encoder.encoder if isinstance(encoder, VAE) else encoder
-    if not isinstance(encoder, keras.Model):
-        raise ValueError(f"expected an encoder keras.Model or a vh.VAE, got {type(encoder).__name__}.")
+    encoder = encoder_of(encoder)
     if tuple(encoder.inputs[0].shape[1:]) != (28, 28, 1) or len(encoder.outputs) != 3:
         raise ValueError(
             "the encoder must map images (B, 28, 28, 1) to [z_mean, z_log_var, z], but it takes "

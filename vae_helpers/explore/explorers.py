@@ -2,8 +2,9 @@
 
 Each ``explore_*`` function returns an ipywidgets container to display; it keeps its state in its own widgets
 (nothing global). They use only widgets common to ipywidgets 7.6+ (Colab) and 8: sliders, text boxes, buttons,
-``Image(format="png")``, ``HTML``, ``HBox``/``VBox``. Pictures are PNG bytes made with Pillow from a decoder
-compiled once (:mod:`vae_helpers.rendering`), so a slider move redraws in milliseconds.
+``Image(format="png")``, ``HTML``, ``HBox``/``VBox``. Pictures are PNG bytes made with Pillow
+(:mod:`vae_helpers.explore.pictures`) from the decoder's one compiled copy (:class:`vae_helpers.FastDecoder`), so
+a slider move redraws in milliseconds.
 
 Why sliders rather than clicks on the map: ``widgets.Image`` sends no click events (that needs an extra package,
 and on Colab clicks may not reach Python), whereas sliders work everywhere.
@@ -11,7 +12,7 @@ and on Colab clicks may not reach Python), whereas sliders work everywhere.
 CSS hooks for tests and styling: every explorer has the class ``vae-explorer`` plus its own (``latent-explorer``,
 ``latent-map-explorer``, ``interpolation-explorer``, ``reconstruction-explorer``); parts have classes such as
 ``explorer-slider``, ``explorer-image`` and ``explorer-message`` (find them with
-:func:`vae_helpers.widget_parts.find_widgets`).
+:func:`vae_helpers.explore.parts.find_widgets`).
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ import numpy as np
 from vae_helpers._checks import check_finite, check_labels, check_positive_int
 from vae_helpers.data import CLASS_NAMES, validate_images
 from vae_helpers.latent import INTERPOLATIONS, interpolate_latent, nearest_indices
-from vae_helpers.model import VAE, encode_means
-from vae_helpers.rendering import ERROR_MAP_MAX_NATS, LatentMap, error_map_picture, image_png, png_bytes, tile_row
-from vae_helpers.widget_parts import (
+from vae_helpers.explore.parts import (
     as_encoder, as_fast_decoder, captioned, check_index, check_same_latent_dim, container, index_box,
     message_box, picture, show_error, slider,
 )
+from vae_helpers.explore.pictures import ERROR_MAP_MAX_NATS, LatentMap, error_map_picture, image_png, png_bytes, tile_row
+from vae_helpers.losses import bernoulli_nll_per_pixel, kl_divergence
+from vae_helpers.model import VAE, encode_means
 
 MAX_SLIDERS = 16
 
@@ -42,7 +44,7 @@ def explore_latent(decoder, span: float = 3.0, seed=None) -> widgets.VBox:
 
     Args:
         decoder: decoder model (B, D) -> (B, 28, 28, 1), a :class:`vae_helpers.VAE`, or a
-            :class:`vae_helpers.rendering.FastDecoder` (to share one compiled decoder, or read its trace count).
+            :class:`vae_helpers.FastDecoder` (to share one compiled decoder, or read its trace count).
         span: half-width of each slider's range.
         seed: seed of the prior samples (None: different each time).
 
@@ -206,16 +208,12 @@ def reconstruction_terms(vae: VAE, image) -> dict:
         negative log-likelihood of each pixel, and ``reconstruction_nats`` (its sum) and ``kl_nats`` (KL of
         q(z|x) from the prior), both floats in nats.
     """
-    from vae_helpers.losses import kl_divergence
-
     z_mean, z_log_var, _ = vae.encoder(image[None], training=False)
-    logits = keras.ops.convert_to_numpy(vae.decoder_logits(z_mean, training=False))[0, :, :, 0]  # (28, 28)
-    target = image[:, :, 0]
-    # -log p(x|z) per pixel from logits, written to stay finite: softplus(l) - x * l
-    pixel_nats = np.maximum(logits, 0) - target * logits + np.log1p(np.exp(-np.abs(logits)))
+    logits = vae.decoder_logits(z_mean, training=False)  # (1, 28, 28, 1)
+    pixel_nats = keras.ops.convert_to_numpy(bernoulli_nll_per_pixel(image[None], logits))[0, :, :, 0]  # (28, 28)
     return {
         "z_mean": keras.ops.convert_to_numpy(z_mean)[0],
-        "reconstruction": 1.0 / (1.0 + np.exp(-logits)),
+        "reconstruction": keras.ops.convert_to_numpy(keras.ops.sigmoid(logits))[0, :, :, 0],
         "pixel_nats": pixel_nats,
         "reconstruction_nats": float(pixel_nats.sum()),
         "kl_nats": float(keras.ops.convert_to_numpy(kl_divergence(z_mean, z_log_var))[0]),
