@@ -7,13 +7,42 @@ import math
 import numpy as np
 
 from vae_helpers.data import validate_images
-from vae_helpers.exercises._answers import as_number, is_close
+from vae_helpers.exercises._answers import as_number
 from vae_helpers.exercises._feedback import correct, grade_prediction, not_answered, require
+from vae_helpers.exercises._table import NumericExercise
 
 
 def _bernoulli_entropy(p: float) -> float:
     """-[p log p + (1-p) log(1-p)] in nats: the Bernoulli loss of one pixel of value p predicted as p."""
     return -sum(q * math.log(q) for q in (p, 1.0 - p) if q > 0)
+
+
+CONSTANT_GUESS = "Exercise 1 (the best constant guess)"
+
+
+def constant_guess_table(x_train) -> NumericExercise:
+    """The table of exercise 1 for the images ``x_train`` (N, 28, 28, 1): its numbers follow their mean pixel value."""
+    x_train = validate_images(x_train, "x_train")
+    pixels = int(np.prod(x_train.shape[1:]))  # 784
+    mean = float(np.mean(x_train, dtype=np.float64))
+    per_pixel = _bernoulli_entropy(mean)
+    expected = pixels * per_pixel
+    return NumericExercise(
+        name=CONSTANT_GUESS, answer=expected,
+        mistakes=(
+            (mean, "{value:.4g} is the best probability p (the mean pixel value); the question asks for the loss per "
+                   "image at that p."),
+            (per_pixel, f"that is the loss of one pixel; the loss of an image is the sum over its {pixels} pixels."),
+            (expected / math.log(2), "that is in bits (log base 2); the course measures losses in nats (natural "
+                                     "logarithm)."),
+            (pixels * math.log(2), "that is the loss of p = 0.5. Fashion-MNIST is mostly background, so a smaller p "
+                                   "does better."),
+        ),
+        conditions=((lambda value: value > 0, "a Bernoulli loss -log p(x) is positive for grey pixels, got {value}."),),
+        fallback_hint="not quite. Take m = x_train.mean(), the loss of one pixel at p = m is -(m log m + (1 - m) "
+                      "log(1 - m)) on average, then sum over the 784 pixels.",
+        success="Predicting the mean pixel value everywhere costs this many nats per image; a decoder that looks at "
+                "its code must do better.")
 
 
 def check_constant_guess_loss(answer, x_train) -> None:
@@ -23,29 +52,8 @@ def check_constant_guess_loss(answer, x_train) -> None:
     Bernoulli loss is linear in the pixel values, so its mean over the images is smallest at p = the mean pixel
     value m, where it equals 784 * (-[m log m + (1-m) log(1-m)]) nats per image.
     """
-    exercise = "Exercise 1 (the best constant guess)"
-    if not_answered(answer, exercise):
-        return
-    x_train = validate_images(x_train, "x_train")
-    value = as_number(answer, exercise)
-    pixels = int(np.prod(x_train.shape[1:]))  # 784
-    mean = float(np.mean(x_train, dtype=np.float64))
-    per_pixel = _bernoulli_entropy(mean)
-    expected = pixels * per_pixel
-    if is_close(value, expected):
-        return correct(exercise, "Predicting the mean pixel value everywhere costs this many nats per image; a "
-                                 "decoder that looks at its code must do better.")
-    require(not is_close(value, mean), f"{exercise}: {value:.4g} is the best probability p (the mean pixel value); "
-                                       "the question asks for the loss per image at that p.")
-    require(not is_close(value, per_pixel), f"{exercise}: that is the loss of one pixel; the loss of an image is "
-                                            f"the sum over its {pixels} pixels.")
-    require(not is_close(value, expected / math.log(2)), f"{exercise}: that is in bits (log base 2); the course "
-                                                         "measures losses in nats (natural logarithm).")
-    require(not is_close(value, pixels * math.log(2)), f"{exercise}: that is the loss of p = 0.5. Fashion-MNIST "
-                                                       "is mostly background, so a smaller p does better.")
-    require(value > 0, f"{exercise}: a Bernoulli loss -log p(x) is positive for grey pixels, got {value}.")
-    require(False, f"{exercise}: not quite. Take m = x_train.mean(), the loss of one pixel at p = m is "
-                   "-(m log m + (1 - m) log(1 - m)) on average, then sum over the 784 pixels.")
+    if not not_answered(answer, CONSTANT_GUESS):
+        constant_guess_table(x_train).grade(answer)
 
 
 def check_training_steps(answer, n_images: int, batch_size: int, epochs: int) -> None:
@@ -64,17 +72,24 @@ def check_training_steps(answer, n_images: int, batch_size: int, epochs: int) ->
     steps, last = (as_number(a, exercise) for a in answer)
     per_epoch = math.ceil(n_images / batch_size)
     expected_last = n_images - (per_epoch - 1) * batch_size
-    require(steps != per_epoch, f"{exercise}: {per_epoch} is the number of steps of one epoch; the training has "
-                                f"{epochs} epochs.")
-    require(not (steps == epochs * (n_images // batch_size) and n_images % batch_size),
-            f"{exercise}: the last, smaller batch of each epoch is a step too (make_dataset keeps it): round up.")
-    require(steps != epochs * n_images, f"{exercise}: that counts images; one step processes a whole batch.")
-    require(steps == epochs * per_epoch, f"{exercise}: not quite. steps = epochs * ceil(n_images / batch_size).")
-    require(not (last == batch_size and expected_last != batch_size),
-            f"{exercise}: the last batch holds what is left after the full batches: n_images - "
-            "(steps per epoch - 1) * batch_size.")
-    require(last == expected_last, f"{exercise}: the steps are right, the last batch is not: it holds "
-                                   "n_images % batch_size images (or a full batch when that is 0).")
+    steps_part = NumericExercise(
+        name=exercise, answer=epochs * per_epoch, exact=True,
+        mistakes=(
+            (per_epoch, f"{per_epoch} is the number of steps of one epoch; the training has {epochs} epochs."),
+            (epochs * (n_images // batch_size), "the last, smaller batch of each epoch is a step too (make_dataset "
+                                                "keeps it): round up."),
+            (epochs * n_images, "that counts images; one step processes a whole batch."),
+        ),
+        fallback_hint="not quite. steps = epochs * ceil(n_images / batch_size).")
+    last_batch_part = NumericExercise(
+        name=exercise, answer=expected_last, exact=True,
+        mistakes=((batch_size, "the last batch holds what is left after the full batches: n_images - (steps per "
+                               "epoch - 1) * batch_size."),),
+        fallback_hint="the steps are right, the last batch is not: it holds n_images % batch_size images (or a full "
+                      "batch when that is 0).")
+    for part, value in ((steps_part, steps), (last_batch_part, last)):
+        hint = part.hint_for(value)
+        require(hint is None, hint)
     correct(exercise, f"{epochs} epochs x {per_epoch} steps; each epoch ends with a batch of {expected_last} "
                       "images, and its gradient is as noisy as a small batch's.")
 

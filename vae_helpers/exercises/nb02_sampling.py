@@ -6,11 +6,13 @@ import math
 
 import numpy as np
 
-from vae_helpers.exercises._answers import as_number, is_close, measured_ratio
+from vae_helpers.exercises._answers import measured_ratio
 from vae_helpers.exercises._feedback import ExerciseError, correct, grade_prediction, not_answered, require
+from vae_helpers.exercises._table import NumericExercise
 
 # Exercise 3: z = mu + exp(0.5 * log_var) * eps at these values.
 GRAD_MU, GRAD_LOG_VAR, GRAD_EPS = 0.5, 1.0, -0.8
+GRAD_SIGMA = math.exp(0.5 * GRAD_LOG_VAR)
 
 
 def check_reparameterize(function) -> None:
@@ -54,43 +56,41 @@ def check_reparameterize(function) -> None:
     correct(exercise, "Gradients reach z_mean and z_log_var through your function.")
 
 
+SAMPLE_STD_TABLE = NumericExercise(
+    name="Exercise 2 (spread of the samples)", answer=math.exp(-1.0),
+    mistakes=(
+        (math.exp(-2.0), "exp(-2) is the variance sigma^2; the standard deviation is its square root."),
+        (-2.0, "-2 is log(sigma^2); undo the log and the square."),
+        (1.0, "1 is the standard deviation of eps, before scaling by sigma."),
+    ),
+    conditions=((lambda value: value > 0, "a standard deviation is positive."),),
+    fallback_hint="not quite. sigma = exp(0.5 * z_log_var).",
+    success="sigma = exp(0.5 * log sigma^2) = exp(-1) ~ 0.368.")
+
+
 def check_sample_std(answer) -> None:
     """Exercise 2: the standard deviation of samples ``z`` when ``z_log_var = -2`` (any ``z_mean``)."""
-    exercise = "Exercise 2 (spread of the samples)"
-    if not_answered(answer, exercise):
-        return
-    value = as_number(answer, exercise)
-    require(not is_close(value, math.exp(-2.0)),
-            f"{exercise}: exp(-2) is the variance sigma^2; the standard deviation is its square root.")
-    require(not is_close(value, -2.0), f"{exercise}: -2 is log(sigma^2); undo the log and the square.")
-    require(not is_close(value, 1.0), f"{exercise}: 1 is the standard deviation of eps, before scaling by sigma.")
-    require(value > 0, f"{exercise}: a standard deviation is positive.")
-    require(is_close(value, math.exp(-1.0)), f"{exercise}: not quite. sigma = exp(0.5 * z_log_var).")
-    correct(exercise, "sigma = exp(0.5 * log sigma^2) = exp(-1) ~ 0.368.")
+    SAMPLE_STD_TABLE.grade(answer)
+
+
+GRAD_LOG_VAR_TABLE = NumericExercise(
+    name="Exercise 3 (gradient with respect to log sigma^2)", answer=0.5 * GRAD_SIGMA * GRAD_EPS,
+    mistakes=(
+        (1.0, "1 is dz/dmu; the question asks for the derivative with respect to log sigma^2."),
+        (GRAD_SIGMA * GRAD_EPS, "almost: d/dv exp(0.5 v) = 0.5 exp(0.5 v). You forgot the factor 0.5 of the chain "
+                                "rule."),
+        (0.5 * GRAD_EPS, "almost: the derivative of exp(0.5 v) is 0.5 exp(0.5 v), keep the exp(0.5 v) = sigma."),
+        (0.5 * GRAD_SIGMA, "almost: multiply by eps too (z depends on v through sigma * eps)."),
+        (math.exp(GRAD_LOG_VAR) * GRAD_EPS, "sigma = exp(0.5 log sigma^2), not exp(log sigma^2)."),
+        (GRAD_MU + GRAD_SIGMA * GRAD_EPS, "that is z itself, not its derivative."),
+    ),
+    fallback_hint="not quite. dz/dv = 0.5 * exp(0.5 v) * eps with v = log sigma^2; check it with tf.GradientTape.",
+    success="dz/d(log sigma^2) = 0.5 * sigma * eps: a plain number the optimizer can use.")
 
 
 def check_grad_log_var(answer) -> None:
     """Exercise 3: dz/d(log sigma^2) for z = mu + exp(0.5 log sigma^2) * eps at mu=0.5, log sigma^2=1, eps=-0.8."""
-    exercise = "Exercise 3 (gradient with respect to log sigma^2)"
-    if not_answered(answer, exercise):
-        return
-    value = as_number(answer, exercise)
-    sigma = math.exp(0.5 * GRAD_LOG_VAR)
-    require(not is_close(value, 1.0), f"{exercise}: 1 is dz/dmu; the question asks for the derivative with "
-                                      "respect to log sigma^2.")
-    require(not is_close(value, sigma * GRAD_EPS),
-            f"{exercise}: almost: d/dv exp(0.5 v) = 0.5 exp(0.5 v). You forgot the factor 0.5 of the chain rule.")
-    require(not is_close(value, 0.5 * GRAD_EPS),
-            f"{exercise}: almost: the derivative of exp(0.5 v) is 0.5 exp(0.5 v), keep the exp(0.5 v) = sigma.")
-    require(not is_close(value, 0.5 * sigma), f"{exercise}: almost: multiply by eps too (z depends on v through "
-                                              "sigma * eps).")
-    require(not is_close(value, math.exp(GRAD_LOG_VAR) * GRAD_EPS),
-            f"{exercise}: sigma = exp(0.5 log sigma^2), not exp(log sigma^2).")
-    require(not is_close(value, GRAD_MU + sigma * GRAD_EPS), f"{exercise}: that is z itself, not its derivative.")
-    require(is_close(value, 0.5 * sigma * GRAD_EPS),
-            f"{exercise}: not quite. dz/dv = 0.5 * exp(0.5 v) * eps with v = log sigma^2; check it with "
-            "tf.GradientTape.")
-    correct(exercise, "dz/d(log sigma^2) = 0.5 * sigma * eps: a plain number the optimizer can use.")
+    GRAD_LOG_VAR_TABLE.grade(answer)
 
 
 GRADIENT_NOISE_CHOICES = {

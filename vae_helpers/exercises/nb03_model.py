@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-from vae_helpers.exercises._answers import as_number, as_shape, measured_ratio
+from vae_helpers.exercises._answers import as_shape, measured_ratio
 from vae_helpers.exercises._feedback import correct, grade_prediction, not_answered, require
+from vae_helpers.exercises._table import NumericExercise
 
 KERNEL = 3 * 3  # every convolution of the reference uses 3x3 kernels
 DENSE_UNITS = 7 * 7 * 64  # units of the decoder's first Dense layer
 
 
+CONV_PARAMS_TABLE = NumericExercise(
+    name="Exercise 1 (parameters of a convolution)", answer=KERNEL * 64 * 128 + 128, exact=True,
+    mistakes=(
+        (KERNEL * 64 * 128, "almost: each of the 128 filters also has one bias."),
+        *((one_channel, "each filter spans all 64 input channels: a 3 x 3 x 64 kernel per filter.")
+          for one_channel in (KERNEL * 128 + 128, KERNEL * 128)),
+        (KERNEL * 32 * 128 + 128, "the new layer reads the output of the second convolution block: 64 channels, not "
+                                  "32."),
+        (7 * 7 * 64 * 128 + 128, "a convolution shares its kernel over all positions: the 7 x 7 size does not count."),
+    ),
+    fallback_hint="not quite. (kernel height x width x input channels + 1 bias) x filters.",
+    success="3 x 3 x 64 weights + 1 bias for each of the 128 filters. Doubling both the input and the output "
+            "channels multiplies a convolution's parameters by about 4.")
+
+
 def check_conv_params(answer) -> None:
     """Exercise 1: parameters of a third ``Conv2D(128, 3)`` added after the encoder's second pooling (64 channels)."""
-    exercise = "Exercise 1 (parameters of a convolution)"
-    if not_answered(answer, exercise):
-        return
-    value = as_number(answer, exercise)
-    require(value != KERNEL * 64 * 128, f"{exercise}: almost: each of the 128 filters also has one bias.")
-    require(value not in (KERNEL * 128 + 128, KERNEL * 128),
-            f"{exercise}: each filter spans all 64 input channels: a 3 x 3 x 64 kernel per filter.")
-    require(value != KERNEL * 32 * 128 + 128,
-            f"{exercise}: the new layer reads the output of the second convolution block: 64 channels, not 32.")
-    require(value != 7 * 7 * 64 * 128 + 128,
-            f"{exercise}: a convolution shares its kernel over all positions: the 7 x 7 size does not count.")
-    require(value == KERNEL * 64 * 128 + 128,
-            f"{exercise}: not quite. (kernel height x width x input channels + 1 bias) x filters.")
-    correct(exercise, "3 x 3 x 64 weights + 1 bias for each of the 128 filters. Doubling both the input and the "
-                      "output channels multiplies a convolution's parameters by about 4.")
+    CONV_PARAMS_TABLE.grade(answer)
 
 
 def check_pooled_shape(answer) -> None:
@@ -45,25 +47,32 @@ def check_pooled_shape(answer) -> None:
     correct(exercise, "padding='same' pads 7 to 8 and halves it: (4, 4, 64).")
 
 
-def check_extra_decoder_params(answer) -> None:
-    """Exercise 3: how many more parameters ``build_decoder(16)`` has than ``build_decoder(2)``."""
-    exercise = "Exercise 3 (decoder size and latent size)"
-    if not_answered(answer, exercise):
-        return
+EXTRA_DECODER_PARAMS = "Exercise 3 (decoder size and latent size)"
+
+
+def extra_decoder_params_table() -> NumericExercise:
+    """The table of exercise 3, from the parameter counts of ``build_decoder(16)`` and ``build_decoder(2)``."""
     from vae_helpers.model import build_decoder
 
-    value = as_number(answer, exercise)
     total_16, total_2 = build_decoder(16).count_params(), build_decoder(2).count_params()
-    expected = total_16 - total_2
-    require(value != 16 * DENSE_UNITS, f"{exercise}: that is all the weights of the first Dense layer for "
-                                       "latent size 16; subtract those it already has for latent size 2.")
-    require(value != total_16, f"{exercise}: that is the whole decoder for latent size 16; subtract the "
-                               "decoder for latent size 2.")
-    require(value != 14, f"{exercise}: each extra latent input connects to every one of the 7*7*64 units.")
-    require(value > 0, f"{exercise}: a larger input means more weights, so the answer is positive.")
-    require(value == expected, f"{exercise}: not quite. Only the first Dense layer sees z; check with "
-                               "vh.build_decoder(16).count_params() - vh.build_decoder(2).count_params().")
-    correct(exercise, "Only the first Dense layer grows: 14 extra inputs x 3,136 units = 43,904.")
+    return NumericExercise(
+        name=EXTRA_DECODER_PARAMS, answer=total_16 - total_2, exact=True,
+        mistakes=(
+            (16 * DENSE_UNITS, "that is all the weights of the first Dense layer for latent size 16; subtract those "
+                               "it already has for latent size 2."),
+            (total_16, "that is the whole decoder for latent size 16; subtract the decoder for latent size 2."),
+            (14, "each extra latent input connects to every one of the 7*7*64 units."),
+        ),
+        conditions=((lambda value: value > 0, "a larger input means more weights, so the answer is positive."),),
+        fallback_hint="not quite. Only the first Dense layer sees z; check with vh.build_decoder(16).count_params() "
+                      "- vh.build_decoder(2).count_params().",
+        success="Only the first Dense layer grows: 14 extra inputs x 3,136 units = 43,904.")
+
+
+def check_extra_decoder_params(answer) -> None:
+    """Exercise 3: how many more parameters ``build_decoder(16)`` has than ``build_decoder(2)``."""
+    if not not_answered(answer, EXTRA_DECODER_PARAMS):
+        extra_decoder_params_table().grade(answer)
 
 
 IMAGE_SIZE_CHOICES = {

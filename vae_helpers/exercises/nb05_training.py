@@ -7,30 +7,33 @@ import math
 
 import numpy as np
 
-from vae_helpers.exercises._answers import as_number, is_close
-from vae_helpers.exercises._feedback import correct, grade_prediction, not_answered, require
+from vae_helpers.exercises._feedback import grade_prediction
+from vae_helpers.exercises._table import NumericExercise
 
 PIXELS = 28 * 28
 NEG_ELBO_NATS = 250.0  # the -ELBO of exercise 3, nats per image
 
 
+RESUME_EPOCH_TABLE = NumericExercise(
+    name="Exercise 1 (resumed epoch)", answer=7, exact=True,
+    mistakes=(
+        (8, "epoch 7 was still running when the run stopped, and a checkpoint is only written at the END of an "
+            "epoch: epoch 7 is not saved, so it is trained again."),
+        (6, "epoch 6 finished, so it was saved (weights, optimizer state and state.json): it is not trained again."),
+        (1, "vh.train reads state.json in checkpoint_dir and does not start over."),
+        (0, "Keras prints epochs counting from 1 (Epoch 1/10 is the first)."),
+    ),
+    conditions=((lambda value: value == int(value), "Keras numbers epochs with whole numbers (1, 2, ...), got "
+                                                    "{value}."),),
+    fallback_hint="not quite. state.json holds epochs_done, the number of FINISHED epochs; the resumed run starts "
+                  "with the next one.",
+    success="Six epochs were done, so training continues with epoch 7 of 10: at most one epoch is lost.")
+
+
 def check_resume_epoch(answer) -> None:
     """Exercise 1: ``vh.train(..., epochs=10, checkpoint_dir=d)`` stopped while Keras showed "Epoch 7/10".
     Which epoch number does Keras show first when the same call is run again?"""
-    exercise = "Exercise 1 (resumed epoch)"
-    if not_answered(answer, exercise):
-        return
-    value = as_number(answer, exercise)
-    require(value == int(value), f"{exercise}: Keras numbers epochs with whole numbers (1, 2, ...), got {value}.")
-    require(value != 8, f"{exercise}: epoch 7 was still running when the run stopped, and a checkpoint is only "
-                        "written at the END of an epoch: epoch 7 is not saved, so it is trained again.")
-    require(value != 6, f"{exercise}: epoch 6 finished, so it was saved (weights, optimizer state and "
-                        "state.json): it is not trained again.")
-    require(value != 1, f"{exercise}: vh.train reads state.json in checkpoint_dir and does not start over.")
-    require(value != 0, f"{exercise}: Keras prints epochs counting from 1 (Epoch 1/10 is the first).")
-    require(value == 7, f"{exercise}: not quite. state.json holds epochs_done, the number of FINISHED epochs; "
-                        "the resumed run starts with the next one.")
-    correct(exercise, "Six epochs were done, so training continues with epoch 7 of 10: at most one epoch is lost.")
+    RESUME_EPOCH_TABLE.grade(answer)
 
 
 def overfitting_history() -> dict:
@@ -52,47 +55,52 @@ def overfitting_history() -> dict:
     }
 
 
+def _best_epoch_table() -> NumericExercise:
+    """The table of exercise 2, read from :func:`overfitting_history`."""
+    history = overfitting_history()
+    epochs = len(history["loss"])
+    best = int(np.argmin(history["val_loss"])) + 1
+    return NumericExercise(
+        name="Exercise 2 (overfitting)", answer=best, exact=True,
+        mistakes=(
+            (best - 1, "that is the position in the list (counting from 0); epochs are counted from 1, as Keras prints "
+                       "them: add 1."),
+            (int(np.argmin(history["loss"])) + 1, "that is the lowest TRAINING loss, which keeps falling while the "
+                                                  "model memorizes the training images. Judge on the validation loss, "
+                                                  "which the model never trained on."),
+        ),
+        conditions=((lambda value: value == int(value) and 1 <= value <= epochs,
+                     f"answer with an epoch number between 1 and {epochs}."),),
+        fallback_hint="not quite. Find the epoch with the lowest validation loss: np.argmin(history['val_loss']) + 1.",
+        success="After that epoch the validation loss rises while the training loss keeps falling: overfitting.")
+
+
+BEST_EPOCH_TABLE = _best_epoch_table()
+
+
 def check_best_epoch(answer) -> None:
     """Exercise 2: the epoch (counting from 1) whose weights to keep for :func:`overfitting_history`."""
-    exercise = "Exercise 2 (overfitting)"
-    if not_answered(answer, exercise):
-        return
-    history = overfitting_history()
-    value = as_number(answer, exercise)
-    best = int(np.argmin(history["val_loss"])) + 1
-    require(value == int(value) and 1 <= value <= len(history["loss"]),
-            f"{exercise}: answer with an epoch number between 1 and {len(history['loss'])}.")
-    require(value != best - 1, f"{exercise}: that is the position in the list (counting from 0); epochs are "
-                               "counted from 1, as Keras prints them: add 1.")
-    require(value != int(np.argmin(history["loss"])) + 1,
-            f"{exercise}: that is the lowest TRAINING loss, which keeps falling while the model memorizes the "
-            "training images. Judge on the validation loss, which the model never trained on.")
-    require(value == best, f"{exercise}: not quite. Find the epoch with the lowest validation loss: "
-                           "np.argmin(history['val_loss']) + 1.")
-    correct(exercise, "After that epoch the validation loss rises while the training loss keeps falling: "
-                      "overfitting.")
+    BEST_EPOCH_TABLE.grade(answer)
+
+
+BITS_PER_PIXEL_TABLE = NumericExercise(
+    name="Exercise 3 (bits per pixel)", answer=NEG_ELBO_NATS / (PIXELS * math.log(2)),
+    mistakes=(
+        (NEG_ELBO_NATS / PIXELS, "that is nats per pixel; one bit is ln 2 = 0.693 nats, so divide by math.log(2) "
+                                 "too."),
+        (NEG_ELBO_NATS * math.log(2) / PIXELS, "you multiplied by ln 2. One bit is ln 2 = 0.693 nats, so a quantity in "
+                                               "nats is MORE bits: x nats = x / ln 2 bits. Divide by math.log(2)."),
+        (NEG_ELBO_NATS / math.log(2), f"that is bits per IMAGE; divide by the {PIXELS} pixels of an image."),
+        (NEG_ELBO_NATS / (PIXELS * math.log(10)), "that uses log base 10; bits are log base 2: divide by math.log(2)."),
+    ),
+    fallback_hint="not quite. bits per pixel = nats per image / (784 * ln 2).",
+    success="About 0.46 bits per pixel, against 1 bit for a model that predicts 0.5 for every pixel: the model has "
+            "learned what clothes look like.")
 
 
 def check_bits_per_pixel(answer) -> None:
     """Exercise 3: a -ELBO of 250.0 nats per image, converted to bits per pixel (784 pixels, 1 bit = ln 2 nats)."""
-    exercise = "Exercise 3 (bits per pixel)"
-    if not_answered(answer, exercise):
-        return
-    value = as_number(answer, exercise)
-    expected = NEG_ELBO_NATS / (PIXELS * math.log(2))
-    if is_close(value, expected):
-        return correct(exercise, "About 0.46 bits per pixel, against 1 bit for a model that predicts 0.5 for "
-                                 "every pixel: the model has learned what clothes look like.")
-    require(not is_close(value, NEG_ELBO_NATS / PIXELS),
-            f"{exercise}: that is nats per pixel; one bit is ln 2 = 0.693 nats, so divide by math.log(2) too.")
-    require(not is_close(value, NEG_ELBO_NATS * math.log(2) / PIXELS),
-            f"{exercise}: you multiplied by ln 2. One bit is ln 2 = 0.693 nats, so a quantity in nats is MORE "
-            "bits: x nats = x / ln 2 bits. Divide by math.log(2).")
-    require(not is_close(value, NEG_ELBO_NATS / math.log(2)),
-            f"{exercise}: that is bits per IMAGE; divide by the {PIXELS} pixels of an image.")
-    require(not is_close(value, NEG_ELBO_NATS / (PIXELS * math.log(10))),
-            f"{exercise}: that uses log base 10; bits are log base 2: divide by math.log(2).")
-    require(False, f"{exercise}: not quite. bits per pixel = nats per image / (784 * ln 2).")
+    BITS_PER_PIXEL_TABLE.grade(answer)
 
 
 RESUME_OUTCOMES = {

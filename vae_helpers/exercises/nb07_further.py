@@ -4,35 +4,42 @@ from __future__ import annotations
 
 import numpy as np
 
-from vae_helpers.exercises._answers import as_number, is_close
-from vae_helpers.exercises._feedback import correct, grade_prediction, not_answered, require
+from vae_helpers.exercises._answers import as_number
+from vae_helpers.exercises._feedback import grade_prediction, not_answered, require
+from vae_helpers.exercises._table import NumericExercise
 
 FREE_BITS_KL = (0.1, 0.8, 0.0, 2.0)  # Exercise 1: batch-mean KL of each of 4 dimensions, nats
 FREE_BITS_LAMBDA = 0.5  # nats per dimension
 ZERO_GAP_NATS = 0.05  # Exercise 4: a gap below this counts as zero (far above float32 rounding of -ELBO)
 
 
-def check_free_bits_kl(answer) -> None:
-    """Exercise 1: the free-bits KL term for per-dimension batch means (0.1, 0.8, 0.0, 2.0) nats, lambda 0.5 nats."""
-    exercise = "Exercise 1 (free bits by hand)"
-    if not_answered(answer, exercise):
-        return
-    value = as_number(answer, exercise)
+def _free_bits_table() -> NumericExercise:
+    """The table of exercise 1, computed from ``FREE_BITS_KL`` and ``FREE_BITS_LAMBDA``."""
     kl, lam = np.array(FREE_BITS_KL), FREE_BITS_LAMBDA
     right = float(np.sum(np.maximum(lam, kl)))
-    require(not is_close(value, float(kl.sum())),
-            f"{exercise}: that is the plain KL term (the sum of the four values). Free bits replace each "
-            f"dimension's value by max({lam}, value) before summing.")
-    require(not is_close(value, float(kl.sum() + lam * kl.size)),
-            f"{exercise}: free bits do not ADD {lam} nats to each dimension: a dimension counts as at least {lam} "
-            "nats, so only the ones below are raised, to exactly that.")
-    require(not is_close(value, float(kl[kl > lam].sum())),
-            f"{exercise}: dimensions below lambda do not drop out: each counts as {lam} nats (a constant, with no "
-            "gradient).")
-    require(not is_close(value, lam * kl.size), f"{exercise}: a dimension above lambda pays its own KL, not {lam}.")
-    require(is_close(value, right), f"{exercise}: not quite. Take max({lam}, KL_d) for each dimension, then sum.")
-    correct(exercise, f"max(0.5, 0.1) + max(0.5, 0.8) + max(0.5, 0.0) + max(0.5, 2.0) = {right:g} nats. The "
-                      "dimensions under lambda cost a constant, so the gradient no longer pushes them to the prior.")
+    return NumericExercise(
+        name="Exercise 1 (free bits by hand)", answer=right,
+        mistakes=(
+            (float(kl.sum()), f"that is the plain KL term (the sum of the four values). Free bits replace each "
+                              f"dimension's value by max({lam}, value) before summing."),
+            (float(kl.sum() + lam * kl.size), f"free bits do not ADD {lam} nats to each dimension: a dimension counts "
+                                              f"as at least {lam} nats, so only the ones below are raised, to exactly "
+                                              "that."),
+            (float(kl[kl > lam].sum()), f"dimensions below lambda do not drop out: each counts as {lam} nats (a "
+                                        "constant, with no gradient)."),
+            (lam * kl.size, f"a dimension above lambda pays its own KL, not {lam}."),
+        ),
+        fallback_hint=f"not quite. Take max({lam}, KL_d) for each dimension, then sum.",
+        success=f"max(0.5, 0.1) + max(0.5, 0.8) + max(0.5, 0.0) + max(0.5, 2.0) = {right:g} nats. The dimensions "
+                "under lambda cost a constant, so the gradient no longer pushes them to the prior.")
+
+
+FREE_BITS_TABLE = _free_bits_table()
+
+
+def check_free_bits_kl(answer) -> None:
+    """Exercise 1: the free-bits KL term for per-dimension batch means (0.1, 0.8, 0.0, 2.0) nats, lambda 0.5 nats."""
+    FREE_BITS_TABLE.grade(answer)
 
 
 def check_collapsed_iwae_gap(prediction, gap_nats, reference_gap_nats) -> bool:
@@ -69,6 +76,30 @@ def check_collapsed_iwae_gap(prediction, gap_nats, reference_gap_nats) -> bool:
     return grade_prediction(exercise, prediction, choices, outcome, why)
 
 
+ACTIVE_DIMENSIONS = "Exercise 2 (active dimensions)"
+
+
+def active_dimensions_table(kl_per_dim, threshold: float = 0.01) -> NumericExercise:
+    """The table of exercise 2 for the per-dimension KL ``kl_per_dim`` (D,), nats, and ``threshold``, nats."""
+    kl_per_dim = np.asarray(kl_per_dim, dtype=np.float64)
+    require(kl_per_dim.ndim == 1 and kl_per_dim.size > 0,
+            f"{ACTIVE_DIMENSIONS}: pass the per-dimension KL, shape (D,), as returned by vh.kl_per_dimension; got "
+            f"shape {kl_per_dim.shape}.")
+    dims = kl_per_dim.size
+    active = int(np.sum(kl_per_dim > threshold))
+    return NumericExercise(
+        name=ACTIVE_DIMENSIONS, answer=active, exact=True,
+        mistakes=(
+            (dims, "that is every dimension; some have a KL of almost 0 nats: those are inactive. Count only kl > "
+                   "threshold."),
+            (dims - active, "that is the number of INACTIVE dimensions (KL <= threshold)."),
+        ),
+        conditions=((lambda value: value == int(value) and 0 <= value <= dims,
+                     f"answer with a whole number of dimensions between 0 and {dims}."),),
+        fallback_hint=f"not quite. Count the entries above the threshold: int(np.sum(kl > {threshold})).",
+        success="A dimension with (almost) no KL has q(z_d|x) = N(0, 1) for every image: it carries no information.")
+
+
 def check_active_dimensions(answer, kl_per_dim, threshold: float = 0.01) -> None:
     """Exercise 2: how many latent dimensions have a mean KL above ``threshold`` nats?
 
@@ -77,36 +108,22 @@ def check_active_dimensions(answer, kl_per_dim, threshold: float = 0.01) -> None
         kl_per_dim: (D,) mean KL per dimension in nats, from :func:`vae_helpers.kl_per_dimension`.
         threshold: nats below which a dimension counts as inactive.
     """
-    exercise = "Exercise 2 (active dimensions)"
-    if not_answered(answer, exercise):
-        return
-    kl_per_dim = np.asarray(kl_per_dim, dtype=np.float64)
-    require(kl_per_dim.ndim == 1 and kl_per_dim.size > 0,
-            f"{exercise}: pass the per-dimension KL, shape (D,), as returned by vh.kl_per_dimension; got shape "
-            f"{kl_per_dim.shape}.")
-    value = as_number(answer, exercise)
-    dims = kl_per_dim.size
-    active = int(np.sum(kl_per_dim > threshold))
-    require(value == int(value) and 0 <= value <= dims,
-            f"{exercise}: answer with a whole number of dimensions between 0 and {dims}.")
-    if value == active:
-        return correct(exercise, "A dimension with (almost) no KL has q(z_d|x) = N(0, 1) for every image: it "
-                                 "carries no information.")
-    require(value != dims, f"{exercise}: that is every dimension; some have a KL of almost 0 nats: those are "
-                           "inactive. Count only kl > threshold.")
-    require(value != dims - active, f"{exercise}: that is the number of INACTIVE dimensions (KL <= threshold).")
-    require(False, f"{exercise}: not quite. Count the entries above the threshold: int(np.sum(kl > {threshold})).")
+    if not not_answered(answer, ACTIVE_DIMENSIONS):
+        active_dimensions_table(kl_per_dim, threshold).grade(answer)
+
+
+WARMUP_BETA_TABLE = NumericExercise(
+    name="Exercise 3 (KL warm-up)", answer=0.5,
+    mistakes=(
+        (0.75, "epoch 3 is only starting: 2 epochs are done, not 3."),
+        (0.25, "\"Epoch 3/10\" comes after epochs 1 and 2: 2 epochs are done."),
+        (1.0, "the warm-up lasts 4 epochs, so beta is still below 1."),
+        (0.0, "beta is 0 only at the very start; it rises with every batch."),
+    ),
+    fallback_hint="not quite. beta = final_beta * epochs_done / warmup_epochs.",
+    success="Halfway through the warm-up, beta = 2 / 4 = 0.5.")
 
 
 def check_warmup_beta(answer) -> None:
     """Exercise 3: with ``vh.KLWarmup(warmup_epochs=4)``, the beta of the first batch of "Epoch 3/10"."""
-    exercise = "Exercise 3 (KL warm-up)"
-    if not_answered(answer, exercise):
-        return
-    value = as_number(answer, exercise)
-    require(not is_close(value, 0.75), f"{exercise}: epoch 3 is only starting: 2 epochs are done, not 3.")
-    require(not is_close(value, 0.25), f"{exercise}: \"Epoch 3/10\" comes after epochs 1 and 2: 2 epochs are done.")
-    require(not is_close(value, 1.0), f"{exercise}: the warm-up lasts 4 epochs, so beta is still below 1.")
-    require(not is_close(value, 0.0), f"{exercise}: beta is 0 only at the very start; it rises with every batch.")
-    require(is_close(value, 0.5), f"{exercise}: not quite. beta = final_beta * epochs_done / warmup_epochs.")
-    correct(exercise, "Halfway through the warm-up, beta = 2 / 4 = 0.5.")
+    WARMUP_BETA_TABLE.grade(answer)
