@@ -1,9 +1,30 @@
-"""The shared "predict, then run" grader: right, wrong (explained, not an error), not one of the choices, None."""
+"""The shared graders. A numeric table: the order in which it tries the answer, its mistakes and its conditions, and
+exact or 0.1 % matching. The "predict, then run" grader: right, wrong (explained, not an error), not one of the
+choices, None."""
+
+import dataclasses
 
 import pytest
 
-from vae_helpers.exercises import ExerciseError
+from vae_helpers.exercises import ExerciseError, NumericExercise
 from vae_helpers.exercises._feedback import grade_prediction
+
+TABLE = NumericExercise(name="Ex", answer=2.0, mistakes=((2.0, "hidden by the answer"), (4.0, "doubled: {value:g}"),
+                                                         (4.001, "hidden by the mistake before")),
+                        conditions=((lambda value: value > 0, "positive, got {value}"),), fallback_hint="not quite")
+
+
+def test_a_table_tries_the_answer_then_its_mistakes_in_order_then_its_conditions():
+    assert TABLE.hint_for(2.0) is None
+    assert TABLE.hint_for(4.0015) == "Ex: doubled: 4.0015"
+    assert TABLE.hint_for(-1.0) == "Ex: positive, got -1.0"
+    assert TABLE.hint_for(3.0) == "Ex: not quite"
+
+
+def test_an_exact_table_counts_only_equal_numbers():
+    assert TABLE.hint_for(2.001) is None  # within 0.1 %
+    assert dataclasses.replace(TABLE, exact=True).hint_for(2.001) == "Ex: not quite"
+
 
 CHOICES = {"higher": "the KL is higher", "lower": "the KL is lower"}
 
