@@ -35,6 +35,20 @@ def only_on(*backends: str):
                               reason=f"a {' / '.join(backends)} test: it runs in that backend's stack of make test")
 
 
+# Source of the deterministic VAE that the distribution tests train in fresh processes (test_distribute.py on
+# TensorFlow, test_distribute_jax.py on JAX): z = z_mean, so replicas and one device see the same numbers.
+DETERMINISTIC_VAE = r"""
+def deterministic_vae(vae_class=vh.VAE):
+    images = keras.Input(shape=(28, 28, 1))
+    h = layers.Dense(8, activation="tanh")(layers.Flatten()(images))
+    z_mean, z_log_var = layers.Dense(2)(h), layers.Dense(2)(h)
+    encoder = keras.Model(images, [z_mean, z_log_var, layers.Identity()(z_mean)])  # z = z_mean: no noise
+    z = keras.Input(shape=(2,))
+    logits = layers.Reshape((28, 28, 1), name="logits")(layers.Dense(784)(z))
+    return vae_class(encoder, keras.Model(z, layers.Activation("sigmoid")(logits)))
+"""
+
+
 @pytest.fixture
 def float64():
     """Float64 arithmetic for the oracle tests on every backend: JAX computes float64 arrays in float32 unless its

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import vae_helpers as vh
-from conftest import only_on
+from conftest import DETERMINISTIC_VAE, only_on
 
 pytestmark = only_on("tensorflow")
 
@@ -50,14 +50,7 @@ class UnscaledVAE(vh.VAE):
         return {m.name: m.result() for m in self.metrics}
 
 
-def deterministic_vae(vae_class):
-    images = keras.Input(shape=(28, 28, 1))
-    h = layers.Dense(8, activation="tanh")(layers.Flatten()(images))
-    z_mean, z_log_var = layers.Dense(2)(h), layers.Dense(2)(h)
-    encoder = keras.Model(images, [z_mean, z_log_var, layers.Identity()(z_mean)])  # z = z_mean: no noise
-    z = keras.Input(shape=(2,))
-    logits = layers.Reshape((28, 28, 1), name="logits")(layers.Dense(784)(z))
-    return vae_class(encoder, keras.Model(z, layers.Activation("sigmoid")(logits)))
+""" + DETERMINISTIC_VAE + r"""
 
 
 def train(strategy, vae_class=vh.VAE):

@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import only_on
+from conftest import DETERMINISTIC_VAE, only_on
 
 pytestmark = only_on("jax")
 
@@ -32,14 +32,7 @@ import vae_helpers as vh
 from vae_helpers import runtime
 
 
-def deterministic_vae():
-    images = keras.Input(shape=(28, 28, 1))
-    h = layers.Dense(8, activation="tanh")(layers.Flatten()(images))
-    z_mean, z_log_var = layers.Dense(2)(h), layers.Dense(2)(h)
-    encoder = keras.Model(images, [z_mean, z_log_var, layers.Identity()(z_mean)])  # z = z_mean: no noise
-    z = keras.Input(shape=(2,))
-    logits = layers.Reshape((28, 28, 1), name="logits")(layers.Dense(784)(z))
-    return vh.VAE(encoder, keras.Model(z, layers.Activation("sigmoid")(logits)))
+""" + DETERMINISTIC_VAE + r"""
 
 
 def train(strategy):
