@@ -24,9 +24,12 @@ def shapes_agree(a: tuple, b: tuple) -> bool:
 
 
 def check_float(x, name: str) -> None:
+    """Raise a clear error unless ``x`` (a numpy array, a tensor of any backend, or a nested list) holds floats."""
+    import keras
+
     dtype = getattr(x, "dtype", None)
-    dtype = np.dtype(getattr(dtype, "as_numpy_dtype", dtype)) if dtype is not None else np.asarray(x).dtype
-    if not (np.issubdtype(dtype, np.floating) or dtype.name == "bfloat16"):  # bfloat16: mixed precision
+    dtype = keras.backend.standardize_dtype(dtype if dtype is not None else np.asarray(x).dtype)
+    if not dtype.startswith(("float", "bfloat")):  # bfloat16: mixed precision
         raise ValueError(f"{name} must be a float tensor, got dtype {dtype}. Fix: cast with .astype('float32').")
 
 
