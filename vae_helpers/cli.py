@@ -48,11 +48,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="move an existing OUT folder aside (to OUT.old-<date>; nothing is deleted) and train "
                              "from scratch")
     parser.add_argument("--out", type=pathlib.Path, default=None, help="output folder (default runs/latentD-betaB)")
-    parser.add_argument("--strategy", choices=("default", "mirrored", "multiworker", "tpu"), default="default",
+    parser.add_argument("--strategy", choices=runtime.STRATEGIES, default="default",
                         help="data-parallel training: mirrored (tf.distribute on TensorFlow, "
                              "keras.distribution.DataParallel on JAX); multiworker (reads $TF_CONFIG) and tpu on "
                              "TensorFlow only")
-    parser.add_argument("--precision", choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"), default="auto",
+    parser.add_argument("--precision", choices=("auto", *runtime.DTYPE_POLICIES), default="auto",
                         help="dtype policy for training (default auto: vh.fastest_dtype_policy(), i.e. "
                              "mixed_bfloat16 on CPUs with native bfloat16, else float32); "
                              "the saved model and its evaluation are always float32")

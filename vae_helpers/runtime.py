@@ -24,9 +24,6 @@ import keras
 import numpy as np
 from keras import ops
 
-BACKENDS = ("tensorflow", "jax", "torch")
-
-
 def backend() -> str:
     """The Keras backend in use: ``"tensorflow"``, ``"jax"`` or ``"torch"`` (set ``KERAS_BACKEND`` before
     ``import keras`` to change it)."""
