@@ -124,7 +124,8 @@ def _upsample_conv(x, conv):
     x = ops.cast(x, conv.compute_dtype)
     kernel = ops.cast(conv.kernel, conv.compute_dtype)
     if isinstance(conv, keras.layers.Conv2DTranspose):  # (3, 3, out, in), a flipped correlation kernel
-        kernel = ops.transpose(ops.flip(kernel, axis=(0, 1)), (0, 1, 3, 2))
+        # one axis per flip: Keras 3.7's TensorFlow flip takes a single axis
+        kernel = ops.transpose(ops.flip(ops.flip(kernel, axis=0), axis=1), (0, 1, 3, 2))
     rows = []  # output rows of even (0) and odd (1) parity
     for row_parity in (0, 1):
         columns = []
