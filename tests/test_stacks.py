@@ -40,6 +40,7 @@ def test_the_jax_stack_runs_without_tensorflow_and_names_its_notebooks():
     stack = test_stack.settings(test_stack.stack_file("jax"))
     assert stack["backend"] == "jax" and "tensorflow" not in stack["extras"]
     assert "notebooks/05_training.ipynb" in stack["notebooks"]
+    assert "tests/test_project.py" in stack["skip"] and not any("distribute" in path for path in stack["skip"])
     assert test_stack.settings(test_stack.stack_file("minimum"))["backend"] == "tensorflow"
 
 
@@ -50,6 +51,9 @@ def test_a_stack_naming_a_missing_notebook_or_no_extras_is_refused(tmp_path):
         test_stack.settings(stack)
     stack.write_text("# python: 3.11\nkeras==3.7.0\n")
     with pytest.raises(SystemExit, match="must name the course's extras"):
+        test_stack.settings(stack)
+    stack.write_text("# python: 3.11\n# extras: test\n# skip: tests/test_nothing.py\nkeras==3.7.0\n")
+    with pytest.raises(SystemExit, match=r"skips test files that do not exist: \['tests/test_nothing.py'\]"):
         test_stack.settings(stack)
 
 

@@ -6,8 +6,8 @@
 
 Each stack is a pip constraints file whose comment lines name its Python (``# python: X.Y``), the extras of the
 course it installs (``# extras: tensorflow,test``), and optionally its Keras backend (``# backend: jax``, default
-TensorFlow; a stack on another backend must not have TensorFlow installed) and the notebooks it runs
-(``# notebooks: 03 05``, default all). The stack gets its own virtual
+TensorFlow; a stack on another backend must not have TensorFlow installed), the notebooks it runs
+(``# notebooks: 03 05``, default all) and test files it leaves to the other stacks (``# skip: tests/test_x.py``). The stack gets its own virtual
 environment, ``.venv-NAME`` (kept between runs; pip's cache is shared, so a second environment downloads nothing
 twice), with the course installed editable. Python X.Y is looked for on the PATH and in pyenv; where it is not
 installed, the stack's packages are tested on this Python and the run says so. The browser tests run in the main
@@ -26,7 +26,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 STACKS = ROOT / "tools" / "stacks"
 PYTHON_LINE = re.compile(r"^#\s*python:\s*(\d+\.\d+)\s*$", re.M)
-SETTING_LINE = re.compile(r"^#\s*(extras|backend|notebooks):\s*(.+?)\s*$", re.M)
+SETTING_LINE = re.compile(r"^#\s*(extras|backend|notebooks|skip):\s*(.+?)\s*$", re.M)
 PIN = re.compile(r"^([A-Za-z0-9_.-]+)==(\S+)\s*$", re.M)
 
 
@@ -51,7 +51,8 @@ def wanted_python(path: pathlib.Path) -> str:
 
 
 def settings(path: pathlib.Path) -> dict:
-    """``{"extras": ..., "backend": ..., "notebooks": [paths]}`` from a constraints file's comment lines."""
+    """``{"extras": ..., "backend": ..., "notebooks": [paths], "skip": [test files]}`` from a constraints file's
+    comment lines."""
     found = dict(SETTING_LINE.findall(path.read_text()))
     if "extras" not in found:
         raise SystemExit(f"{path} must name the course's extras it installs in a line like '# extras: tensorflow,test'.")
@@ -62,8 +63,12 @@ def settings(path: pathlib.Path) -> dict:
         if len(notebooks) != len(wanted):
             raise SystemExit(f"{path} names notebooks {wanted}, but notebooks/ holds only "
                              f"{[nb.name for nb in notebooks]} of them.")
+    skip = found.get("skip", "").split()
+    missing = [test_file for test_file in skip if not (ROOT / test_file).is_file()]
+    if missing:
+        raise SystemExit(f"{path} skips test files that do not exist: {missing}.")
     return {"extras": found["extras"], "backend": found.get("backend", "tensorflow"),
-            "notebooks": [str(nb.relative_to(ROOT)) for nb in notebooks]}
+            "notebooks": [str(nb.relative_to(ROOT)) for nb in notebooks], "skip": skip}
 
 
 def find_python(version: str) -> str | None:
@@ -131,8 +136,8 @@ def main(argv=None) -> int:
     env = {**os.environ, "VAE_QUICK": "1", "KERAS_BACKEND": stack["backend"]}
     env.pop("VIRTUAL_ENV", None)
     env.pop("MPLBACKEND", None)  # the notebooks run with Jupyter's inline backend, as a learner's do
-    run([str(venv_python), "-m", "pytest", "tests", *stack["notebooks"], "--ignore=tests/browser", "-q"], cwd=ROOT,
-        env=env)
+    ignored = [f"--ignore={path}" for path in ["tests/browser", *stack["skip"]]]
+    run([str(venv_python), "-m", "pytest", "tests", *stack["notebooks"], *ignored, "-q"], cwd=ROOT, env=env)
     return 0
 
 
