@@ -20,7 +20,6 @@ import sys
 import numpy as np
 import pytest
 
-import vae_helpers as vh
 from conftest import DETERMINISTIC_VAE, only_on
 
 pytestmark = only_on("tensorflow")
