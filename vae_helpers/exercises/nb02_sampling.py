@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from keras import ops
 
+from vae_helpers import runtime
 from vae_helpers.exercises._answers import measured_ratio
 from vae_helpers.exercises._feedback import ExerciseError, correct, grade_prediction, not_answered, require
 from vae_helpers.exercises._table import NumericExercise
@@ -18,42 +20,53 @@ GRAD_SIGMA = math.exp(0.5 * GRAD_LOG_VAR)
 def check_reparameterize(function) -> None:
     """Exercise 1: ``function(z_mean, z_log_var, eps)`` must return ``z_mean + exp(0.5 * z_log_var) * eps``.
 
-    It is called on (2, 3) float32 tensors and must let gradients reach ``z_mean`` and ``z_log_var``.
+    It is called on (2, 3) float32 tensors of the Keras backend in use and must let gradients reach ``z_mean`` and
+    ``z_log_var``: the gradients of a weighted sum of its output, taken with :func:`vae_helpers.runtime.
+    value_and_gradients` (any backend), must equal the chain rule's.
     """
     exercise = "Exercise 1 (write reparameterize)"
     if not_answered(function, exercise):
         return
-    import tensorflow as tf  # notebook 02 differentiates with GradientTape
     require(callable(function), f"{exercise}: pass the function itself (my_reparameterize), not "
                                 f"{type(function).__name__}.")
-    z_mean = tf.constant([[0.0, 1.0, -2.0], [0.5, 3.0, 0.0]])  # (2, 3)
-    z_log_var = tf.constant([[0.0, 2.0, -1.0], [1.0, -3.0, 0.5]])  # (2, 3)
-    eps = tf.constant([[1.0, -0.5, 2.0], [-1.5, 0.3, 1.0]])  # (2, 3)
-    with tf.GradientTape() as tape:
-        tape.watch([z_mean, z_log_var])
-        try:
-            z = function(z_mean, z_log_var, eps)
-        except Exception as err:
-            raise ExerciseError(f"{exercise}: your function raised {type(err).__name__}: {err}") from err
-        require(z is not None, f"{exercise}: your function returns None; add a `return` statement.")
-        z_tensor = tf.convert_to_tensor(z, dtype=tf.float32)
-    values = z_tensor.numpy()
+    mean = np.array([[0.0, 1.0, -2.0], [0.5, 3.0, 0.0]], np.float32)  # (2, 3)
+    log_var = np.array([[0.0, 2.0, -1.0], [1.0, -3.0, 0.5]], np.float32)  # (2, 3)
+    noise = np.array([[1.0, -0.5, 2.0], [-1.5, 0.3, 1.0]], np.float32)  # (2, 3)
+    try:
+        z = function(*(ops.convert_to_tensor(array) for array in (mean, log_var, noise)))
+    except Exception as err:
+        raise ExerciseError(f"{exercise}: your function raised {type(err).__name__}: {err}") from err
+    require(z is not None, f"{exercise}: your function returns None; add a `return` statement.")
+    values = np.asarray(ops.convert_to_numpy(z), dtype=np.float32)
     require(values.shape == (2, 3), f"{exercise}: expected an output of shape (2, 3) like the inputs, got "
                                     f"{values.shape}.")
-    mean, log_var, noise = z_mean.numpy(), z_log_var.numpy(), eps.numpy()
     close = lambda target: np.allclose(values, target, rtol=1e-4, atol=1e-5)
     require(not close(mean + np.exp(log_var) * noise),
             f"{exercise}: you scaled eps by the variance exp(log_var); the standard deviation is exp(0.5 * log_var).")
     require(not close(mean + log_var * noise),
             f"{exercise}: z_log_var is a log-variance, not a standard deviation: use exp(0.5 * z_log_var).")
-    require(not close(np.exp(0.5 * log_var) * noise), f"{exercise}: the samples must be centred on z_mean: add it.")
+    require(not close(np.exp(0.5 * log_var) * noise),
+            f"{exercise}: the samples must be centred on z_mean: add it.")
     require(close(mean + np.exp(0.5 * log_var) * noise),
             f"{exercise}: not quite. z = z_mean + exp(0.5 * z_log_var) * eps, element by element.")
-    gradients = tape.gradient(z_tensor, [z_mean, z_log_var])
-    require(all(g is not None for g in gradients),
-            f"{exercise}: the values are right but no gradient reaches z_mean and z_log_var: compute with "
-            "keras.ops (ops.exp) or tf, not numpy, so the operations are recorded.")
+    weights = np.arange(1.0, 7.0, dtype=np.float32).reshape(2, 3)  # distinct, so each element's gradient counts
+    expected = (weights, weights * 0.5 * np.exp(0.5 * log_var) * noise)  # d/dz_mean, d/dz_log_var: the chain rule
+    no_gradient = (f"{exercise}: the values are right but no gradient reaches z_mean and z_log_var: compute with "
+                   "keras.ops (ops.exp), not numpy, so that automatic differentiation can follow the operations")
+    try:
+        _, gradients = runtime.value_and_gradients(
+            lambda m, v: ops.sum(weights * function(m, v, ops.convert_to_tensor(noise))), mean, log_var)
+    except Exception as err:  # numpy inside a traced (JAX) or recorded (PyTorch) computation raises
+        raise ExerciseError(f"{no_gradient} (differentiating it raised {type(err).__name__}).") from err
+    require(all(_equal_gradients(gradient, target) for gradient, target in zip(gradients, expected)),
+            f"{no_gradient}.")
     correct(exercise, "Gradients reach z_mean and z_log_var through your function.")
+
+
+def _equal_gradients(gradient: np.ndarray, expected: np.ndarray) -> bool:
+    """True when ``gradient`` is an array of numbers equal to ``expected`` (a missing gradient is ``None``)."""
+    return (gradient.dtype != object and gradient.shape == expected.shape
+            and bool(np.allclose(gradient, expected, rtol=1e-4, atol=1e-5)))
 
 
 SAMPLE_STD_TABLE = NumericExercise(
@@ -84,7 +97,7 @@ GRAD_LOG_VAR_TABLE = NumericExercise(
         (math.exp(GRAD_LOG_VAR) * GRAD_EPS, "sigma = exp(0.5 log sigma^2), not exp(log sigma^2)."),
         (GRAD_MU + GRAD_SIGMA * GRAD_EPS, "that is z itself, not its derivative."),
     ),
-    fallback_hint="not quite. dz/dv = 0.5 * exp(0.5 v) * eps with v = log sigma^2; check it with tf.GradientTape.",
+    fallback_hint="not quite. dz/dv = 0.5 * exp(0.5 v) * eps with v = log sigma^2; check it with vh.runtime.value_and_gradients.",
     success="dz/d(log sigma^2) = 0.5 * sigma * eps: a plain number the optimizer can use.")
 
 
