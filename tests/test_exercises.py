@@ -34,6 +34,7 @@ EXAMPLE_INPUTS = {
     vh.exercises.check_constant_guess_loss: (IMAGES,),
     vh.exercises.check_extra_decoder_params: (),
     vh.exercises.check_active_dimensions: (KL_PER_DIM,),
+    vh.exercises.check_image_nll: (IMAGES[0], np.clip(IMAGES[1], 0.05, 0.95)),
 }
 
 

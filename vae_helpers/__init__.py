@@ -2,7 +2,7 @@
 
 Each name below is introduced in a notebook (module in brackets):
 data (01) · sampling (02) · model (03) · losses (04) · training, evaluation (05) · plots, latent, pretrained,
-fast_decoding, explore (06) · claims, exercises (all notebooks); runtime: what depends on the Keras backend.
+fast_decoding, explore (06) · autoencoder (08) · claims, exercises (all notebooks); runtime: what depends on the Keras backend.
 """
 
 try:
@@ -14,6 +14,7 @@ except ModuleNotFoundError as err:
     ) from err
 
 from vae_helpers import exercises
+from vae_helpers.autoencoder import Autoencoder, build_autoencoder, reconstruction_error
 from vae_helpers.claims import ClaimError, check_claim
 from vae_helpers.config import DEFAULT_SEED, N_VALIDATION, RunOptions, is_quick_mode, run_options, split_validation
 from vae_helpers.data import (
@@ -27,6 +28,10 @@ from vae_helpers.explore import (
 from vae_helpers.fast_decoding import FastDecoder
 from vae_helpers.latent import grid_coordinates, interpolate_latent, latent_grid, nearest_distances
 from vae_helpers.losses import gaussian_log_density, kl_divergence, kl_monte_carlo, reconstruction_loss
+from vae_helpers.outliers import (
+    bernoulli_entropy, complexity_corrected, load_digits_28, outlier_sets, per_image_iwae, per_image_negative_elbo,
+    png_bits, roc_auc,
+)
 from vae_helpers.model import VAE, build_decoder, build_encoder, build_vae, encode_means
 from vae_helpers.plots import (
     figure_png, plot_history, plot_latent_grid, plot_latent_scatter, plot_reconstructions, show_images,
@@ -42,6 +47,9 @@ from vae_helpers.training import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "bernoulli_entropy", "complexity_corrected", "load_digits_28", "outlier_sets", "per_image_iwae",
+    "per_image_negative_elbo", "png_bits", "roc_auc",
+    "Autoencoder", "build_autoencoder", "reconstruction_error",
     "CLASS_NAMES", "ClaimError", "N_VALIDATION", "split_validation", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "RunFolderError", "find_fashion_mnist", "KLWarmup", "RunOptions",
     "Sampling", "TrainingDivergedError", "VAE", "build_decoder", "build_encoder", "build_vae", "check_claim", "encode_means",
     "evaluate", "exercises", "explore_interpolation", "explore_latent", "explore_latent_map",

@@ -1,10 +1,12 @@
 """Command line behind ``python -m vae_helpers.train`` (also ``vae-train``): train, resume, evaluate, write weights.
 
-Example: ``python -m vae_helpers.train --latent-dim 2 --epochs 50 --out runs/latent2``. Running the same command
+Example: ``python -m vae_helpers.train --latent-dim 2 --epochs 50 --out runs/latent2``; ``--model autoencoder``
+trains the plain autoencoder of notebook 08 instead (``vh.build_autoencoder``: no sampling, no KL). Running the same command
 again after an interruption resumes from the last finished epoch (the checkpoint lives in ``OUT/checkpoint``);
 a resume with other settings (``--beta``, ``--free-bits``, ``--kl-warmup-epochs``, ...) stops and names them.
 Writes ``OUT/model.weights.h5`` (float32 weights; load the model with ``vh.load_pretrained(OUT)``) and
-``OUT/metrics.json`` (command, seed, versions, wall time, history, -ELBO/reconstruction/KL per split, IWAE bounds).
+``OUT/metrics.json`` (command, seed, versions, wall time, history, -ELBO/reconstruction/KL per split, IWAE bounds;
+for an autoencoder the reconstruction error per split, ``vh.reconstruction_error``).
 """
 
 from __future__ import annotations
@@ -24,10 +26,14 @@ from vae_helpers.pretrained import RUN_METRICS, RUN_WEIGHTS
 
 QUICK = {"epochs": 1, "n_train": QUICK_N_TRAIN, "n_val": 512, "n_eval": 500}  # a smoke test of the command
 IWAE_KS = (1, 10, 100)
+MODELS = ("vae", "autoencoder")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m vae_helpers.train", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=MODELS, default="vae",
+                        help="vae (default: vh.build_vae) or autoencoder (vh.build_autoencoder, notebook 08: the same "
+                             "encoder trunk and decoder, one deterministic code, reconstruction loss only)")
     parser.add_argument("--epochs", type=int, default=50, help="total epochs (default 50, as in the reference)")
     parser.add_argument("--latent-dim", type=int, default=2, help="latent size (default 2)")
     parser.add_argument("--beta", type=float, default=1.0, help="KL weight (default 1.0: the ELBO)")
@@ -73,6 +79,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--kl-warmup-epochs must be >= 0 (0: no warm-up), got {args.kl_warmup_epochs}")
     if not 0 < args.learning_rate < math.inf:
         parser.error(f"--learning-rate must be a finite number > 0, got {args.learning_rate}")
+    if args.model == "autoencoder":
+        vae_only = {"--beta": (args.beta, 1.0), "--free-bits": (args.free_bits, 0.0),
+                    "--kl-warmup-epochs": (args.kl_warmup_epochs, 0)}
+        given = [f"{flag} {value:g}" for flag, (value, default) in vae_only.items() if value != default]
+        if given:
+            parser.error(f"{', '.join(given)}: an autoencoder has no KL term; these options are for --model vae. "
+                         "Drop them, or train a VAE.")
     if args.seed < 0:
         parser.error(f"--seed must be >= 0, got {args.seed}")
     if args.quick:
@@ -81,7 +94,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.out is None:
         suffixes = [f"-freebits{args.free_bits:g}" if args.free_bits else "",
                     f"-warmup{args.kl_warmup_epochs}" if args.kl_warmup_epochs else "", "-quick" if args.quick else ""]
-        args.out = pathlib.Path("runs") / f"latent{args.latent_dim}-beta{args.beta:g}{''.join(suffixes)}"
+        name = (f"autoencoder{args.latent_dim}" if args.model == "autoencoder"
+                else f"latent{args.latent_dim}-beta{args.beta:g}")
+        args.out = pathlib.Path("runs") / f"{name}{''.join(suffixes)}"
     return args
 
 
@@ -128,8 +143,7 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test) ->
     checkpoint = args.out / "checkpoint"
     previous_state = vh.read_state(checkpoint)
     with runtime.strategy_scope(strategy):
-        vae = vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy=precision,
-                           free_bits=args.free_bits)
+        vae = _build(args, precision)
     warmup = [vh.KLWarmup(args.kl_warmup_epochs, final_beta=args.beta)] if args.kl_warmup_epochs else []
     data = vh.find_fashion_mnist()
     start = time.perf_counter()
@@ -145,24 +159,31 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test) ->
         return json.loads(outputs[1].read_text())
     # Evaluate and save a float32 copy: the same weights in full-precision arithmetic, without optimizer state,
     # exactly the model that vh.load_pretrained(OUT) rebuilds.
-    trained, vae = vae, vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy="float32",
-                                     free_bits=args.free_bits)
+    trained, vae = vae, _build(args, "float32")
     vae.set_weights(trained.get_weights())
-    vae.beta.assign(args.beta)  # beta is one of the variables: a run shorter than its warm-up stopped below it
+    autoencoder = args.model == "autoencoder"
+    if not autoencoder:
+        vae.beta.assign(args.beta)  # beta is one of the variables: a run shorter than its warm-up stopped below it
 
     n_eval = QUICK["n_eval"] if args.quick else None
     splits = {"train": x_train[:n_eval or 10_000], "validation": x_val[:n_eval], "test": x_test[:n_eval]}
-    scores = {split: vh.evaluate(vae, x, seed=args.seed) for split, x in splits.items()}
-    iwae = {str(k): vh.iwae_bound(vae, splits["test"], k, seed=args.seed) for k in IWAE_KS}
+    if autoencoder:
+        scores = {split: {"reconstruction": vh.reconstruction_error(vae, x)} for split, x in splits.items()}
+        iwae = None  # no posterior, no likelihood bound
+    else:
+        scores = {split: vh.evaluate(vae, x, seed=args.seed) for split, x in splits.items()}
+        iwae = {str(k): vh.iwae_bound(vae, splits["test"], k, seed=args.seed) for k in IWAE_KS}
     metrics = {
         "command": " ".join(["python -m vae_helpers.train", *argv]),
-        "latent_dim": args.latent_dim, "beta": args.beta, "free_bits": args.free_bits,
-        "kl_warmup_epochs": args.kl_warmup_epochs, "epochs": args.epochs, "batch_size": args.batch_size,
+        **({"model": "autoencoder"} if autoencoder else {}),  # a JSON without "model" is a VAE's
+        "latent_dim": args.latent_dim, **({} if autoencoder else {
+            "beta": args.beta, "free_bits": args.free_bits, "kl_warmup_epochs": args.kl_warmup_epochs}),
+        "epochs": args.epochs, "batch_size": args.batch_size,
         "seed": args.seed, "quick": args.quick, "strategy": args.strategy, "training_precision": precision,
         "n_train": len(x_train), "n_validation": len(x_val),
         "evaluated_on": {split: len(x) for split, x in splits.items()},
         "units": "nats per image (means); lower is better",
-        "scores": scores, "iwae_test": iwae,
+        "scores": scores, **({} if iwae is None else {"iwae_test": iwae}),
         "learning_rate": args.learning_rate, "learning_rate_per_epoch": vh.read_state(checkpoint)["learning_rates"],
         "train_seconds_this_run": round(train_seconds, 1),
         "resumed_from_epoch": previous_state["epochs_done"] if previous_state else 0,
@@ -171,9 +192,20 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test) ->
     }
     runs.save_weights(vae, outputs[0])  # each file whole or not at all: a failed write keeps the old one
     runs.write_json(outputs[1], metrics)
-    print(f"Wrote {args.out / RUN_WEIGHTS} and {args.out / RUN_METRICS}: test -ELBO "
-          f"{scores['test']['neg_elbo']:.2f} nats, IWAE-100 {iwae['100']:.2f} nats.")
+    score = (f"test reconstruction error {scores['test']['reconstruction']:.2f} nats" if autoencoder else
+             f"test -ELBO {scores['test']['neg_elbo']:.2f} nats, IWAE-100 {iwae['100']:.2f} nats")
+    print(f"Wrote {args.out / RUN_WEIGHTS} and {args.out / RUN_METRICS}: {score}.")
     return metrics
+
+
+def _build(args, precision):
+    """The model the command trains (``--model``), built under the dtype policy ``precision``."""
+    import vae_helpers as vh
+
+    if args.model == "autoencoder":
+        return vh.build_autoencoder(args.latent_dim, seed=args.seed, dtype_policy=precision)
+    return vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy=precision,
+                        free_bits=args.free_bits)
 
 
 def console() -> None:

@@ -19,35 +19,60 @@ LOGITS_LAYER = "logits"
 
 
 def build_encoder(latent_dim: int = 2, seed=None) -> keras.Model:
-    """Reference encoder: image (B, 28, 28, 1) -> ``[z_mean, z_log_var, z]``, each (B, latent_dim)."""
+    """Reference encoder: image (B, 28, 28, 1) -> ``[z_mean, z_log_var, z]``, each (B, latent_dim).
+
+    ``seed`` seeds the sampling layer ``z`` (the weights start from Keras's global random state).
+    """
     latent_dim = _check_latent_dim(latent_dim)
-    images = keras.Input(shape=(28, 28, 1), name="image")
-    h = layers.Conv2D(32, 3, activation="relu", padding="same")(images)  # (B, 28, 28, 32)
-    h = layers.MaxPooling2D(2, padding="same")(h)  # (B, 14, 14, 32)
-    h = layers.Conv2D(64, 3, activation="relu", padding="same")(h)  # (B, 14, 14, 64)
-    h = layers.MaxPooling2D(2, padding="same")(h)  # (B, 7, 7, 64)
-    h = layers.Flatten()(h)  # (B, 3136)
-    h = layers.Dense(16, activation="relu")(h)  # (B, 16)
+    images, h = encoder_trunk()
     z_mean = layers.Dense(latent_dim, name="z_mean")(h)  # (B, D)
     z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)  # (B, D)
     z = Sampling(seed=seed, name="z")([z_mean, z_log_var])  # (B, D)
     return keras.Model(images, [z_mean, z_log_var, z], name="encoder")
 
 
-def build_decoder(latent_dim: int = 2) -> keras.Model:
+def encoder_trunk(weight_seed=None):
+    """The reference encoder's layers up to its heads: ``(images, h)``, the input (B, 28, 28, 1) and the features
+    (B, 16) that :func:`build_encoder` maps to ``z_mean`` and ``z_log_var`` and the autoencoder to its code.
+
+    ``weight_seed``: None (weights from Keras's global random state) or an int that fixes the initial kernels.
+    """
+    images = keras.Input(shape=(28, 28, 1), name="image")
+    h = layers.Conv2D(32, 3, activation="relu", padding="same", kernel_initializer=kernel_init(weight_seed, 0))(images)  # (B, 28, 28, 32)
+    h = layers.MaxPooling2D(2, padding="same")(h)  # (B, 14, 14, 32)
+    h = layers.Conv2D(64, 3, activation="relu", padding="same", kernel_initializer=kernel_init(weight_seed, 1))(h)  # (B, 14, 14, 64)
+    h = layers.MaxPooling2D(2, padding="same")(h)  # (B, 7, 7, 64)
+    h = layers.Flatten()(h)  # (B, 3136)
+    h = layers.Dense(16, activation="relu", kernel_initializer=kernel_init(weight_seed, 2))(h)  # (B, 16)
+    return images, h
+
+
+def kernel_init(weight_seed, layer_index: int):
+    """Keras's default kernel initializer (Glorot uniform), seeded with ``weight_seed + layer_index`` when
+    ``weight_seed`` is an int (so each layer draws its own numbers), unseeded when it is None."""
+    if weight_seed is None:
+        return "glorot_uniform"
+    return keras.initializers.GlorotUniform(seed=int(weight_seed) + layer_index)
+
+
+def build_decoder(latent_dim: int = 2, weight_seed=None) -> keras.Model:
     """Reference decoder: latent (B, latent_dim) -> pixel probabilities (B, 28, 28, 1) in [0, 1].
 
-    The layer named ``"logits"`` holds the values before the sigmoid (used by the loss).
+    The layer named ``"logits"`` holds the values before the sigmoid (used by the loss). ``weight_seed``: None
+    (weights from Keras's global random state) or an int that fixes the initial kernels.
     """
     latent_dim = _check_latent_dim(latent_dim)
     z = keras.Input(shape=(latent_dim,), name="z")
-    h = layers.Dense(7 * 7 * 64, activation="relu")(z)  # (B, 3136)
+    h = layers.Dense(7 * 7 * 64, activation="relu", kernel_initializer=kernel_init(weight_seed, 10))(z)  # (B, 3136)
     h = layers.Reshape((7, 7, 64))(h)  # (B, 7, 7, 64)
-    h = layers.Conv2DTranspose(64, 3, activation="relu", padding="same")(h)  # (B, 7, 7, 64)
+    h = layers.Conv2DTranspose(64, 3, activation="relu", padding="same",
+                               kernel_initializer=kernel_init(weight_seed, 11))(h)  # (B, 7, 7, 64)
     h = layers.UpSampling2D(2)(h)  # (B, 14, 14, 64)
-    h = layers.Conv2DTranspose(32, 3, activation="relu", padding="same")(h)  # (B, 14, 14, 32)
+    h = layers.Conv2DTranspose(32, 3, activation="relu", padding="same",
+                               kernel_initializer=kernel_init(weight_seed, 12))(h)  # (B, 14, 14, 32)
     h = layers.UpSampling2D(2)(h)  # (B, 28, 28, 32)
-    logits = layers.Conv2DTranspose(1, 3, padding="same", name=LOGITS_LAYER)(h)  # (B, 28, 28, 1)
+    logits = layers.Conv2DTranspose(1, 3, padding="same", name=LOGITS_LAYER,
+                                    kernel_initializer=kernel_init(weight_seed, 13))(h)  # (B, 28, 28, 1)
     probabilities = layers.Activation("sigmoid", name="probabilities")(logits)
     return keras.Model(z, probabilities, name="decoder")
 
@@ -84,9 +109,7 @@ class VAE(keras.Model):
         self.encoder = encoder
         self.decoder = decoder
         self.latent_dim = int(decoder.inputs[0].shape[-1])
-        # Same layers as `decoder`, stopping before the sigmoid: weights are shared, not copied.
-        self.decoder_logits = keras.Model(decoder.input, decoder.get_layer(LOGITS_LAYER).output,
-                                          name="decoder_logits")
+        self.decoder_logits = logits_model(decoder)
         self.beta = keras.Variable(float(beta), trainable=False, name="beta")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
@@ -110,13 +133,7 @@ class VAE(keras.Model):
 
     def decode(self, z):
         """Decode latent points ``z`` (B, latent_dim) to pixel probabilities (B, 28, 28, 1) in [0, 1]."""
-        check_float(z, "z")
-        if not shapes_agree(shape_of(z), (None, self.latent_dim)):
-            raise ValueError(
-                f"z must have shape (B, {self.latent_dim}) for this model, got {shape_of(z)}. "
-                "For a single point pass z[None]."
-            )
-        return self.decoder(z, training=False)
+        return decode_points(self, z)
 
     def per_image_losses(self, x, training=False, eps=None):
         """Return ``(reconstruction, kl)``, each (B,) in nats, for images ``x`` (B, 28, 28, 1).
@@ -176,6 +193,32 @@ class VAE(keras.Model):
         return cls(encoder, decoder, **config)
 
 
+def logits_model(decoder: keras.Model) -> keras.Model:
+    """The layers of ``decoder`` up to its ``"logits"`` layer (before the sigmoid): weights shared, not copied."""
+    return keras.Model(decoder.input, decoder.get_layer(LOGITS_LAYER).output, name="decoder_logits")
+
+
+def decode_points(model, z):
+    """``model.decoder(z)`` for latent points ``z`` (B, model.latent_dim), checked: probabilities (B, 28, 28, 1)."""
+    check_float(z, "z")
+    if not shapes_agree(shape_of(z), (None, model.latent_dim)):
+        raise ValueError(
+            f"z must have shape (B, {model.latent_dim}) for this model, got {shape_of(z)}. "
+            "For a single point pass z[None]."
+        )
+    return model.decoder(z, training=False)
+
+
+def check_decoder(decoder, model: str) -> None:
+    """Raise a clear error unless ``decoder`` is a keras.Model with the ``"logits"`` layer the loss reads."""
+    if not isinstance(decoder, keras.Model) or LOGITS_LAYER not in [layer.name for layer in decoder.layers]:
+        raise ValueError(
+            f"the {model}'s decoder must be a keras.Model with a layer named {LOGITS_LAYER!r} that outputs values "
+            f"before the final sigmoid, so the loss can be computed stably, got {type(decoder).__name__}. "
+            "Build it with vh.build_decoder()."
+        )
+
+
 def _check_parts(encoder, decoder) -> None:
     if not isinstance(encoder, keras.Model) or not isinstance(decoder, keras.Model):
         raise ValueError(
@@ -186,11 +229,7 @@ def _check_parts(encoder, decoder) -> None:
         raise ValueError(
             f"the encoder must output [z_mean, z_log_var, z], got {len(encoder.outputs)} output(s)."
         )
-    if LOGITS_LAYER not in [layer.name for layer in decoder.layers]:
-        raise ValueError(
-            f"the decoder needs a layer named {LOGITS_LAYER!r} that outputs values before the final sigmoid, "
-            "so the loss can be computed stably. Build it with vh.build_decoder()."
-        )
+    check_decoder(decoder, "VAE")
     enc_dim, dec_dim = encoder.outputs[0].shape[-1], decoder.inputs[0].shape[-1]
     if enc_dim != dec_dim:
         raise ValueError(f"encoder latent size {enc_dim} and decoder latent size {dec_dim} differ; they must match.")
@@ -209,9 +248,11 @@ def build_vae(latent_dim: int = 2, beta: float = 1.0, seed=None, dtype_policy=No
 
 
 def encode_means(encoder, x, batch_size: int = 1000):
-    """Return the posterior means ``z_mean`` for images ``x`` (N, 28, 28, 1) as a numpy array (N, latent_dim).
+    """Return the codes of images ``x`` (N, 28, 28, 1) as a numpy array (N, latent_dim): a VAE's posterior means
+    ``z_mean``, an autoencoder's code z (both without sampling).
 
-    ``encoder`` may be an encoder model or a :class:`VAE`. Works in batches, without sampling.
+    ``encoder`` may be an encoder model (3 outputs ``[z_mean, z_log_var, z]`` or one output z), a :class:`VAE`
+    or a :class:`vae_helpers.Autoencoder`. Works in batches.
     """
     import numpy as np
 
@@ -220,5 +261,9 @@ def encode_means(encoder, x, batch_size: int = 1000):
     encoder = encoder_of(encoder)
     x = validate_images(x)
     batch_size = check_positive_int(batch_size, "batch_size")
-    means = [ops.convert_to_numpy(encoder(x[i:i + batch_size], training=False)[0]) for i in range(0, len(x), batch_size)]
-    return np.concatenate(means)
+    first = len(encoder.outputs) > 1  # a VAE encoder's first output is z_mean; an autoencoder's only output is z
+    codes = []
+    for i in range(0, len(x), batch_size):
+        outputs = encoder(x[i:i + batch_size], training=False)
+        codes.append(ops.convert_to_numpy(outputs[0] if first else outputs))
+    return np.concatenate(codes)

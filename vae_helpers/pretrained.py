@@ -1,4 +1,4 @@
-"""Shipped pretrained models: ``vh.load_pretrained("fashion-latent2")`` in one call. Used in notebooks 06-07.
+"""Shipped pretrained models: ``vh.load_pretrained("fashion-latent2")`` in one call. Used in notebooks 06-08.
 
 Each model is a weights file ``<name>.weights.h5`` with a ``<name>.json`` beside it in ``vae_helpers/pretrained/``:
 the JSON says how the model was made (the exact training command, seed, latent size, beta, library versions, wall
@@ -6,7 +6,8 @@ time) and what it scores (-ELBO, reconstruction and KL for train, validation and
 100 on the test set), all in nats per image. They are made by ``make pretrained`` (``python -m vae_helpers.train``).
 
 Only weights are shipped, no model configuration and no optimizer state: the architecture is rebuilt from code
-(:func:`vae_helpers.build_vae` with the JSON's latent size and beta) and the weights are read into it. An HDF5
+(:func:`vae_helpers.build_vae` with the JSON's latent size and beta, or :func:`vae_helpers.build_autoencoder` when
+the JSON's ``model`` is ``"autoencoder"``, as for ``fashion-autoencoder2``) and the weights are read into it. An HDF5
 weights file holds arrays and nothing that runs, and every Keras 3 release and backend reads it.
 """
 
@@ -55,32 +56,43 @@ def pretrained_info(name: str) -> dict:
 
 
 def load_pretrained(name="fashion-latent2"):
-    """Load a shipped model, or the model of a finished training run, as a :class:`vae_helpers.VAE`.
+    """Load a shipped model, or the model of a finished training run, as a :class:`vae_helpers.VAE` (or, for a
+    model trained with ``--model autoencoder`` such as ``"fashion-autoencoder2"``, a
+    :class:`vae_helpers.Autoencoder`).
 
     Args:
         name: a name from :func:`list_pretrained`, or the ``--out`` folder of ``python -m vae_helpers.train``.
 
     The architecture is built by :func:`vae_helpers.build_vae` from the JSON's ``latent_dim``, ``beta``,
-    ``free_bits`` and ``seed``; only the weight arrays are read from the file, so no code from the file ever runs.
+    ``free_bits`` and ``seed`` (by :func:`vae_helpers.build_autoencoder` from ``latent_dim`` and ``seed``); only the weight arrays are read from the file, so no code from the file ever runs.
 
     Raises:
         ValueError: unknown name, an unfinished run folder, or a weights file that does not fit the architecture.
     """
+    from vae_helpers.autoencoder import build_autoencoder
     from vae_helpers.model import build_vae
 
     weights, metrics = _files(name)
     info = json.loads(metrics.read_text())
+    kind = info.get("model", "vae")  # JSONs written before the autoencoder existed are VAEs
     try:
-        latent_dim, beta, seed = int(info["latent_dim"]), float(info["beta"]), info.get("seed")
-        free_bits = float(info.get("free_bits") or 0.0)  # older JSONs predate free bits
+        latent_dim, seed = int(info["latent_dim"]), info.get("seed")
+        if kind == "autoencoder":
+            model, builder = build_autoencoder(latent_dim, seed=seed), "build_autoencoder"
+        elif kind == "vae":
+            beta = float(info["beta"])
+            free_bits = float(info.get("free_bits") or 0.0)  # older JSONs predate free bits
+            model, builder = build_vae(latent_dim, beta=beta, seed=seed, free_bits=free_bits), "build_vae"
+        else:
+            raise ValueError(f"model {kind!r} is neither 'vae' nor 'autoencoder'")
     except (KeyError, TypeError, ValueError) as err:
-        raise ValueError(f"{metrics} must record the model's latent_dim and beta ({err}).") from err
-    vae = build_vae(latent_dim, beta=beta, seed=seed, free_bits=free_bits)
+        raise ValueError(f"{metrics} must record the model's latent_dim and beta (only latent_dim when its "
+                         f"\"model\" is \"autoencoder\") ({err}).") from err
     try:
-        vae.load_weights(weights)
+        model.load_weights(weights)
     except Exception as err:  # h5py and Keras raise several types for a file that does not fit
         raise ValueError(
-            f"{weights} does not hold the weights of vh.build_vae(latent_dim={latent_dim}) "
+            f"{weights} does not hold the weights of vh.{builder}(latent_dim={latent_dim}) "
             f"({type(err).__name__}: {err}). Retrain it with the command recorded in {metrics}."
         ) from err
-    return vae
+    return model

@@ -8,6 +8,8 @@ wrong answers with their hints, and a hint for any other number.
 """
 
 from vae_helpers.exercises import nb01_data, nb02_sampling, nb03_model, nb04_loss, nb05_training, nb07_further
+from vae_helpers.exercises import nb08_autoencoder
+from vae_helpers.exercises import nb11_outliers
 from vae_helpers.exercises._feedback import ExerciseError
 from vae_helpers.exercises._table import NumericExercise
 from vae_helpers.exercises.nb01_data import check_constant_guess_loss, check_perfect_decoder, check_training_steps
@@ -27,6 +29,8 @@ from vae_helpers.exercises.nb06_latent import check_hole_prediction, check_neare
 from vae_helpers.exercises.nb07_further import (
     check_active_dimensions, check_collapsed_iwae_gap, check_free_bits_kl, check_warmup_beta,
 )
+from vae_helpers.exercises.nb08_autoencoder import check_code_gaussian, check_head_params, check_image_nll
+from vae_helpers.exercises.nb11_outliers import check_auc_by_hand, check_entropy_floor, check_serra_score
 
 #: The checkers graded by a fixed table, with their table.
 TABLES = {
@@ -42,6 +46,10 @@ TABLES = {
     check_bits_per_pixel: nb05_training.BITS_PER_PIXEL_TABLE,
     check_free_bits_kl: nb07_further.FREE_BITS_TABLE,
     check_warmup_beta: nb07_further.WARMUP_BETA_TABLE,
+    check_head_params: nb08_autoencoder.HEAD_PARAMS_TABLE,
+    check_auc_by_hand: nb11_outliers.AUC_BY_HAND_TABLE,
+    check_serra_score: nb11_outliers.SERRA_SCORE_TABLE,
+    check_entropy_floor: nb11_outliers.ENTROPY_FLOOR_TABLE,
 }
 
 #: The checkers whose table is built from their inputs, with the function that builds it: ``check(answer, *inputs)``
@@ -50,4 +58,5 @@ TABLE_BUILDERS = {
     check_constant_guess_loss: nb01_data.constant_guess_table,
     check_extra_decoder_params: nb03_model.extra_decoder_params_table,
     check_active_dimensions: nb07_further.active_dimensions_table,
+    check_image_nll: nb08_autoencoder.image_nll_table,
 }
