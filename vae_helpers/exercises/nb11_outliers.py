@@ -1,0 +1,96 @@
+"""Checkers for the exercises of notebook 11 (likelihood and outliers): ROC-AUC by hand, Serra's score, the -ELBO's
+entropy floor."""
+
+from __future__ import annotations
+
+import math
+
+from vae_helpers.exercises._table import NumericExercise
+
+AUC_IN_SCORES = (250.0, 260.0, 300.0)  # Exercise 1: -ELBO of three Fashion-MNIST images, nats
+AUC_OUT_SCORES = (240.0, 280.0)  # and of two digits, nats
+SERRA_NATS, SERRA_PNG_BYTES = 300.0, 400  # Exercise 2: one image's -ELBO (nats) and its PNG file (bytes)
+GREY_PIXELS, GREY_LEVEL = 784, 0.5  # Exercise 3: an image whose 784 pixels are all 0.5
+
+
+def _auc_by_hand_table() -> NumericExercise:
+    pairs = [(o, i) for o in AUC_OUT_SCORES for i in AUC_IN_SCORES]
+    higher = sum(o > i for o, i in pairs)
+    right = higher / len(pairs)
+    return NumericExercise(
+        name="Exercise 1 (ROC-AUC by hand)", answer=right,
+        mistakes=(
+            (1 - right, "that is the share of pairs where the Fashion-MNIST image scores HIGHER than the digit; the "
+                        "AUC counts the pairs where the outlier scores higher."),
+            (float(higher), f"that is the number of pairs; divide by all {len(pairs)} (outlier, in-distribution) "
+                            "pairs."),
+            (higher / (len(AUC_IN_SCORES) + len(AUC_OUT_SCORES)), f"divide by the number of pairs, "
+                                                                  f"{len(AUC_OUT_SCORES)} x {len(AUC_IN_SCORES)} = "
+                                                                  f"{len(pairs)}, not by the number of images."),
+            (0.5, "0.5 is what a score that knows nothing gets on average; count the pairs of these five numbers."),
+        ),
+        conditions=((lambda value: 0 <= value <= 1, "an AUC is a fraction of pairs, between 0 and 1."),),
+        fallback_hint=f"not quite. For each of the {len(pairs)} (digit, Fashion-MNIST) pairs, ask: does the digit "
+                      "score higher? The AUC is the share of yes.",
+        success=f"{higher} of the {len(pairs)} pairs have the digit scoring higher: AUC = {right:.3g}, below 0.5, so "
+                "on these five images the -ELBO ranks the digits as MORE typical than the garments.")
+
+
+AUC_BY_HAND_TABLE = _auc_by_hand_table()
+
+
+def check_auc_by_hand(answer) -> None:
+    """Exercise 1: the ROC-AUC of scores (240, 280) for two outliers against (250, 260, 300) for three garments."""
+    AUC_BY_HAND_TABLE.grade(answer)
+
+
+def _serra_score_table() -> NumericExercise:
+    bits, png = SERRA_NATS / math.log(2), 8 * SERRA_PNG_BYTES
+    right = bits - png
+    return NumericExercise(
+        name="Exercise 2 (complexity-corrected score)", answer=right,
+        mistakes=(
+            (bits - SERRA_PNG_BYTES, "the PNG's length is in bytes: multiply by 8 to get bits."),
+            (SERRA_NATS - png, "the -ELBO is in nats: divide by ln 2 to get bits before subtracting."),
+            (SERRA_NATS * math.log(2) - png, "nats to bits is a division by ln 2, not a multiplication."),
+            (png - bits, "the sign is reversed: S = -log2 p(x) - L(x), the model's bits minus the PNG's bits."),
+        ),
+        fallback_hint="not quite. S = -ELBO / ln 2 - 8 x (PNG bytes), in bits.",
+        success=f"300 / ln 2 = {bits:.1f} bits for the model, 8 x 400 = {png} bits for PNG: S = {right:.1f} bits. "
+                "Negative: the model codes this image in far fewer bits than PNG does.")
+
+
+SERRA_SCORE_TABLE = _serra_score_table()
+
+
+def check_serra_score(answer) -> None:
+    """Exercise 2: Serra et al.'s score for an image with a -ELBO of 300 nats and a PNG file of 400 bytes, in bits."""
+    SERRA_SCORE_TABLE.grade(answer)
+
+
+def _entropy_floor_table() -> NumericExercise:
+    per_pixel = -(GREY_LEVEL * math.log(GREY_LEVEL) + (1 - GREY_LEVEL) * math.log(1 - GREY_LEVEL))
+    right = GREY_PIXELS * per_pixel
+    return NumericExercise(
+        name="Exercise 3 (the -ELBO's floor)", answer=right,
+        mistakes=(
+            (0.0, "the best decoder outputs p = 0.5 for every pixel, and a Bernoulli with p = 0.5 still pays ln 2 "
+                  "nats for a target of 0.5: the loss of a grey pixel never reaches 0."),
+            (float(GREY_PIXELS), "that is 1 bit per pixel; the course's losses are in nats (ln 2 per pixel)."),
+            (per_pixel, f"that is one pixel; the image has {GREY_PIXELS}."),
+            (GREY_PIXELS * GREY_LEVEL, "the floor is the binary entropy of each pixel, -x ln x - (1 - x) ln(1 - x), "
+                                       "summed over the pixels."),
+        ),
+        conditions=((lambda value: value >= 0, "a reconstruction term is a sum of -log-probabilities: never "
+                                               "negative."),),
+        fallback_hint="not quite. Sum the binary entropy -x ln x - (1 - x) ln(1 - x) over the 784 pixels, in nats.",
+        success=f"784 x ln 2 = {right:.1f} nats that every model must pay for this flat grey image, however well "
+                "it is trained: they say how grey the image is, not how unusual. That is why the floor is subtracted.")
+
+
+ENTROPY_FLOOR_TABLE = _entropy_floor_table()
+
+
+def check_entropy_floor(answer) -> None:
+    """Exercise 3: the least Bernoulli reconstruction term, in nats, of a 28x28 image whose pixels are all 0.5."""
+    ENTROPY_FLOOR_TABLE.grade(answer)

@@ -1,0 +1,216 @@
+"""What the likelihood says about outliers: out-of-distribution image sets, per-image scores and ROC-AUC.
+Introduced in notebook 11.
+
+A VAE trained on Fashion-MNIST gives every image a number of nats, its -ELBO (or the tighter IWAE bound): an
+estimate of -log p(x). Using it as an anomaly score ("high -ELBO = unusual image") looks natural, but
+likelihood-based models can give *higher* likelihood to simpler images they never saw (Nalisnick et al., ICLR
+2019). The complexity-corrected score of Serra et al. (ICLR 2020) subtracts what a generic compressor needs for
+the image. All scores are per image, in nats or bits as named; higher means "more unusual".
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import numbers
+
+import numpy as np
+
+from vae_helpers import runtime
+from vae_helpers._checks import check_positive_int, check_vae
+from vae_helpers.data import IMAGE_SHAPE, validate_images
+from vae_helpers.evaluation import _log_sum_importance_weights, _per_image_losses
+from vae_helpers.fast_decoding import MAX_DECODES_PER_CALL
+
+DIGIT_BOX = 20  # sklearn's 8x8 digits are resized to 20x20 and centred in 28x28, as MNIST fits digits in a 20x20 box
+DIGITS_MAX_VALUE = 16  # sklearn's digits hold whole numbers 0..16
+PNG_COMPRESS_LEVEL = 9  # zlib's strongest setting inside PNG
+
+
+def _check_count(n, available: int | None, name: str) -> int:
+    """``n`` as an int in 1..available (``available`` None: any positive count)."""
+    n = check_positive_int(n, name)
+    if available is not None and n > available:
+        raise ValueError(f"{name} must be at most {available:,} (the images available), got {n:,}.")
+    return n
+
+
+def load_digits_28(n: int | None = None) -> np.ndarray:
+    """Handwritten digits from scikit-learn's bundled 8x8 ``load_digits`` (1,797 images), made MNIST-like.
+
+    Each 8x8 image (whole numbers 0..16) is divided by 16, resized to 20x20 with Pillow's bilinear filter (on
+    float32 pixels, mode "F"), clipped to [0, 1] and centred in a black 28x28 frame (4 pixels on each side), as
+    MNIST fits its digits in a 20x20 box. Deterministic: no randomness, no download (the data ships inside the
+    scikit-learn wheel).
+
+    Args:
+        n: how many (the first n of scikit-learn's order); None for all 1,797.
+
+    Returns:
+        float32 (n, 28, 28, 1) in [0, 1]: white strokes on black, like Fashion-MNIST.
+    """
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    images = load_digits().images  # (1797, 8, 8), 0..16
+    n = len(images) if n is None else _check_count(n, len(images), "n")
+    margin = (IMAGE_SHAPE[0] - DIGIT_BOX) // 2
+    out = np.zeros((n, *IMAGE_SHAPE), np.float32)
+    for i, image in enumerate(images[:n]):
+        small = Image.fromarray((image / DIGITS_MAX_VALUE).astype(np.float32), mode="F")
+        box = np.asarray(small.resize((DIGIT_BOX, DIGIT_BOX), Image.Resampling.BILINEAR), dtype=np.float32)
+        out[i, margin:margin + DIGIT_BOX, margin:margin + DIGIT_BOX, 0] = np.clip(box, 0.0, 1.0)
+    return out
+
+
+def uniform_noise(n: int, seed: int = 0) -> np.ndarray:
+    """``n`` images of independent uniform noise in [0, 1) (numpy's generator, ``seed``): float32 (n, 28, 28, 1)."""
+    n = _check_count(n, None, "n")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}.")
+    return np.random.default_rng(seed).random((n, *IMAGE_SHAPE), dtype=np.float32)
+
+
+def inverted(x) -> np.ndarray:
+    """``1 - x``: dark garments on a white background. ``x``: (N, 28, 28, 1) in [0, 1]; same shape out, float32."""
+    return 1.0 - validate_images(x)
+
+
+def flipped(x) -> np.ndarray:
+    """``x`` upside down (rows reversed). ``x``: (N, 28, 28, 1) in [0, 1]; same shape out, float32."""
+    return np.ascontiguousarray(validate_images(x)[:, ::-1])
+
+
+def outlier_sets(x_fashion, seed: int = 0) -> dict[str, np.ndarray]:
+    """The four out-of-distribution sets of notebook 11, each with as many images as ``x_fashion`` (N, 28, 28, 1)
+    (the digits: at most 1,797): ``{"digits", "noise", "inverted", "flipped"}`` -> float32 (n, 28, 28, 1)."""
+    x_fashion = validate_images(x_fashion, "x_fashion")
+    return {"digits": load_digits_28(min(len(x_fashion), 1797)), "noise": uniform_noise(len(x_fashion), seed),
+            "inverted": inverted(x_fashion), "flipped": flipped(x_fashion)}
+
+
+def per_image_negative_elbo(vae, x, batch_size: int = 1000, seed: int | None = None) -> np.ndarray:
+    """-ELBO of each image of ``x`` (N, 28, 28, 1): shape (N,), nats (reconstruction + KL, one z per image).
+
+    The same computation and the same noise as :func:`vae_helpers.negative_elbo` with this ``seed``: its mean is
+    that function's result (up to float rounding).
+    """
+    check_vae(vae, "per_image_negative_elbo")
+    x = validate_images(x)
+    batch_size = min(check_positive_int(batch_size, "batch_size"), MAX_DECODES_PER_CALL)
+    eps = np.random.default_rng(seed).standard_normal((len(x), vae.latent_dim), dtype=np.float32)  # (N, D)
+    scores = []
+    for start in range(0, len(x), batch_size):
+        rec, kl = runtime.compiled(vae, _per_image_losses)(x[start:start + batch_size], eps[start:start + batch_size])
+        scores.append(np.asarray(rec, np.float64) + np.asarray(kl, np.float64))  # (B,)
+    return np.concatenate(scores)
+
+
+def per_image_iwae(vae, x, k: int, batch_size: int | None = None, seed: int = 0) -> np.ndarray:
+    """``-L_k`` of each image of ``x`` (N, 28, 28, 1), the importance-weighted bound with ``k`` samples: (N,), nats.
+
+    ``-L_k(x) >= -log p(x)`` for every image, and it tightens as k grows. The same computation, chunking and noise
+    as :func:`vae_helpers.iwae_bound` with these arguments: its mean is that function's result (up to rounding).
+    """
+    check_vae(vae, "per_image_iwae")
+    x = validate_images(x)
+    k = check_positive_int(k, "k")
+    images = max(1, MAX_DECODES_PER_CALL // k) if batch_size is None else check_positive_int(batch_size, "batch_size")
+    images = min(images, MAX_DECODES_PER_CALL)
+    samples = max(1, MAX_DECODES_PER_CALL // images)  # importance samples per call
+    rng = np.random.default_rng(seed)
+    scores = []
+    for start in range(0, len(x), images):
+        xb = x[start:start + images]  # (B, 28, 28, 1)
+        log_sum = None  # log sum_i w_i over the samples so far, (B,)
+        for done in range(0, k, samples):
+            eps = rng.standard_normal((min(samples, k - done), len(xb), vae.latent_dim), dtype=np.float32)  # (S, B, D)
+            chunk = np.asarray(runtime.compiled(vae, _log_sum_importance_weights)(xb, eps), np.float64)  # (B,)
+            log_sum = chunk if log_sum is None else np.logaddexp(log_sum, chunk)
+        scores.append(math.log(k) - log_sum)
+    return np.concatenate(scores)
+
+
+def png_bits(x) -> np.ndarray:
+    """Compressed length of each image of ``x`` (N, 28, 28, 1) in [0, 1], in bits: (N,) float64.
+
+    Each image is rounded to 8 bits (``round(255 x)``) and saved as a greyscale PNG by Pillow
+    (``compress_level=9``); the length is that file's size x 8, headers included (the same 57-odd bytes for every
+    28x28 image, so they shift all scores alike). A generic compressor's length is the complexity estimate of
+    Serra et al. (ICLR 2020): flat images compress to little, noise hardly at all.
+    """
+    from PIL import Image
+
+    x = validate_images(x)
+    pixels = np.rint(x[..., 0] * 255).astype(np.uint8)  # (N, 28, 28)
+    lengths = np.empty(len(x))
+    for i, image in enumerate(pixels):
+        buffer = io.BytesIO()
+        Image.fromarray(image, mode="L").save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+        lengths[i] = 8 * buffer.tell()
+    return lengths
+
+
+def nats_to_bits(nats) -> np.ndarray:
+    """Nats / ln 2: the same amount of information in bits (array in, float64 array out)."""
+    return np.asarray(nats, np.float64) / math.log(2)
+
+
+def complexity_corrected(neg_log_likelihood_nats, x) -> np.ndarray:
+    """Serra et al.'s score S(x) = -log2 p(x) - L(x), in bits per image: (N,) float64.
+
+    Args:
+        neg_log_likelihood_nats: (N,) the model's -log p(x) estimate per image, in nats (e.g. from
+            :func:`per_image_negative_elbo` or :func:`per_image_iwae`).
+        x: (N, 28, 28, 1) the same images, in [0, 1]; L(x) is their :func:`png_bits`.
+
+    The likelihood in bits minus a generic compressor's length: how many more bits the model needs than PNG
+    does. A typical image of the training data is one the model codes well compared to PNG (low S); a simple image
+    that both code in few bits is no longer mistaken for a typical one.
+    """
+    scores = np.asarray(neg_log_likelihood_nats, np.float64)
+    x = validate_images(x)
+    if scores.shape != (len(x),) or not np.all(np.isfinite(scores)):
+        raise ValueError(f"neg_log_likelihood_nats must hold one finite number of nats per image, shape "
+                         f"({len(x)},) for these {len(x)} images; got shape {scores.shape}. Fix: pass the per-image "
+                         "scores of the same images, e.g. vh.per_image_negative_elbo(vae, x).")
+    return nats_to_bits(scores) - png_bits(x)
+
+
+def bernoulli_entropy(x) -> np.ndarray:
+    """The -ELBO's floor for each image of ``x`` (N, 28, 28, 1) in [0, 1]: sum over its 784 pixels of the binary
+    entropy ``H(x_i) = -x_i ln x_i - (1 - x_i) ln(1 - x_i)``, in nats: (N,) float64.
+
+    The Bernoulli reconstruction term of a grey pixel is never below its entropy (the best decoder outputs
+    p_i = x_i and still pays H(x_i)), so no model can give an image a -ELBO below this number. Black and white pixels
+    cost 0, a pixel at 0.5 costs ln 2: it measures how grey, not how unusual, an image is. ``-ELBO - floor`` is then
+    the complexity-corrected score in the model's own units: the nats the model pays beyond the unavoidable ones.
+    """
+    from scipy.special import entr  # entr(p) = -p ln p, and 0 at p = 0
+
+    x = validate_images(x).astype(np.float64)
+    return np.sum(entr(x) + entr(1.0 - x), axis=(1, 2, 3))
+
+
+def roc_auc(in_scores, out_scores) -> float:
+    """ROC-AUC of a score that should be higher for out-of-distribution images (``sklearn.metrics``).
+
+    Args:
+        in_scores: (N_in,) scores of in-distribution images (label 0). out_scores: (N_out,) scores of outliers
+            (label 1). Any unit, as long as both use the same one.
+
+    Returns:
+        The probability that a random outlier scores higher than a random in-distribution image (ties count
+        half): 1 = perfect detection, 0.5 = chance, 0 = perfectly reversed (the outliers look *more* typical).
+    """
+    from sklearn.metrics import roc_auc_score
+
+    arrays = []
+    for name, scores in (("in_scores", in_scores), ("out_scores", out_scores)):
+        array = np.asarray(scores, dtype=np.float64) if not isinstance(scores, str) else np.array([])
+        if array.ndim != 1 or array.size == 0 or not np.all(np.isfinite(array)):
+            raise ValueError(f"{name} must be a non-empty 1-D array of finite scores (one per image), got "
+                             f"{type(scores).__name__} with shape {np.shape(scores)}.")
+        arrays.append(array)
+    labels = np.concatenate([np.zeros(len(arrays[0])), np.ones(len(arrays[1]))])
+    return float(roc_auc_score(labels, np.concatenate(arrays)))
