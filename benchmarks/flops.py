@@ -55,21 +55,21 @@ def vae_training_flops(vae) -> int:
     return TRAINING_FLOPS_FACTOR * (forward_flops(vae.encoder) + forward_flops(vae.decoder))
 
 
-def matmul_peak_flops(size: int = 2048, repeats: int = 5, dtype: str = "float32") -> float:
-    """Measured FLOP/s of a large ``tf.linalg.matmul`` (size x size) on the default device: best of ``repeats``.
+def matmul_peak_flops(size: int = 2048, repeats: int = 5) -> float:
+    """Measured float32 FLOP/s of a large (size x size) ``keras.ops.matmul`` on the backend's default device: best
+    of ``repeats``.
 
     This is the practical peak the model's throughput is compared with (a convolution is a matmul in disguise).
+    One product is 2 size^3 FLOPs, large enough that the call's own overhead does not count.
     """
-    import tensorflow as tf
+    from keras import ops
 
-    a = tf.random.normal((size, size), dtype=tf.float32)
-    b = tf.random.normal((size, size), dtype=tf.float32)
-    a, b = tf.cast(a, dtype), tf.cast(b, dtype)
-    product = tf.function(lambda: tf.reduce_sum(tf.cast(tf.linalg.matmul(a, b), tf.float32)))
-    product().numpy()  # warm-up: trace, allocate
+    a = keras.random.normal((size, size), seed=0)
+    b = keras.random.normal((size, size), seed=1)
+    ops.convert_to_numpy(ops.sum(ops.matmul(a, b)))  # warm-up: allocate; convert_to_numpy waits for the device
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
-        product().numpy()  # .numpy() waits for the device
+        ops.convert_to_numpy(ops.sum(ops.matmul(a, b)))
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best

@@ -4,17 +4,19 @@
 ``--quick`` is a one-minute smoke run on tiny sizes that writes nothing unless ``--out`` is given. Rows:
 
 * training throughput (images/s over full epochs, validation included) of the port (``ReferenceVAE``, numpy
-  arrays into ``fit``) and of ``vh.train`` with each setting tried (see ``training_speed.py``), as ratios to the
-  port, and as a fraction of the machine's measured float32 matmul peak (FLOPs counted in ``flops.py``). Each
-  variant runs in ``rounds`` fresh processes, the variants interleaved, each process timing ``epochs`` epochs after
-  a warm-up; throughput comes from the fastest epoch, as ``timeit`` advises (a slower epoch measures the other
-  jobs of a shared machine, not the code), and the JSON also keeps the median epoch and the CPU time per image;
+  arrays into ``fit``) and of ``vh.train`` with each setting tried (see ``training_speed.py``), on every Keras
+  backend installed (TensorFlow, JAX, PyTorch), as ratios to the port on the same backend, and as a fraction of
+  the machine's measured float32 matmul peak (FLOPs counted in ``flops.py``). Each variant runs in ``rounds``
+  fresh processes, the variants interleaved, each process timing ``epochs`` epochs after a warm-up; throughput is
+  the **median** epoch's, and the CPU time per image (process CPU time over the measured epochs) is the steadier
+  measure of work on a shared machine; the fastest epoch is kept in the note;
 * the decoded latent grid: ``vh.latent_grid`` (one compiled call, upsampling fused) against ``reference_latent_grid`` (n*n
   ``predict`` calls), checked to give the same image;
 * evaluation of the shipped model on the whole test set: -ELBO and IWAE-k, seconds each;
 * the latent explorer's latency, from ``benchmarks/explore_latency.py`` when that file exists.
 
-Every number comes from this run on this machine; a device that is absent gives no row (nothing is estimated).
+Every number comes from this run on this machine; a device or a backend that is absent gives no row (nothing is
+estimated), and the run says so.
 """
 
 from __future__ import annotations
@@ -38,11 +40,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from benchmarks import flops, training_speed  # noqa: E402
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
-FULL = {"n_train": 12_000, "epochs": 2, "rounds": 2, "grid_n": 30, "n_eval": 10_000, "iwae_ks": (1, 10, 100)}
-QUICK = {"n_train": 1_024, "epochs": 1, "rounds": 1, "grid_n": 6, "n_eval": 200, "iwae_ks": (1, 10, 100),
-         "variants": ("reference", "course")}
+# n_train_cpu_other_backends: JAX and PyTorch train this model several times slower than TensorFlow on a CPU, so
+# their pairs (port and course, always measured on the same sizes) train on fewer images there.
+FULL = {"n_train": 12_000, "n_train_cpu_other_backends": 3_000, "epochs": 2, "rounds": 2, "grid_n": 30,
+        "n_eval": 10_000, "iwae_ks": (1, 10, 100)}
+QUICK = {"n_train": 1_024, "n_train_cpu_other_backends": 256, "epochs": 1, "rounds": 1, "grid_n": 6, "n_eval": 200,
+         "iwae_ks": (1, 10, 100), "only_port_and_course": True}
 GRID_TOLERANCE = 1e-5  # max abs pixel difference allowed between the batched and the per-point latent grid
-GOALS = {"training": 1.5, "latent grid": 500.0}  # issue 7: vh.train vs the port; latent_grid vs 900 predicts
+# Goals on the default path (the training command on TensorFlow against the port): issue 7's throughput (median
+# epochs), issue 14's CPU work per training image, issue 7's latent grid against 900 predict calls.
+GOALS = {"training": 1.5, "training CPU work": 2.0, "latent grid": 500.0}
 GRID_ROW = "vh.latent_grid (1 compiled call)"  # the latent-grid row the goal is judged on
 
 
@@ -76,7 +83,8 @@ def fraction_of_peak(images_per_second: float, flops_per_image: float, peak_flop
 
 
 def merge_rounds(rounds: list[dict]) -> dict:
-    """One result from several runs of a variant: images/s from the fastest epoch of all, median kept too.
+    """One result from several runs of a variant: images/s from the median epoch of all, the fastest kept too;
+    CPU-ms per image averaged over the runs.
 
     Each run is a :func:`training_speed.measure` result; a failed run makes the merged result that error.
     """
@@ -86,16 +94,18 @@ def merge_rounds(rounds: list[dict]) -> dict:
     epochs = sorted(t for r in rounds for t in r["epoch_seconds"])
     n_train = rounds[0]["n_train"]
     merged = dict(rounds[0], epoch_seconds=[r["epoch_seconds"] for r in rounds], rounds=len(rounds))
-    merged["images_per_second"] = n_train / epochs[0]
-    merged["median_images_per_second"] = n_train / statistics.median(epochs)
+    merged["images_per_second"] = n_train / statistics.median(epochs)
+    merged["best_images_per_second"] = n_train / epochs[0]
     merged["cpu_ms_per_image"] = statistics.mean(r["cpu_ms_per_image"] for r in rounds)
     return merged
 
 
 def training_rows(results: list[dict], flops_per_image: float, peak_flops: float) -> list[dict]:
-    """Table rows for the training variants: throughput, ratio to the ``reference`` variant, share of peak."""
-    baseline = next((r["images_per_second"] for r in results if r["variant"] == "reference" and "error" not in r),
-                    None)
+    """Table rows for the training variants: median-epoch throughput; ``ratio``, the throughput over the port's on
+    the same backend; ``cpu_ratio``, the port's CPU-ms per image over the variant's (how many times less work);
+    the share of the measured peak."""
+    ports = {r.get("backend", "tensorflow"): r for r in results
+             if r["variant"].startswith("reference") and "error" not in r}
     rows = []
     for result in results:
         if "error" in result:
@@ -103,31 +113,60 @@ def training_rows(results: list[dict], flops_per_image: float, peak_flops: float
                          "note": "failed: " + result["error"]})
             continue
         ips = result["images_per_second"]
+        port = ports.get(result.get("backend", "tensorflow"))
         note = f"{fraction_of_peak(ips, flops_per_image, peak_flops):.1%} of fp32 matmul peak"
         if "precision" in result:
-            note = f"{result['precision']}; {note}"
-        if "median_images_per_second" in result:
-            note += f"; median epoch {result['median_images_per_second']:,.0f} images/s"
+            note = f"{result.get('backend', 'tensorflow')}, {result['precision']}; {note}"
+        if "best_images_per_second" in result:
+            note += f"; fastest epoch {result['best_images_per_second']:,.0f} images/s"
+        cpu_ratio = None
         if "cpu_ms_per_image" in result:  # CPU work per image: steadier than wall time on a shared machine
             note += f"; {result['cpu_ms_per_image']:.2f} CPU-ms/image"
+            if port is not None and "cpu_ms_per_image" in port:
+                cpu_ratio = port["cpu_ms_per_image"] / result["cpu_ms_per_image"]
+                if port is not result:
+                    note += f" ({cpu_work(cpu_ratio)} than the port)"
         if result.get("neg_elbo_after") is not None:
             note += f"; -ELBO after {result['measured_epochs'] + 1} epochs {result['neg_elbo_after']:.2f}"
         rows.append({"section": "training", "name": result["variant"], "value": ips, "unit": "images/s",
-                     "ratio": ips / baseline if baseline else None, "note": note})
+                     "ratio": ips / port["images_per_second"] if port else None, "cpu_ratio": cpu_ratio,
+                     "note": note})
     return rows
 
 
+def cpu_work(cpu_ratio: float) -> str:
+    """``"2.50x less CPU work"`` for a port/variant CPU-time ratio of 2.5, ``"1.25x more CPU work"`` for 0.8."""
+    return f"{cpu_ratio:.2f}x less CPU work" if cpu_ratio >= 1 else f"{1 / cpu_ratio:.2f}x more CPU work"
+
+
 def goal_lines(rows: list[dict]) -> list[str]:
-    """One line per goal: the measured ratio of the course's default row against the goal, met or not."""
-    course = {"training": "course", "latent grid": GRID_ROW}
+    """One line per goal (:data:`GOALS`): the measured ratio of the course's default row, met or not."""
+    judged = {"training": ("training", "course", "ratio"), "training CPU work": ("training", "course", "cpu_ratio"),
+              "latent grid": ("latent grid", GRID_ROW, "ratio")}
     lines = []
-    for section, goal in GOALS.items():
-        ratio = next((row.get("ratio") for row in rows if row["section"] == section
-                      and row["name"] == course[section]), None)
+    for goal_name, goal in GOALS.items():
+        section, name, key = judged[goal_name]
+        ratio = next((row.get(key) for row in rows if row["section"] == section and row["name"] == name), None)
         if ratio is None:
-            lines.append(f"Goal {section}: >= {goal:g}x: not measured in this run.")
+            lines.append(f"Goal {goal_name}: >= {goal:g}x: not measured in this run.")
         else:
-            lines.append(f"Goal {section}: >= {goal:g}x: {ratio:.2f}x, {'met' if ratio >= goal else 'NOT met'}.")
+            lines.append(f"Goal {goal_name}: >= {goal:g}x: {ratio:.2f}x, {'met' if ratio >= goal else 'NOT met'}.")
+    return lines
+
+
+def backend_lines(rows: list[dict], backends: list[str]) -> list[str]:
+    """One line per Keras backend: the training command against the port on that backend, or why no row."""
+    lines = []
+    for backend in training_speed.BACKENDS:
+        port, course = training_speed.port_and_course(backend)
+        row = next((r for r in rows if r["section"] == "training" and r["name"] == course), None)
+        if backend not in backends:
+            lines.append(f"Backend {backend}: not installed here, no row.")
+        elif row is None or row.get("value") is None or row.get("ratio") is None:
+            lines.append(f"Backend {backend}: {course} or {port} did not run (see the table).")
+        else:
+            lines.append(f"Backend {backend}: {course} {row['value']:,.0f} images/s (median epoch), "
+                         f"{row['ratio']:.2f}x the port's images/s, {cpu_work(row['cpu_ratio'])} per image.")
     return lines
 
 
@@ -247,17 +286,64 @@ def _explorer_latency(quick: bool) -> list[dict]:
     return latency_rows(module.run(20) if quick else module.run())
 
 
+def gpu_name() -> str | None:
+    """The first GPU's name as this process's Keras backend reports it, None without a GPU. On TensorFlow the
+    GPU's memory then grows on demand, so that the training subprocesses can have it."""
+    import keras
+
+    from vae_helpers.runtime import gpu_count
+
+    if gpu_count() == 0:
+        return None
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        for gpu in gpus:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        return tf.config.experimental.get_device_details(gpus[0]).get("device_name", "unknown GPU")
+    if backend == "jax":
+        import jax
+
+        return next(device.device_kind for device in jax.devices() if device.platform == "gpu")
+    import torch
+
+    return torch.cuda.get_device_name(0)
+
+
+def backend_versions(backends: list[str]) -> dict:
+    """Versions of Python, Keras and each installed backend's package."""
+    from importlib.metadata import version
+
+    import keras
+
+    return {"python": platform.python_version(), "keras": keras.__version__,
+            **{name: version(name) for name in backends}}
+
+
+def variant_names(device: str, backends: list[str], only_port_and_course: bool) -> list[str]:
+    """The variants this run measures: every one worth measuring on ``device`` with the installed ``backends``, or
+    only each backend's port and training command (the quick run)."""
+    if only_port_and_course:
+        return [name for backend in backends for name in training_speed.port_and_course(backend)]
+    return [variant.name for variant in training_speed.variants_for(device, backends)]
+
+
+def training_images(sizes: dict, device: str, backend: str) -> int:
+    """Training images per epoch for ``backend``'s variants (see :data:`FULL`)."""
+    return sizes["n_train"] if device == "GPU" or backend == "tensorflow" else sizes["n_train_cpu_other_backends"]
+
+
 def run(quick: bool = False) -> dict:
     """Measure everything on this machine and return ``{"machine", "rows", "raw", ...}`` (see module doc)."""
-    import tensorflow as tf
+    import keras
 
     sizes = QUICK if quick else FULL
-    gpus = tf.config.list_physical_devices("GPU")
-    device = "GPU" if gpus else "CPU"
-    for gpu in gpus:  # the training subprocesses need the GPU memory this process would otherwise take
-        tf.config.experimental.set_memory_growth(gpu, True)
-    gpu_name = tf.config.experimental.get_device_details(gpus[0]).get("device_name") if gpus else None
-    names = sizes.get("variants") or [v.name for v in training_speed.variants_for(device)]
+    gpu = gpu_name()
+    device = "GPU" if gpu else "CPU"
+    backends = training_speed.installed_backends()
+    names = variant_names(device, backends, sizes.get("only_port_and_course", False))
 
     import vae_helpers as vh
 
@@ -270,7 +356,8 @@ def run(quick: bool = False) -> dict:
     for round_number in range(sizes["rounds"]):  # interleaved, so that a busy minute hits every variant alike
         for name in names:
             print(f"training, round {round_number + 1} of {sizes['rounds']}: {name} ...", flush=True)
-            runs[name].append(training_speed.measure_in_subprocess(name, sizes["n_train"], sizes["epochs"]))
+            n_train = training_images(sizes, device, training_speed.BY_NAME[name].backend)
+            runs[name].append(training_speed.measure_in_subprocess(name, n_train, sizes["epochs"]))
     results = [merge_rounds(rounds) for rounds in runs.values()]
 
     peak = flops.matmul_peak_flops(1024 if quick else 2048)
@@ -287,15 +374,13 @@ def run(quick: bool = False) -> dict:
     rows += [dict(row, note=f"{row['note']}; {which}") for row in
              evaluation_rows(vae, x_test[:sizes["n_eval"]], sizes["iwae_ks"])]
     rows += _explorer_latency(quick)
-    import keras
-
     return {
-        "machine": machine_name(device, gpu_name=gpu_name), "device": device, "gpu": gpu_name,
+        "machine": machine_name(device, gpu_name=gpu), "device": device, "gpu": gpu, "backend": keras.backend.backend(),
         "cpu": _cpu_model(), "cpu_count": os.cpu_count(), "quick": quick, "sizes": {k: list(v) if isinstance(
             v, tuple) else v for k, v in sizes.items()},
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
-        "gpu_note": None if gpus else "no GPU available in this run",
+        "versions": backend_versions(backends), "backends": backends,
+        "gpu_note": None if gpu else "no GPU available in this run: no GPU row (nothing is estimated)",
         "load_average_1min": {"start": round(load_before[0], 2), "end": round(os.getloadavg()[0], 2)},
         "best_course_variant": best, "rows": rows, "training_raw": results,
     }
@@ -321,6 +406,7 @@ def main(argv=None) -> dict:
         print("Quick run: sizes too small to judge the goals (the full run decodes a 30 x 30 grid).")
     else:
         print("\n".join(goal_lines(report["rows"])))
+    print("\n".join(backend_lines(report["rows"], report["backends"])))
     print(f"Fastest vh.train setting on this {report['device']}: {report['best_course_variant']}.")
     if report["gpu_note"]:
         print(report["gpu_note"])

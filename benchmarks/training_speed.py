@@ -1,7 +1,8 @@
 """Training throughput of one variant, measured in a fresh process: ``python -m benchmarks.training_speed NAME``.
 
-Every variant runs in its own process because thread counts and the global dtype policy are fixed once
-TensorFlow starts, and so that no variant inherits another's warm caches. A run trains for one warm-up epoch
+Every variant runs in its own process, with ``KERAS_BACKEND`` set to its backend, because the backend, thread
+counts and the global dtype policy are fixed once Keras starts, and so that no variant inherits another's warm
+caches. A run trains for one warm-up epoch
 (tracing, first-epoch dataset caching), then for ``epochs`` measured epochs, each with validation as in its
 path. Throughput is training images per second of wall time over the measured epochs, validation included.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import json
 import os
 import subprocess
@@ -25,11 +27,13 @@ from vae_helpers.config import N_TRAINING_IMAGES, N_VALIDATION
 REFERENCE_VALIDATION_FRACTION = 10_000 / 60_000
 COURSE_VALIDATION_FRACTION = N_VALIDATION / (N_TRAINING_IMAGES - N_VALIDATION)  # the training command's
 N_QUALITY_IMAGES = 2_000  # test images for the -ELBO reached by each course variant (same seed, same steps)
+BACKENDS = ("tensorflow", "jax", "torch")  # Keras 3's backends; the first is the course's default
 
 
 @dataclasses.dataclass(frozen=True)
 class Variant:
-    """One way of training the reference VAE; ``path`` is "reference" (the port) or "course" (``vh.train``)."""
+    """One way of training the reference VAE; ``path`` is "reference" (the port) or "course" (``vh.train``), on
+    the Keras ``backend`` named (one of :data:`BACKENDS`)."""
 
     name: str
     description: str
@@ -40,6 +44,7 @@ class Variant:
     inter_op_threads: int = 0  # 0: TensorFlow's default (one per core)
     intra_op_threads: int = 0
     devices: tuple[str, ...] = ("CPU", "GPU")
+    backend: str = "tensorflow"
 
 
 VARIANTS = (
@@ -54,15 +59,39 @@ VARIANTS = (
     Variant("course-fp32-1-inter-thread", "vh.train, float32, inter-op threads 1 (intra-op default)",
             dtype_policy="float32", inter_op_threads=1),
     Variant("course-fp16", "vh.train, mixed_float16 policy (GPU)", dtype_policy="mixed_float16", devices=("GPU",)),
+    Variant("reference-jax", "the same port on JAX, float32", path="reference", dtype_policy="float32",
+            backend="jax"),
+    Variant("course-jax", "the training command's defaults on JAX (jax.jit step, PyDataset batches)",
+            backend="jax"),
+    Variant("reference-torch", "the same port on PyTorch, float32", path="reference", dtype_policy="float32",
+            backend="torch"),
+    Variant("course-torch", "the training command's defaults on PyTorch (eager step, PyDataset batches)",
+            backend="torch"),
 )
 BY_NAME = {variant.name: variant for variant in VARIANTS}
 
 
-def variants_for(device: str) -> list[Variant]:
-    """The variants worth measuring on ``device`` ("CPU" or "GPU")."""
+def installed_backends() -> list[str]:
+    """The backends of :data:`BACKENDS` whose package is installed here (``torch`` for PyTorch)."""
+    return [name for name in BACKENDS if importlib.util.find_spec(name) is not None]
+
+
+def port_and_course(backend: str) -> tuple[str, str]:
+    """Names of the port's and the training command's variants on ``backend``: the pair every ratio compares."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; Keras 3's backends are {list(BACKENDS)}.")
+    suffix = "" if backend == BACKENDS[0] else f"-{backend}"
+    return f"reference{suffix}", f"course{suffix}"
+
+
+def variants_for(device: str, backends=BACKENDS) -> list[Variant]:
+    """The variants worth measuring on ``device`` ("CPU" or "GPU") with the given backends."""
     if device not in ("CPU", "GPU"):
         raise ValueError(f"device must be 'CPU' or 'GPU', got {device!r}.")
-    return [variant for variant in VARIANTS if device in variant.devices]
+    unknown = set(backends) - set(BACKENDS)
+    if unknown:
+        raise ValueError(f"unknown backend(s) {sorted(unknown)}; Keras 3's backends are {list(BACKENDS)}.")
+    return [variant for variant in VARIANTS if device in variant.devices and variant.backend in backends]
 
 
 def validation_size(path: str, n_train: int) -> int:
@@ -72,14 +101,23 @@ def validation_size(path: str, n_train: int) -> int:
 
 
 def measure(variant: Variant, n_train: int, epochs: int, seed: int = 0) -> dict:
-    """Train ``variant`` in this process and return its timings (call at most once per process)."""
-    import tensorflow as tf
-
-    if variant.inter_op_threads:
-        tf.config.threading.set_inter_op_parallelism_threads(variant.inter_op_threads)
-    if variant.intra_op_threads:
-        tf.config.threading.set_intra_op_parallelism_threads(variant.intra_op_threads)
+    """Train ``variant`` in this process and return its timings (call at most once per process, with
+    ``KERAS_BACKEND`` set to the variant's backend, as :func:`measure_in_subprocess` does)."""
     import keras
+
+    if keras.backend.backend() != variant.backend:
+        raise RuntimeError(f"variant {variant.name!r} runs on {variant.backend}, but Keras started on "
+                           f"{keras.backend.backend()}: set KERAS_BACKEND={variant.backend} before importing keras.")
+    threads = None
+    if variant.backend == "tensorflow":  # thread counts are a TensorFlow setting
+        import tensorflow as tf
+
+        if variant.inter_op_threads:
+            tf.config.threading.set_inter_op_parallelism_threads(variant.inter_op_threads)
+        if variant.intra_op_threads:
+            tf.config.threading.set_intra_op_parallelism_threads(variant.intra_op_threads)
+        threads = [tf.config.threading.get_inter_op_parallelism_threads(),
+                   tf.config.threading.get_intra_op_parallelism_threads()]
 
     import vae_helpers as vh
     from vae_helpers.reference import ReferenceVAE
@@ -118,13 +156,13 @@ def measure(variant: Variant, n_train: int, epochs: int, seed: int = 0) -> dict:
     measured = epoch_times[1:]  # the first epoch is the warm-up
     wall = sum(t for t, _ in measured)
     return {
-        "variant": variant.name, "description": variant.description, "precision": precision,
+        "variant": variant.name, "description": variant.description, "backend": variant.backend,
+        "precision": precision,
         "n_train": n_train, "n_validation": n_val,
         "measured_epochs": epochs, "images_per_second": n_train * epochs / wall,
         "cpu_ms_per_image": 1000 * sum(c for _, c in measured) / (n_train * epochs),
         "warmup_epoch_seconds": epoch_times[0][0], "epoch_seconds": [t for t, _ in measured],
-        "neg_elbo_after": quality, "threads": [tf.config.threading.get_inter_op_parallelism_threads(),
-                                               tf.config.threading.get_intra_op_parallelism_threads()],
+        "neg_elbo_after": quality, "threads": threads,
     }
 
 
@@ -136,7 +174,7 @@ def measure_in_subprocess(name: str, n_train: int, epochs: int, timeout: float =
     if name not in BY_NAME:
         raise ValueError(f"unknown variant {name!r}; known: {sorted(BY_NAME)}.")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": BY_NAME[name].backend}
     command = [sys.executable, "-m", "benchmarks.training_speed", name, "--n-train", str(n_train),
                "--epochs", str(epochs)]
     try:

@@ -51,33 +51,88 @@ def test_training_rows_give_ratios_to_the_reference_and_the_share_of_peak():
     assert rows[2]["value"] is None and "boom" in rows[2]["note"]
 
 
-def test_merge_rounds_takes_the_fastest_epoch_and_keeps_the_median():
+def test_each_backend_is_compared_with_the_port_on_the_same_backend():
+    results = [
+        {"variant": "reference", "backend": "tensorflow", "images_per_second": 500.0, "cpu_ms_per_image": 0.8,
+         "measured_epochs": 1},
+        {"variant": "course", "backend": "tensorflow", "images_per_second": 1000.0, "cpu_ms_per_image": 0.32,
+         "measured_epochs": 1},
+        {"variant": "reference-jax", "backend": "jax", "images_per_second": 100.0, "cpu_ms_per_image": 2.0,
+         "measured_epochs": 1},
+        {"variant": "course-jax", "backend": "jax", "images_per_second": 150.0, "cpu_ms_per_image": 1.6,
+         "measured_epochs": 1},
+    ]
+    rows = {row["name"]: row for row in run.training_rows(results, 1.0, 1.0)}
+    assert rows["course"]["ratio"] == 2.0 and rows["course"]["cpu_ratio"] == pytest.approx(2.5)
+    assert rows["course-jax"]["ratio"] == 1.5 and rows["course-jax"]["cpu_ratio"] == pytest.approx(1.25)
+    assert "(2.50x less CPU work than the port)" in rows["course"]["note"]
+    assert "than the port" not in rows["reference"]["note"] and rows["reference"]["cpu_ratio"] == 1.0
+    assert run.cpu_work(0.8) == "1.25x more CPU work"
+    lines = run.backend_lines(list(rows.values()), ["tensorflow", "jax"])
+    assert lines[0] == ("Backend tensorflow: course 1,000 images/s (median epoch), 2.00x the port's images/s, "
+                        "2.50x less CPU work per image.")
+    assert lines[1].startswith("Backend jax: course-jax 150 images/s") and "1.25x less CPU work" in lines[1]
+    assert lines[2] == "Backend torch: not installed here, no row."
+    assert "did not run" in run.backend_lines([], ["jax"])[1]
+
+
+def test_each_backend_has_a_port_and_a_course_variant_run_on_it():
+    for backend in training_speed.BACKENDS:
+        port, course = training_speed.port_and_course(backend)
+        assert training_speed.BY_NAME[port].backend == training_speed.BY_NAME[course].backend == backend
+        assert training_speed.BY_NAME[port].path == "reference" and training_speed.BY_NAME[course].path == "course"
+        assert training_speed.BY_NAME[course].dtype_policy == "auto"
+    assert run.variant_names("CPU", ["jax"], only_port_and_course=True) == ["reference-jax", "course-jax"]
+    assert {v.backend for v in training_speed.variants_for("CPU", ["jax"])} == {"jax"}
+    with pytest.raises(ValueError, match="unknown backend"):
+        training_speed.variants_for("CPU", ["theano"])
+    assert set(training_speed.installed_backends()) <= set(training_speed.BACKENDS)
+    assert keras.backend.backend() in training_speed.installed_backends()
+
+
+def test_other_backends_train_on_fewer_images_on_a_cpu_only():
+    sizes = run.FULL
+    assert run.training_images(sizes, "CPU", "tensorflow") == sizes["n_train"]
+    assert run.training_images(sizes, "CPU", "jax") == sizes["n_train_cpu_other_backends"] < sizes["n_train"]
+    assert run.training_images(sizes, "GPU", "jax") == sizes["n_train"]
+
+
+def test_a_variant_refuses_to_run_on_another_backend():
+    other = next(name for name in training_speed.BACKENDS if name != keras.backend.backend())
+    variant = training_speed.BY_NAME[training_speed.port_and_course(other)[1]]
+    with pytest.raises(RuntimeError, match=f"KERAS_BACKEND={other}"):
+        training_speed.measure(variant, 10, 1)
+
+
+def test_merge_rounds_takes_the_median_epoch_and_keeps_the_fastest():
     runs = [{"variant": "course", "n_train": 1200, "epoch_seconds": [2.0, 1.2], "cpu_ms_per_image": 0.5,
              "measured_epochs": 2, "neg_elbo_after": 300.0},
             {"variant": "course", "n_train": 1200, "epoch_seconds": [1.0, 3.0], "cpu_ms_per_image": 0.7,
              "measured_epochs": 2, "neg_elbo_after": 300.0}]
     merged = run.merge_rounds(runs)
-    assert merged["images_per_second"] == pytest.approx(1200 / 1.0)
-    assert merged["median_images_per_second"] == pytest.approx(1200 / 1.6)  # median of 1.0, 1.2, 2.0, 3.0
+    assert merged["images_per_second"] == pytest.approx(1200 / 1.6)  # median of 1.0, 1.2, 2.0, 3.0
+    assert merged["best_images_per_second"] == pytest.approx(1200 / 1.0)
     assert merged["cpu_ms_per_image"] == pytest.approx(0.6) and merged["rounds"] == 2
     assert merged["epoch_seconds"] == [[2.0, 1.2], [1.0, 3.0]]
     row = run.training_rows([merged], 1.0, 1.0)[0]
-    assert "median epoch 750 images/s" in row["note"] and "0.60 CPU-ms/image" in row["note"]
+    assert "fastest epoch 1,200 images/s" in row["note"] and "0.60 CPU-ms/image" in row["note"]
     assert run.merge_rounds([runs[0], {"variant": "course", "error": "boom"}])["error"] == "boom"
 
 
 def test_training_rows_name_the_precision_measured():
     results = [{"variant": "course", "images_per_second": 10.0, "measured_epochs": 1, "precision": "mixed_bfloat16"}]
-    assert run.training_rows(results, 1.0, 1.0)[0]["note"].startswith("mixed_bfloat16; ")
+    assert run.training_rows(results, 1.0, 1.0)[0]["note"].startswith("tensorflow, mixed_bfloat16; ")
 
 
-@pytest.mark.parametrize("training_ratio, grid_ratio, expected", [
-    (1.62, 1400.0, ["Goal training: >= 1.5x: 1.62x, met.", "Goal latent grid: >= 500x: 1400.00x, met."]),
-    (1.2, 380.0, ["Goal training: >= 1.5x: 1.20x, NOT met.", "Goal latent grid: >= 500x: 380.00x, NOT met."]),
+@pytest.mark.parametrize("training_ratio, cpu_ratio, grid_ratio, expected", [
+    (1.62, 2.06, 1400.0, ["Goal training: >= 1.5x: 1.62x, met.", "Goal training CPU work: >= 2x: 2.06x, met.",
+                          "Goal latent grid: >= 500x: 1400.00x, met."]),
+    (1.2, 1.57, 380.0, ["Goal training: >= 1.5x: 1.20x, NOT met.", "Goal training CPU work: >= 2x: 1.57x, NOT met.",
+                        "Goal latent grid: >= 500x: 380.00x, NOT met."]),
 ])
-def test_goal_lines_compare_the_course_rows_with_the_goals(training_ratio, grid_ratio, expected):
-    rows = [{"section": "training", "name": "course-fp32", "ratio": 9.0},
-            {"section": "training", "name": "course", "ratio": training_ratio},
+def test_goal_lines_compare_the_course_rows_with_the_goals(training_ratio, cpu_ratio, grid_ratio, expected):
+    rows = [{"section": "training", "name": "course-fp32", "ratio": 9.0, "cpu_ratio": 9.0},
+            {"section": "training", "name": "course", "ratio": training_ratio, "cpu_ratio": cpu_ratio},
             {"section": "latent grid", "name": "vh.latent_grid (1 compiled call)", "ratio": grid_ratio}]
     assert run.goal_lines(rows) == expected
     assert run.goal_lines([])[0] == "Goal training: >= 1.5x: not measured in this run."
