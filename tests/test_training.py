@@ -232,17 +232,20 @@ def test_make_strategy_names():
         vh.make_strategy("gpu")
 
 
-@pytest.mark.parametrize("flags, gpus, expected", [
-    (["fpu", "avx2", "avx512_bf16"], 0, "mixed_bfloat16"),  # native bfloat16 dot products (AVX-512 BF16)
-    (["amx_bf16", "avx2"], 0, "mixed_bfloat16"),  # Intel AMX
-    (["fpu", "avx2", "avx512f"], 0, "float32"),  # bfloat16 would be emulated: slower
-    (["avx512_bf16"], 1, "float32"),  # a GPU: no TensorFlow measurement in the course
+@pytest.mark.parametrize("flags, gpus, backend, expected", [
+    (["fpu", "avx2", "avx512_bf16"], 0, "tensorflow", "mixed_bfloat16"),  # native bfloat16 (AVX-512 BF16)
+    (["amx_bf16", "avx2"], 0, "tensorflow", "mixed_bfloat16"),  # Intel AMX
+    (["fpu", "avx2", "avx512f"], 0, "tensorflow", "float32"),  # bfloat16 would be emulated: slower
+    (["avx512_bf16"], 1, "tensorflow", "float32"),  # a GPU: no measurement in the course
+    (["amx_bf16", "avx512_bf16"], 0, "jax", "float32"),  # JAX: bfloat16 measured slower on the same CPU
+    (["amx_bf16", "avx512_bf16"], 0, "torch", "float32"),  # PyTorch: not measured
 ])
-def test_fastest_dtype_policy(flags, gpus, expected):
-    assert vh.fastest_dtype_policy(cpu_flags=flags, gpus=gpus) == expected
+def test_fastest_dtype_policy(flags, gpus, backend, expected):
+    assert vh.fastest_dtype_policy(cpu_flags=flags, gpus=gpus, backend_name=backend) == expected
 
 
-def test_fastest_dtype_policy_reads_this_machines_cpu():
+def test_fastest_dtype_policy_reads_this_machines_cpu_and_backend():
     flags = pathlib.Path("/proc/cpuinfo").read_text() if pathlib.Path("/proc/cpuinfo").is_file() else ""
     native = "avx512_bf16" in flags or "amx_bf16" in flags
-    assert vh.fastest_dtype_policy(gpus=0) == ("mixed_bfloat16" if native else "float32")
+    on_tensorflow = keras.backend.backend() == "tensorflow"
+    assert vh.fastest_dtype_policy(gpus=0) == ("mixed_bfloat16" if native and on_tensorflow else "float32")

@@ -257,22 +257,25 @@ def gpu_count() -> int:
     return torch.cuda.device_count()
 
 
-def fastest_dtype_policy(cpu_flags=None, gpus=None) -> str:
+def fastest_dtype_policy(cpu_flags=None, gpus=None, backend_name=None) -> str:
     """Name the dtype policy that trains the VAE fastest here without costing quality (for ``build_vae``).
 
-    ``"mixed_bfloat16"`` on a machine without GPU whose CPU computes bfloat16 natively (``avx512_bf16`` or
-    ``amx_bf16`` among its flags): ``benchmarks/run.py`` measured about 1.5x less CPU work per image there on
-    TensorFlow, and ``benchmarks/results/precision.json`` the same test -ELBO after the full 50 epochs.
-    ``"float32"`` elsewhere: where a CPU only emulates bfloat16 it is not expected to pay off, and on GPUs the
-    course has no measurement yet (neither is measured).
+    ``"mixed_bfloat16"`` on TensorFlow, on a machine without GPU whose CPU computes bfloat16 natively
+    (``avx512_bf16`` or ``amx_bf16`` among its flags): ``benchmarks/run.py`` measured 1.5x to 2x less CPU work
+    per image there, and ``benchmarks/results/precision.json`` the same test -ELBO after the full 50 epochs.
+    ``"float32"`` elsewhere: on JAX the same CPU does more work in bfloat16 than in float32 (measured by
+    ``benchmarks/run.py``), where a CPU only emulates bfloat16 it is not expected to pay off, and on GPUs the
+    course has no measurement yet.
 
     Args:
         cpu_flags: the CPU's feature flags (default: read from ``/proc/cpuinfo``; none if it is absent).
         gpus: number of GPUs (default: :func:`gpu_count`).
+        backend_name: the Keras backend (default: the one running, :func:`backend`).
     """
+    backend_name = backend() if backend_name is None else backend_name
     gpus = gpu_count() if gpus is None else gpus
     cpu_flags = _cpu_flags() if cpu_flags is None else cpu_flags
-    if gpus == 0 and {"avx512_bf16", "amx_bf16"} & set(cpu_flags):
+    if backend_name == "tensorflow" and gpus == 0 and {"avx512_bf16", "amx_bf16"} & set(cpu_flags):
         return "mixed_bfloat16"
     return "float32"
 
