@@ -5,7 +5,8 @@
 Both sides are measured in the same run, on the same reference decoder (latent size 2; untrained weights cost the
 same as trained ones), over the same slider moves:
 
-- course: ``vh.explore_latent`` (one ``tf.function`` traced once, Pillow PNG, nearest-neighbour enlargement);
+- course: ``vh.explore_latent`` (the decoder's one compiled copy, ``vae_helpers.fast_decoding.compiled_decoder``,
+  traced once; Pillow PNG, nearest-neighbour enlargement);
 - naive: the obvious callback, ``decoder.predict`` then a matplotlib figure saved as PNG.
 
 Each side gets a few warm-up moves first (tracing, first matplotlib figure). Goal: p95 < 30 ms on 2 CPU cores,
