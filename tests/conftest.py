@@ -35,6 +35,38 @@ def only_on(*backends: str):
                               reason=f"a {' / '.join(backends)} test: it runs in that backend's stack of make test")
 
 
+def compiled_once(compiled, shapes: int | None = None) -> tuple[int, int]:
+    """Check the traces of a :func:`vae_helpers.runtime.compiled` function so far against what its backend
+    guarantees, and return ``(traces, calls)`` for :func:`assert_no_retrace`.
+
+    TensorFlow traces one graph for any batch size (the course's functions have one input signature); JAX traces
+    once per input shape (``shapes``, where the test knows how many the calls had; at most one per call); PyTorch
+    compiles nothing: it runs the Python function at every call (eagerly, without gradients).
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    assert compiled.calls >= 1, "the function was never called"
+    if backend == "tensorflow":
+        assert compiled.traces == 1
+    elif backend == "jax":
+        assert compiled.traces == shapes if shapes is not None else 1 <= compiled.traces <= compiled.calls
+    else:
+        assert compiled.traces == compiled.calls
+    return compiled.traces, compiled.calls
+
+
+def assert_no_retrace(compiled, since: tuple[int, int]) -> None:
+    """After ``since`` (from :func:`compiled_once`) the function was called again, with input shapes it had seen:
+    TensorFlow and JAX reuse their compiled code (no new trace), PyTorch runs the Python function once per call."""
+    import keras
+
+    traces, calls = since
+    new_calls = compiled.calls - calls
+    assert new_calls > 0, "nothing was computed through the shared compiled function since"
+    assert compiled.traces == traces + (new_calls if keras.backend.backend() == "torch" else 0)
+
+
 # Source of the deterministic VAE that the distribution tests train in fresh processes (test_distribute.py on
 # TensorFlow, test_distribute_jax.py on JAX): z = z_mean, so replicas and one device see the same numbers.
 DETERMINISTIC_VAE = r"""

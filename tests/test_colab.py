@@ -101,8 +101,9 @@ def colab_run(tmp_path_factory):
 
 def test_on_colab_the_cell_installs_a_package_that_loads_a_shipped_model(colab_run):
     target = colab_run["colab"]
-    script = ("import vae_helpers as vh, numpy as np; print(vh.__file__); "
-              "vae = vh.load_pretrained('fashion-latent2'); print(vae.decode(np.zeros((1, 2), 'float32')).shape)")
+    script = ("import vae_helpers as vh, numpy as np; print(vh.__file__); "  # tuple: PyTorch prints a torch.Size
+              "vae = vh.load_pretrained('fashion-latent2'); "
+              "print(tuple(vae.decode(np.zeros((1, 2), 'float32')).shape))")
     done = subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(target),
                                                                "TF_CPP_MIN_LOG_LEVEL": "3"},
                           capture_output=True, text=True, timeout=300, cwd=target.parent)  # not this checkout

@@ -1,5 +1,6 @@
 """keras.distribution.DataParallel (JAX backend; TensorFlow: test_distribute.py) over two logical CPU devices trains
-exactly like one device, and a model built outside the distribution's scope is refused with the fix.
+exactly like one device; a model built outside the distribution's scope, or one built inside it but trained with
+strategy=None, is refused with the fix.
 
 The devices must be configured before JAX initializes, so the training runs in a fresh Python process, which prints
 its results as JSON. As in test_distribute.py the VAE is deterministic (z = z_mean), plain SGD is used (Adam would
@@ -48,14 +49,19 @@ def train(strategy):
             "devices": len(vae.trainable_weights[0].value.sharding.device_set)}
 
 
+def refusal(vae, strategy):  # the error of training vae under strategy ("" if it trains)
+    try:
+        vh.train(vae, np.zeros((4, 28, 28, 1), "float32"), epochs=1, strategy=strategy, verbose=0)
+    except ValueError as err:
+        return str(err)
+    return ""
+
+
 parallel = vh.make_strategy("mirrored")
-try:
-    vh.train(deterministic_vae(), np.zeros((4, 28, 28, 1), "float32"), epochs=1, strategy=parallel, verbose=0)
-    refused = ""
-except ValueError as err:
-    refused = str(err)
+with parallel.scope():
+    distributed = deterministic_vae()
 print(json.dumps({"devices": len(jax.devices()), "single": train(None), "parallel": train(parallel),
-                  "refused": refused}))
+                  "refused": refusal(deterministic_vae(), parallel), "refused_none": refusal(distributed, None)}))
 """
 LOSS_RTOL = 1e-5  # float32 sums over 32 + 32 images vs over 64 differ only by rounding
 UPDATE_RTOL = 1e-3
@@ -89,3 +95,9 @@ def test_two_devices_train_like_one(runs):
 
 def test_a_model_built_outside_the_scope_is_refused_with_the_fix(runs):
     assert "built outside this strategy's scope" in runs["refused"] and "strategy.scope()" in runs["refused"]
+
+
+def test_a_distributed_model_trained_with_strategy_none_is_refused_with_the_fix(runs):
+    message = runs["refused_none"]
+    assert "strategy=None trains on one device" in message and "lie on 2 devices" in message
+    assert "vh.train(vae, ..., strategy=strategy)" in message and "outside this strategy's scope" not in message

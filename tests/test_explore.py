@@ -7,7 +7,6 @@ never with stored pictures.
 
 import io
 
-import keras
 import numpy as np
 import pytest
 from keras import ops
@@ -18,6 +17,8 @@ from vae_helpers.latent import nearest_indices
 from vae_helpers.explore.parts import find_widgets
 from vae_helpers.explore.pictures import ERROR_MAP_MAX_NATS, IMAGE_SCALE, LatentMap, error_map_picture, png_bytes
 from vae_helpers.fast_decoding import FastDecoder
+
+from conftest import assert_no_retrace, compiled_once
 
 N_IMAGES = 40
 
@@ -81,14 +82,6 @@ def test_png_bytes_rejects_a_batch():
         png_bytes(np.zeros((2, 28, 28)))
 
 
-def compiled_once(fast) -> int:
-    """The traces of the shared compiled decoder so far: one graph for any batch size on TensorFlow; on JAX one
-    per batch size seen (jit specializes on shapes), so the tests check that repeating a shape never retraces."""
-    if keras.backend.backend() == "tensorflow":
-        assert fast.trace_count == 1
-    return fast.trace_count
-
-
 def test_fast_decoder_matches_the_decoder_and_traces_once(vae):
     fast = FastDecoder(vae)
 
@@ -99,9 +92,9 @@ def test_fast_decoder_matches_the_decoder_and_traces_once(vae):
             np.testing.assert_allclose(fast(z), expected, atol=1e-5)
 
     decode_and_compare()
-    traces = compiled_once(fast)
+    seen = compiled_once(fast._decode, shapes=3)  # batch sizes 1, 5 and 3
     decode_and_compare()  # the same batch sizes again: no new trace
-    assert fast.trace_count == traces
+    assert_no_retrace(fast._decode, seen)
 
 
 @pytest.mark.parametrize("bad, message", [("not a model", "expected a decoder keras.Model"),
@@ -132,7 +125,7 @@ def test_latent_map_draws_the_marker_where_the_point_is(data):
 def test_explore_latent_slider_redraws_the_decoder_output_without_retracing(vae):
     fast = FastDecoder(vae)
     explorer = vh.explore_latent(fast)
-    traces = compiled_once(fast)
+    seen = compiled_once(fast._decode)
     sliders, image = find_widgets(explorer, "explorer-slider"), one(explorer, "explorer-image")
     assert "latent-explorer" in explorer._dom_classes and len(sliders) == 2
     assert_shows(image, vae.decoder, [0.0, 0.0])
@@ -143,7 +136,7 @@ def test_explore_latent_slider_redraws_the_decoder_output_without_retracing(vae)
     for value in np.linspace(-2, 2, 7):
         sliders[1].value = float(value)
     assert_shows(image, vae.decoder, [1.5, 2.0])
-    assert fast.trace_count == traces  # slider moves never retrace
+    assert_no_retrace(fast._decode, seen)  # slider moves never retrace
 
 
 def test_explore_latent_buttons_sample_the_prior_and_reset(vae):
@@ -182,7 +175,7 @@ def test_explore_latent_map_sliders_move_marker_decoded_image_and_neighbours(vae
     x, y = data
     fast = FastDecoder(vae)
     explorer = vh.explore_latent_map(vae, fast, x, y)
-    traces = compiled_once(fast)
+    seen = compiled_once(fast._decode)
     sliders = {slider.description: slider for slider in find_widgets(explorer, "explorer-slider")}
     x_slider, y_slider = sliders["z[0]"], sliders["z[1]"]
     assert y_slider.orientation == "vertical"  # beside the map's vertical axis
@@ -198,7 +191,7 @@ def test_explore_latent_map_sliders_move_marker_decoded_image_and_neighbours(vae
         np.testing.assert_array_equal(strip[:, k * 30: k * 30 + 28], ink_on_white(x[index, :, :, 0]))
     if not np.array_equal(nearest, nearest_indices(codes, [0.0, 0.0])):  # the neighbours of the start point
         assert neighbours.value != neighbours_before
-    assert fast.trace_count == traces  # slider moves never retrace
+    assert_no_retrace(fast._decode, seen)  # slider moves never retrace
 
 
 @pytest.mark.parametrize("change, message", [
@@ -229,7 +222,7 @@ def test_explore_interpolation_walks_the_chosen_path(vae, data):
     x, _ = data
     fast = FastDecoder(vae)
     explorer = vh.explore_interpolation(vae, fast, x, start=2, end=5, steps=5)
-    traces = compiled_once(fast)
+    seen = compiled_once(fast._decode)
     (t_slider,) = find_widgets(explorer, "explorer-slider")
     a, b = vh.encode_means(vae, x[[2, 5]])
     t_slider.value = 0.5
@@ -248,7 +241,7 @@ def test_explore_interpolation_walks_the_chosen_path(vae, data):
     strip_before = one(explorer, "explorer-strip").value
     find_widgets(explorer, "explorer-index")[1].value = 9  # end image
     assert one(explorer, "explorer-strip").value != strip_before
-    assert fast.trace_count == traces  # slider moves never retrace
+    assert_no_retrace(fast._decode, seen)  # slider moves never retrace
 
 
 def test_explore_interpolation_reports_an_out_of_range_index_in_the_widget(vae, data):

@@ -62,7 +62,8 @@ def test_gradients_reach_mean_and_log_variance_with_the_analytic_values(draw):
     weights = rng.normal(size=(4, 3)).astype(np.float32)  # a random linear loss sum(w * z) probes every entry
     # seed 5 draws the same noise on every call of the function and on the first call of a new layer
     sample = lambda m, lv: vh.reparameterize(m, lv, seed=5) if draw == "function" else vh.Sampling(seed=5)([m, lv])
-    _, (grad_mu, grad_log_var) = value_and_gradients(lambda m, lv: ops.sum(weights * sample(m, lv)), mu, log_var)
+    loss = lambda m, lv: ops.sum(ops.multiply(weights, sample(m, lv)))  # keras.ops: any backend's tensor
+    _, (grad_mu, grad_log_var) = value_and_gradients(loss, mu, log_var)
     sigma = np.exp(0.5 * log_var)
     eps = (ops.convert_to_numpy(sample(mu, log_var)) - mu) / sigma
     np.testing.assert_allclose(grad_mu, weights, rtol=1e-6)

@@ -28,11 +28,11 @@ def test_pins_and_python_are_read_from_the_constraints_file(tmp_path):
 
 
 def test_every_shipped_stack_names_a_python_its_extras_and_pins_keras():
-    for name in ("minimum", "colab", "jax"):
+    for name in ("minimum", "colab", "jax", "torch"):
         path = test_stack.stack_file(name)
         assert test_stack.wanted_python(path) and "keras" in test_stack.pins(path)
         assert "test" in test_stack.settings(path)["extras"].split(",")
-    with pytest.raises(SystemExit, match=r"no stack named 'nightly': expected one of \['colab', 'jax', 'minimum'\]"):
+    with pytest.raises(SystemExit, match=r"no stack named 'nightly': expected one of \['colab', 'jax', 'minimum', 'torch'\]"):
         test_stack.stack_file("nightly")
 
 
@@ -42,6 +42,21 @@ def test_the_jax_stack_runs_without_tensorflow_and_names_its_notebooks():
     assert "notebooks/05_training.ipynb" in stack["notebooks"]
     assert "tests/test_project.py" in stack["skip"] and not any("distribute" in path for path in stack["skip"])
     assert test_stack.settings(test_stack.stack_file("minimum"))["backend"] == "tensorflow"
+
+
+def test_the_torch_stack_runs_without_tensorflow_or_jax_and_pins_a_cpu_wheel():
+    path = test_stack.stack_file("torch")
+    stack, pinned = test_stack.settings(path), test_stack.pins(path)
+    assert stack["backend"] == "torch" and set(stack["extras"].split(",")) == {"torch", "test"}
+    assert not {"tensorflow", "jax", "jaxlib"} & set(pinned)
+    assert pinned["torch"].endswith("+cpu")  # PyPI's wheel brings the CUDA libraries
+    # 01, 02 and 04 teach tf.data and GradientTape
+    assert "notebooks/05_training.ipynb" in stack["notebooks"] and "notebooks/04_loss_elbo.ipynb" not in stack["notebooks"]
+
+
+def test_extras_that_pyproject_does_not_declare_are_named():
+    assert test_stack.unknown_extras("tensorflow,test") == []
+    assert test_stack.unknown_extras("jax,tensorflw,test") == ["tensorflw"]
 
 
 def test_a_stack_naming_a_missing_notebook_or_no_extras_is_refused(tmp_path):

@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 STACKS = ROOT / "tools" / "stacks"
@@ -69,6 +70,12 @@ def settings(path: pathlib.Path) -> dict:
         raise SystemExit(f"{path} skips test files that do not exist: {missing}.")
     return {"extras": found["extras"], "backend": found.get("backend", "tensorflow"),
             "notebooks": [str(nb.relative_to(ROOT)) for nb in notebooks], "skip": skip}
+
+
+def unknown_extras(extras: str) -> list[str]:
+    """The extras in ``extras`` (comma-separated, as a stack names them) that pyproject.toml does not declare."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    return [extra for extra in extras.split(",") if extra not in declared]
 
 
 def find_python(version: str) -> str | None:
@@ -119,6 +126,10 @@ def main(argv=None) -> int:
     if not venv_python.exists():
         run([python, "-m", "venv", str(venv)])
     stack = settings(constraints)
+    unknown = unknown_extras(stack["extras"])
+    if unknown:  # pip would only warn, and then miss the packages they bring
+        raise SystemExit(f"[{name}] {constraints} names extras that pyproject.toml does not declare: {unknown}. "
+                         "Add them to [project.optional-dependencies] or fix the '# extras:' line.")
     run([str(venv_python), "-m", "pip", "install", "--quiet", "-c", str(constraints), "-e",
          f"{ROOT}[{stack['extras']}]"])
     installed = subprocess.run([str(venv_python), "-m", "pip", "list", "--format=freeze"], check=True,

@@ -36,13 +36,14 @@ class Compiled:
     """``function(model, *arrays)`` compiled for one model; call it with numpy arrays, get numpy arrays back.
 
     It reads the model's current weights at every call (they are inputs of the compiled code, never constants), so
-    it stays right while the model trains. ``traces`` counts how often the Python function was traced: once per
-    input signature on TensorFlow (``input_dims`` fixes every axis but the first), once per input shape on JAX, and
-    once per call on PyTorch, which runs eagerly.
+    it stays right while the model trains. ``calls`` counts the calls; ``traces`` counts how often the Python
+    function ran: once per input signature on TensorFlow (``input_dims`` fixes every axis but the first), once per
+    input shape on JAX, and at every call on PyTorch, which runs eagerly (``traces == calls`` there).
     """
 
     def __init__(self, model, function, input_dims=None):
         self.traces = 0
+        self.calls = 0
         proxy = weakref.proxy(model)  # the cache must never keep a model alive
         name = backend()
         if name == "tensorflow":
@@ -59,6 +60,7 @@ class Compiled:
         return traced
 
     def __call__(self, *arrays):
+        self.calls += 1
         return keras.tree.map_structure(ops.convert_to_numpy, self._call(*arrays))
 
 
@@ -343,20 +345,29 @@ def make_strategy(name: str = "default"):
 
 
 def checked_strategy(model, strategy):
-    """The distribution to train ``model`` under: ``strategy`` if ``model`` was built inside its scope (None: the
-    one ``model`` was built under, on TensorFlow the default strategy outside any scope); else a clear error."""
+    """The distribution to train ``model`` under: ``strategy`` if ``model`` was built inside its scope, else a clear
+    error. ``strategy=None`` means on TensorFlow the strategy ``model`` was built under (the default one outside any
+    scope); on JAX and PyTorch one device, so a model built inside a ``DataParallel`` scope needs that strategy."""
     if backend() == "tensorflow":
         built_under = model.distribute_strategy
-        ok = strategy is None or built_under is strategy
-        strategy = built_under
-    else:
-        devices = strategy.device_mesh.devices.size if strategy is not None else 1
-        ok = all(_device_count(variable) == devices for variable in model.trainable_variables[:1])
-    if not ok:
+        if strategy is None or built_under is strategy:
+            return built_under
         raise ValueError(
             "the VAE was built outside this strategy's scope, so its variables are not distributed. Fix: "
             "`with strategy.scope(): vae = vh.build_vae()` and then `vh.train(vae, ..., strategy=strategy)`.")
-    return strategy
+    wanted = strategy.device_mesh.devices.size if strategy is not None else 1
+    placed = _device_count(model.trainable_variables[0]) if model.trainable_variables else wanted
+    if placed == wanted:
+        return strategy
+    if strategy is None:
+        raise ValueError(
+            f"strategy=None trains on one device, but the VAE was built inside a distribution's scope: its variables "
+            f"lie on {placed} devices. Fix: pass the distribution it was built under, "
+            "`vh.train(vae, ..., strategy=strategy)`, or build the VAE outside any `strategy.scope()` for one device.")
+    raise ValueError(
+        f"the VAE was built outside this strategy's scope: its variables lie on {placed} device(s), the strategy "
+        f"spans {wanted}. Fix: `with strategy.scope(): vae = vh.build_vae()` and then "
+        "`vh.train(vae, ..., strategy=strategy)`.")
 
 
 def _device_count(variable) -> int:
