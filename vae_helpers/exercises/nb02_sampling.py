@@ -55,7 +55,7 @@ def check_reparameterize(function) -> None:
                    "keras.ops (ops.exp), not numpy, so that automatic differentiation can follow the operations")
     try:
         _, gradients = runtime.value_and_gradients(
-            lambda m, v: ops.sum(weights * function(m, v, ops.convert_to_tensor(noise))), mean, log_var)
+            lambda m, v: ops.sum(ops.multiply(weights, function(m, v, ops.convert_to_tensor(noise)))), mean, log_var)
     except Exception as err:  # numpy inside a traced (JAX) or recorded (PyTorch) computation raises
         raise ExerciseError(f"{no_gradient} (differentiating it raised {type(err).__name__}).") from err
     require(all(_equal_gradients(gradient, target) for gradient, target in zip(gradients, expected)),
