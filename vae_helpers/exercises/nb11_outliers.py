@@ -29,9 +29,8 @@ def _auc_by_hand_table() -> NumericExercise:
                                                                   f"{len(pairs)}, not by the number of images."),
             (0.5, "0.5 is what a score that knows nothing gets on average; count the pairs of these five numbers."),
         ),
-        conditions=((lambda value: 0 <= value <= 1, "an AUC is a fraction of pairs, between 0 and 1."),),
-        fallback_hint=f"not quite. For each of the {len(pairs)} (digit, Fashion-MNIST) pairs, ask: does the digit "
-                      "score higher? The AUC is the share of yes.",
+        fallback_hint=f"not quite. An AUC is a share of pairs, between 0 and 1: for each of the {len(pairs)} (digit, "
+                      "Fashion-MNIST) pairs, ask whether the digit scores higher; the AUC is the share of yes.",
         success=f"{higher} of the {len(pairs)} pairs have the digit scoring higher: AUC = {right:.3g}, below 0.5, so "
                 "on these five images the -ELBO ranks the digits as MORE typical than the garments.")
 
