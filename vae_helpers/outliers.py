@@ -5,7 +5,8 @@ A VAE trained on Fashion-MNIST gives every image a number of nats, its -ELBO (or
 estimate of -log p(x). Using it as an anomaly score ("high -ELBO = unusual image") looks natural, but
 likelihood-based models can give *higher* likelihood to simpler images they never saw (Nalisnick et al., ICLR
 2019). The complexity-corrected score of Serra et al. (ICLR 2020) subtracts what a generic compressor needs for
-the image. All scores are per image, in nats or bits as named; higher means "more unusual".
+the image; for a Bernoulli decoder the -ELBO's own floor, the pixels' binary entropy, is the complexity in the model's
+units (:func:`bernoulli_entropy`). All scores are per image, in nats or bits as named; higher means "more unusual".
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from vae_helpers.fast_decoding import MAX_DECODES_PER_CALL
 
 DIGIT_BOX = 20  # sklearn's 8x8 digits are resized to 20x20 and centred in 28x28, as MNIST fits digits in a 20x20 box
 DIGITS_MAX_VALUE = 16  # sklearn's digits hold whole numbers 0..16
+N_DIGITS = 1_797  # images in sklearn's load_digits
 PNG_COMPRESS_LEVEL = 9  # zlib's strongest setting inside PNG
 
 
@@ -39,7 +41,7 @@ def load_digits_28(n: int | None = None) -> np.ndarray:
     """Handwritten digits from scikit-learn's bundled 8x8 ``load_digits`` (1,797 images), made MNIST-like.
 
     Each 8x8 image (whole numbers 0..16) is divided by 16, resized to 20x20 with Pillow's bilinear filter (on
-    float32 pixels, mode "F"), clipped to [0, 1] and centred in a black 28x28 frame (4 pixels on each side), as
+    float32 pixels), clipped to [0, 1] and centred in a black 28x28 frame (4 pixels on each side), as
     MNIST fits its digits in a 20x20 box. Deterministic: no randomness, no download (the data ships inside the
     scikit-learn wheel).
 
@@ -57,7 +59,7 @@ def load_digits_28(n: int | None = None) -> np.ndarray:
     margin = (IMAGE_SHAPE[0] - DIGIT_BOX) // 2
     out = np.zeros((n, *IMAGE_SHAPE), np.float32)
     for i, image in enumerate(images[:n]):
-        small = Image.fromarray((image / DIGITS_MAX_VALUE).astype(np.float32), mode="F")
+        small = Image.fromarray((image / DIGITS_MAX_VALUE).astype(np.float32))  # float32 -> mode "F"
         box = np.asarray(small.resize((DIGIT_BOX, DIGIT_BOX), Image.Resampling.BILINEAR), dtype=np.float32)
         out[i, margin:margin + DIGIT_BOX, margin:margin + DIGIT_BOX, 0] = np.clip(box, 0.0, 1.0)
     return out
@@ -83,9 +85,10 @@ def flipped(x) -> np.ndarray:
 
 def outlier_sets(x_fashion, seed: int = 0) -> dict[str, np.ndarray]:
     """The four out-of-distribution sets of notebook 11, each with as many images as ``x_fashion`` (N, 28, 28, 1)
-    (the digits: at most 1,797): ``{"digits", "noise", "inverted", "flipped"}`` -> float32 (n, 28, 28, 1)."""
+    (the digits: at most :data:`N_DIGITS`): ``{"digits", "noise", "inverted", "flipped"}`` -> float32 (n, 28, 28, 1).
+    The noise is drawn with ``seed``."""
     x_fashion = validate_images(x_fashion, "x_fashion")
-    return {"digits": load_digits_28(min(len(x_fashion), 1797)), "noise": uniform_noise(len(x_fashion), seed),
+    return {"digits": load_digits_28(min(len(x_fashion), N_DIGITS)), "noise": uniform_noise(len(x_fashion), seed),
             "inverted": inverted(x_fashion), "flipped": flipped(x_fashion)}
 
 
@@ -135,8 +138,8 @@ def png_bits(x) -> np.ndarray:
     """Compressed length of each image of ``x`` (N, 28, 28, 1) in [0, 1], in bits: (N,) float64.
 
     Each image is rounded to 8 bits (``round(255 x)``) and saved as a greyscale PNG by Pillow
-    (``compress_level=9``); the length is that file's size x 8, headers included (the same 57-odd bytes for every
-    28x28 image, so they shift all scores alike). A generic compressor's length is the complexity estimate of
+    (``compress_level=9``); the length is that file's size x 8, headers included (57 bytes of signature and chunk
+    headers for every 28x28 greyscale image, so they shift all scores alike). A generic compressor's length is the complexity estimate of
     Serra et al. (ICLR 2020): flat images compress to little, noise hardly at all.
     """
     from PIL import Image
@@ -146,7 +149,8 @@ def png_bits(x) -> np.ndarray:
     lengths = np.empty(len(x))
     for i, image in enumerate(pixels):
         buffer = io.BytesIO()
-        Image.fromarray(image, mode="L").save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+        Image.fromarray(image).save(  # uint8 -> mode "L"
+            buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
         lengths[i] = 8 * buffer.tell()
     return lengths
 
@@ -186,10 +190,13 @@ def bernoulli_entropy(x) -> np.ndarray:
     cost 0, a pixel at 0.5 costs ln 2: it measures how grey, not how unusual, an image is. ``-ELBO - floor`` is then
     the complexity-corrected score in the model's own units: the nats the model pays beyond the unavoidable ones.
     """
-    from scipy.special import entr  # entr(p) = -p ln p, and 0 at p = 0
-
     x = validate_images(x).astype(np.float64)
-    return np.sum(entr(x) + entr(1.0 - x), axis=(1, 2, 3))
+    return -np.sum(_x_log_x(x) + _x_log_x(1.0 - x), axis=(1, 2, 3))
+
+
+def _x_log_x(p: np.ndarray) -> np.ndarray:
+    """p ln p elementwise, with its limit 0 at p = 0."""
+    return p * np.log(np.where(p > 0, p, 1.0))
 
 
 def roc_auc(in_scores, out_scores) -> float:
