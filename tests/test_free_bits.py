@@ -103,8 +103,11 @@ def test_free_bits_keep_information_that_a_heavy_kl_weight_squashes(make_tiny_va
         vae.compile(optimizer=keras.optimizers.Adam(3e-3))
         vh.train(vae, images, epochs=15, batch_size=16, seed=0, verbose=0)
         kls[free_bits] = vh.kl_per_dimension(vae, images)
-    # free bits of 1 nat keep each dimension near 1 nat; without them the KL is pushed well below that
-    assert kls[1.0].min() > 0.9 and kls[0.0].sum() < 0.5 * kls[1.0].sum(), kls
+    # Below 1 nat a dimension's KL gets no gradient, so none is squashed: each keeps more than any dimension trained
+    # without free bits, the total is over twice as large, and the mean near 1 nat (how near after these 60 steps
+    # depends on the noise each backend draws: 0.65 to 1.13 nats per dimension on TensorFlow, JAX and PyTorch)
+    assert kls[1.0].min() > kls[0.0].max() and kls[0.0].sum() < 0.5 * kls[1.0].sum(), kls
+    assert kls[1.0].mean() > 0.5, kls
 
 
 def test_free_bits_are_part_of_the_config_and_survive_saving(tmp_path):
