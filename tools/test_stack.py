@@ -3,9 +3,10 @@
     python tools/test_stack.py minimum   # the oldest versions pyproject.toml admits (tools/stacks/minimum.txt)
     python tools/test_stack.py colab     # what Google Colab runs (tools/stacks/colab.txt)
     python tools/test_stack.py jax       # KERAS_BACKEND=jax, no TensorFlow installed (tools/stacks/jax.txt)
+    python tools/test_stack.py torch     # KERAS_BACKEND=torch, CPU wheel, no TensorFlow or JAX (not in make test)
 
 Each stack is a pip constraints file whose comment lines name its Python (``# python: X.Y``), the extras of the
-course it installs (``# extras: tensorflow,test``), and optionally its Keras backend (``# backend: jax``, default
+course it installs (``# extras: tensorflow,test``, each declared in pyproject.toml), and optionally its Keras backend (``# backend: jax``, default
 TensorFlow; a stack on another backend must not have TensorFlow installed), the notebooks it runs
 (``# notebooks: 03 05``, default all) and test files it leaves to the other stacks (``# skip: tests/test_x.py``). The stack gets its own virtual
 environment, ``.venv-NAME`` (kept between runs; pip's cache is shared, so a second environment downloads nothing
