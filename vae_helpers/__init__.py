@@ -21,7 +21,9 @@ from vae_helpers.data import (
     CLASS_NAMES, CorruptDataError, DataNotFoundError, find_fashion_mnist, load_fashion_mnist, make_dataset,
     validate_images,
 )
-from vae_helpers.evaluation import evaluate, iwae_bound, kl_per_dimension, negative_elbo
+from vae_helpers.evaluation import (
+    evaluate, iwae_bound, kl_per_dimension, negative_elbo, per_image_iwae, per_image_negative_elbo,
+)
 from vae_helpers.explore import (
     explore_interpolation, explore_latent, explore_latent_map, explore_reconstruction, explorer_snapshot,
 )
@@ -29,8 +31,7 @@ from vae_helpers.fast_decoding import FastDecoder
 from vae_helpers.latent import grid_coordinates, interpolate_latent, latent_grid, nearest_distances
 from vae_helpers.losses import gaussian_log_density, kl_divergence, kl_monte_carlo, reconstruction_loss
 from vae_helpers.outliers import (
-    bernoulli_entropy, complexity_corrected, load_digits_28, outlier_sets, per_image_iwae, per_image_negative_elbo,
-    png_bits, roc_auc,
+    bernoulli_entropy, complexity_corrected, load_digits_28, outlier_sets, png_bits, roc_auc,
 )
 from vae_helpers.model import VAE, build_decoder, build_encoder, build_vae, encode_means
 from vae_helpers.plots import (

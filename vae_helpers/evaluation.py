@@ -1,7 +1,8 @@
 """How good is a trained VAE? Test -ELBO, KL per latent dimension and the importance-weighted (IWAE) bound.
-Used in notebooks 05 and 07.
+Used in notebooks 05 and 07; the same numbers image by image (notebook 11's anomaly scores) in
+:func:`per_image_negative_elbo` and :func:`per_image_iwae`.
 
-All numbers are means over images, in nats per image (lower is better for -ELBO and the IWAE bound).
+The means are in nats per image, the per-image scores in nats (lower is better for -ELBO and the IWAE bound).
 """
 
 from __future__ import annotations
@@ -26,16 +27,7 @@ def evaluate(vae, x, batch_size: int = 1000, seed: int | None = None) -> dict:
     backend (the noise comes from numpy), whatever ``batch_size`` is. The training command scores with its seed.
     """
     check_vae(vae, "evaluate")
-    x = validate_images(x)
-    batch_size = min(check_positive_int(batch_size, "batch_size"), MAX_DECODES_PER_CALL)  # bounded memory
-    eps = np.random.default_rng(seed).standard_normal((len(x), vae.latent_dim), dtype=np.float32)  # (N, D)
-    reconstruction, kl = [], []
-    for start in range(0, len(x), batch_size):
-        stop = start + batch_size
-        rec, k = runtime.compiled(vae, _per_image_losses)(x[start:stop], eps[start:stop])
-        reconstruction.append(rec)
-        kl.append(k)
-    reconstruction, kl = np.concatenate(reconstruction), np.concatenate(kl)
+    reconstruction, kl = _per_image_terms(vae, validate_images(x), batch_size, seed)
     return {
         "neg_elbo": float(np.mean(reconstruction + kl)),
         "reconstruction": float(np.mean(reconstruction)),
@@ -48,6 +40,27 @@ def negative_elbo(vae, x, batch_size: int = 1000, seed: int | None = None) -> fl
 
     ``seed`` as in :func:`evaluate`."""
     return evaluate(vae, x, batch_size, seed)["neg_elbo"]
+
+
+def per_image_negative_elbo(vae, x, batch_size: int = 1000, seed: int | None = None) -> np.ndarray:
+    """-ELBO of each image of ``x`` (N, 28, 28, 1): shape (N,) float64, nats (reconstruction + KL, one z per image).
+
+    The same computation and the same noise as :func:`negative_elbo` with this ``seed``: its mean is that
+    function's result (up to float rounding). Introduced in notebook 11 as an anomaly score.
+    """
+    check_vae(vae, "per_image_negative_elbo")
+    reconstruction, kl = _per_image_terms(vae, validate_images(x), batch_size, seed)
+    return reconstruction.astype(np.float64) + kl.astype(np.float64)
+
+
+def _per_image_terms(vae, x, batch_size, seed) -> tuple[np.ndarray, np.ndarray]:
+    """``(reconstruction, kl)``, each (N,) float32 nats, for checked images ``x``: one z per image, its noise from
+    numpy's generator seeded with ``seed`` (the same numbers on any machine, backend and ``batch_size``)."""
+    batch_size = min(check_positive_int(batch_size, "batch_size"), MAX_DECODES_PER_CALL)  # bounded memory
+    eps = np.random.default_rng(seed).standard_normal((len(x), vae.latent_dim), dtype=np.float32)  # (N, D)
+    parts = [runtime.compiled(vae, _per_image_losses)(x[start:start + batch_size], eps[start:start + batch_size])
+             for start in range(0, len(x), batch_size)]
+    return tuple(np.concatenate([np.asarray(part[i]) for part in parts]) for i in (0, 1))
 
 
 def kl_per_dimension(vae, x, batch_size: int = 1000) -> np.ndarray:
@@ -84,23 +97,41 @@ def iwae_bound(vae, x, k: int, batch_size: int | None = None, seed: int = 0) -> 
         seed: seed for the k samples (numpy's generator: the same numbers on any machine and backend).
     """
     check_vae(vae, "iwae_bound")
-    x = validate_images(x)
-    k = check_positive_int(k, "k")
+    x, k = validate_images(x), check_positive_int(k, "k")
+    total = sum(float(np.sum(log_sum - math.log(k))) for log_sum in _iwae_log_sums(vae, x, k, batch_size, seed))
+    return -total / len(x)
+
+
+def per_image_iwae(vae, x, k: int, batch_size: int | None = None, seed: int = 0) -> np.ndarray:
+    """``-L_k`` of each image of ``x`` (N, 28, 28, 1), the importance-weighted bound with ``k`` samples: shape (N,)
+    float64, nats.
+
+    ``-L_k(x) >= -log p(x)`` for every image, and it tightens as k grows. The same computation, chunking and noise
+    as :func:`iwae_bound` with these arguments: its mean is that function's result (up to float rounding).
+    Introduced in notebook 11 as an anomaly score.
+    """
+    check_vae(vae, "per_image_iwae")
+    x, k = validate_images(x), check_positive_int(k, "k")
+    return np.concatenate([math.log(k) - log_sum.astype(np.float64)
+                           for log_sum in _iwae_log_sums(vae, x, k, batch_size, seed)])
+
+
+def _iwae_log_sums(vae, x, k, batch_size, seed):
+    """Yield ``log sum_i w_i`` over the ``k`` importance samples, (B,) float32, batch after batch of checked
+    images ``x``; the noise comes from numpy's generator seeded with ``seed``."""
     # At most MAX_DECODES_PER_CALL decoded images per call, whatever k and batch_size: any k completes.
     images = max(1, MAX_DECODES_PER_CALL // k) if batch_size is None else check_positive_int(batch_size, "batch_size")
     images = min(images, MAX_DECODES_PER_CALL)
     samples = max(1, MAX_DECODES_PER_CALL // images)  # importance samples per call
     rng = np.random.default_rng(seed)
-    total = 0.0
     for start in range(0, len(x), images):
         xb = x[start:start + images]  # (B, 28, 28, 1)
         log_sum = None  # log sum_i w_i over the samples so far, (B,)
         for done in range(0, k, samples):
             eps = rng.standard_normal((min(samples, k - done), len(xb), vae.latent_dim), dtype=np.float32)  # (S, B, D)
-            chunk = runtime.compiled(vae, _log_sum_importance_weights)(xb, eps)  # (B,)
+            chunk = np.asarray(runtime.compiled(vae, _log_sum_importance_weights)(xb, eps))  # (B,)
             log_sum = chunk if log_sum is None else np.logaddexp(log_sum, chunk)
-        total += float(np.sum(log_sum - math.log(k)))
-    return -total / len(x)
+        yield log_sum
 
 
 # The per-batch work runs compiled (runtime.compiled: a graph on TensorFlow, jit on JAX, eager calls without

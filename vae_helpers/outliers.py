@@ -1,5 +1,6 @@
-"""What the likelihood says about outliers: out-of-distribution image sets, per-image scores and ROC-AUC.
-Introduced in notebook 11.
+"""What the likelihood says about outliers: out-of-distribution image sets, complexity corrections and ROC-AUC.
+Introduced in notebook 11 (the per-image -ELBO and IWAE scores it ranks images by live in
+:mod:`vae_helpers.evaluation`).
 
 A VAE trained on Fashion-MNIST gives every image a number of nats, its -ELBO (or the tighter IWAE bound): an
 estimate of -log p(x). Using it as an anomaly score ("high -ELBO = unusual image") looks natural, but
@@ -17,11 +18,8 @@ import numbers
 
 import numpy as np
 
-from vae_helpers import runtime
-from vae_helpers._checks import check_positive_int, check_vae
+from vae_helpers._checks import check_positive_int
 from vae_helpers.data import IMAGE_SHAPE, validate_images
-from vae_helpers.evaluation import _log_sum_importance_weights, _per_image_losses
-from vae_helpers.fast_decoding import MAX_DECODES_PER_CALL
 
 DIGIT_BOX = 20  # sklearn's 8x8 digits are resized to 20x20 and centred in 28x28, as MNIST fits digits in a 20x20 box
 DIGITS_MAX_VALUE = 16  # sklearn's digits hold whole numbers 0..16
@@ -92,48 +90,6 @@ def outlier_sets(x_fashion, seed: int = 0) -> dict[str, np.ndarray]:
             "inverted": inverted(x_fashion), "flipped": flipped(x_fashion)}
 
 
-def per_image_negative_elbo(vae, x, batch_size: int = 1000, seed: int | None = None) -> np.ndarray:
-    """-ELBO of each image of ``x`` (N, 28, 28, 1): shape (N,), nats (reconstruction + KL, one z per image).
-
-    The same computation and the same noise as :func:`vae_helpers.negative_elbo` with this ``seed``: its mean is
-    that function's result (up to float rounding).
-    """
-    check_vae(vae, "per_image_negative_elbo")
-    x = validate_images(x)
-    batch_size = min(check_positive_int(batch_size, "batch_size"), MAX_DECODES_PER_CALL)
-    eps = np.random.default_rng(seed).standard_normal((len(x), vae.latent_dim), dtype=np.float32)  # (N, D)
-    scores = []
-    for start in range(0, len(x), batch_size):
-        rec, kl = runtime.compiled(vae, _per_image_losses)(x[start:start + batch_size], eps[start:start + batch_size])
-        scores.append(np.asarray(rec, np.float64) + np.asarray(kl, np.float64))  # (B,)
-    return np.concatenate(scores)
-
-
-def per_image_iwae(vae, x, k: int, batch_size: int | None = None, seed: int = 0) -> np.ndarray:
-    """``-L_k`` of each image of ``x`` (N, 28, 28, 1), the importance-weighted bound with ``k`` samples: (N,), nats.
-
-    ``-L_k(x) >= -log p(x)`` for every image, and it tightens as k grows. The same computation, chunking and noise
-    as :func:`vae_helpers.iwae_bound` with these arguments: its mean is that function's result (up to rounding).
-    """
-    check_vae(vae, "per_image_iwae")
-    x = validate_images(x)
-    k = check_positive_int(k, "k")
-    images = max(1, MAX_DECODES_PER_CALL // k) if batch_size is None else check_positive_int(batch_size, "batch_size")
-    images = min(images, MAX_DECODES_PER_CALL)
-    samples = max(1, MAX_DECODES_PER_CALL // images)  # importance samples per call
-    rng = np.random.default_rng(seed)
-    scores = []
-    for start in range(0, len(x), images):
-        xb = x[start:start + images]  # (B, 28, 28, 1)
-        log_sum = None  # log sum_i w_i over the samples so far, (B,)
-        for done in range(0, k, samples):
-            eps = rng.standard_normal((min(samples, k - done), len(xb), vae.latent_dim), dtype=np.float32)  # (S, B, D)
-            chunk = np.asarray(runtime.compiled(vae, _log_sum_importance_weights)(xb, eps), np.float64)  # (B,)
-            log_sum = chunk if log_sum is None else np.logaddexp(log_sum, chunk)
-        scores.append(math.log(k) - log_sum)
-    return np.concatenate(scores)
-
-
 def png_bits(x) -> np.ndarray:
     """Compressed length of each image of ``x`` (N, 28, 28, 1) in [0, 1], in bits: (N,) float64.
 
@@ -165,7 +121,7 @@ def complexity_corrected(neg_log_likelihood_nats, x) -> np.ndarray:
 
     Args:
         neg_log_likelihood_nats: (N,) the model's -log p(x) estimate per image, in nats (e.g. from
-            :func:`per_image_negative_elbo` or :func:`per_image_iwae`).
+            :func:`vae_helpers.per_image_negative_elbo` or :func:`vae_helpers.per_image_iwae`).
         x: (N, 28, 28, 1) the same images, in [0, 1]; L(x) is their :func:`png_bits`.
 
     The likelihood in bits minus a generic compressor's length: how many more bits the model needs than PNG
