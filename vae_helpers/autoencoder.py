@@ -20,6 +20,7 @@ from vae_helpers._checks import check_positive_int
 from vae_helpers.losses import reconstruction_loss
 from vae_helpers.model import (
     build_decoder, check_decoder, decode_points, encode_means, encoder_trunk, kernel_init, logits_model,
+    parts_from_config,
 )
 
 CODE_LAYER = "z"
@@ -114,10 +115,7 @@ class Autoencoder(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        encoder = keras.saving.deserialize_keras_object(config.pop("encoder"))
-        decoder = keras.saving.deserialize_keras_object(config.pop("decoder"))
-        return cls(encoder, decoder, **config)
+        return cls(**parts_from_config(config))
 
 
 def build_autoencoder(latent_dim: int = 2, seed=None, dtype_policy=None) -> Autoencoder:

@@ -187,10 +187,16 @@ class VAE(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        encoder = keras.saving.deserialize_keras_object(config.pop("encoder"))
-        decoder = keras.saving.deserialize_keras_object(config.pop("decoder"))
-        return cls(encoder, decoder, **config)
+        return cls(**parts_from_config(config))
+
+
+def parts_from_config(config: dict) -> dict:
+    """A model's ``get_config()`` with its ``"encoder"`` and ``"decoder"`` rebuilt as Keras models: the keyword
+    arguments of ``VAE`` or ``Autoencoder`` (their ``from_config``)."""
+    config = dict(config)
+    for part in ("encoder", "decoder"):
+        config[part] = keras.saving.deserialize_keras_object(config[part])
+    return config
 
 
 def logits_model(decoder: keras.Model) -> keras.Model:
