@@ -10,7 +10,8 @@ try:
 except ModuleNotFoundError as err:
     raise ImportError(
         f"Keras could not load its backend ({err}). Install one with the course: pip install -e '.[tensorflow]' "
-        "(the default), or pip install -e '.[jax]' and set KERAS_BACKEND=jax before starting Python."
+        "(the default), or pip install -e '.[jax]' (or '.[torch]') and set KERAS_BACKEND=jax (or torch) before "
+        "starting Python."
     ) from err
 
 from vae_helpers import exercises
