@@ -29,8 +29,11 @@ from vae_helpers.explore import (
     explore_interpolation, explore_latent, explore_latent_map, explore_reconstruction, explorer_snapshot,
 )
 from vae_helpers.fast_decoding import FastDecoder
+from vae_helpers.image_folders import load_image_folder, write_sample_patches
 from vae_helpers.latent import grid_coordinates, interpolate_latent, latent_grid, nearest_distances
-from vae_helpers.losses import gaussian_log_density, kl_divergence, kl_monte_carlo, reconstruction_loss
+from vae_helpers.losses import (
+    LIKELIHOODS, gaussian_log_density, kl_divergence, kl_monte_carlo, pixel_nll, reconstruction_loss,
+)
 from vae_helpers.outliers import (
     bernoulli_entropy, complexity_corrected, load_digits_28, outlier_sets, png_bits, roc_auc,
 )
@@ -49,6 +52,7 @@ from vae_helpers.training import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "LIKELIHOODS", "load_image_folder", "pixel_nll", "write_sample_patches",
     "bernoulli_entropy", "complexity_corrected", "load_digits_28", "outlier_sets", "per_image_iwae",
     "per_image_negative_elbo", "png_bits", "roc_auc",
     "Autoencoder", "build_autoencoder", "reconstruction_error",

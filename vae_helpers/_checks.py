@@ -108,3 +108,24 @@ def encoder_of(model):
         raise ValueError(f"expected an encoder keras.Model or a vh.VAE, got {type(model).__name__}. "
                          "Pass vae.encoder, the VAE itself, or a model from vh.build_encoder().")
     return part
+
+
+def check_image_shape(image_shape) -> tuple:
+    """``image_shape`` (H, W, C) as a tuple of ints if H and W are positive multiples of 4 and C >= 1 (the
+    encoder halves the size twice, the decoder doubles it twice), else a clear error. Notebook 10."""
+    try:
+        shape = tuple(image_shape)
+    except TypeError:
+        shape = None
+    ok = (shape is not None and len(shape) == 3 and all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+                                                         for d in shape))
+    if not ok or shape[0] < 4 or shape[1] < 4 or shape[0] % 4 or shape[1] % 4 or shape[2] < 1:
+        raise ValueError(f"image_shape must be (H, W, C) with H and W positive multiples of 4 (the encoder halves "
+                         f"them twice) and C >= 1 channels (1 grey, 3 RGB), got {image_shape!r}. "
+                         "Resize your images, e.g. vh.load_image_folder(path, size=(32, 32)).")
+    return tuple(int(d) for d in shape)
+
+
+def image_shape_of(model) -> tuple:
+    """The image shape (H, W, C) a VAE or autoencoder (or its encoder) takes: its encoder's input shape."""
+    return tuple(int(d) for d in encoder_of(model).inputs[0].shape[1:])

@@ -188,26 +188,34 @@ def load_fashion_mnist(data_dir: str | os.PathLike | None = None, download: bool
     return (to_float(x_train), y_train.astype(np.int64)), (to_float(x_test), y_test.astype(np.int64))
 
 
-def validate_images(x, name: str = "x") -> np.ndarray:
-    """Check that ``x`` is a batch of Fashion-MNIST-like images and return it as a float32 numpy array.
+def validate_images(x, name: str = "x", image_shape=None) -> np.ndarray:
+    """Check that ``x`` is a batch of images and return it as a float32 numpy array.
 
-    Expected: shape (N, 28, 28, 1) with N >= 1, a real (float) dtype, values in [0, 1].
+    Expected: shape (N, H, W, C) with N >= 1, a real (float) dtype, values in [0, 1]. ``image_shape`` (H, W, C):
+    None for Fashion-MNIST's (28, 28, 1), else the shape a model takes (notebook 10: the callers that know a model
+    pass its input shape).
 
     Raises:
         ValueError: saying which of shape, dtype or range is wrong and how to fix it.
     """
+    shape = IMAGE_SHAPE if image_shape is None else tuple(int(d) for d in image_shape)
+    text = "(N, " + ", ".join(str(d) for d in shape) + ")"
     try:
         arr = np.asarray(x)
     except Exception as err:
-        raise ValueError(f"{name} must be an array of images of shape (N, 28, 28, 1); got {type(x).__name__}.") from err
-    if arr.ndim == 3 and arr.shape[1:] == (28, 28):
-        hint = f" It looks like (N, 28, 28): add the channel axis with {name}[..., None]."
-    elif arr.ndim == 3 and arr.shape == IMAGE_SHAPE:
+        raise ValueError(f"{name} must be an array of images of shape {text}; got {type(x).__name__}.") from err
+    if arr.ndim == 3 and shape[2] == 1 and arr.shape[1:] == shape[:2]:
+        hint = f" It looks like (N, {shape[0]}, {shape[1]}): add the channel axis with {name}[..., None]."
+    elif arr.ndim == 3 and arr.shape == shape:
         hint = f" It looks like a single image: pass {name}[None] for a batch of one."
+    elif image_shape is not None and arr.ndim == 4 and arr.shape[1:] != shape:
+        hint = (f" This model takes images of shape {shape}; load your images at that size "
+                f"(vh.load_image_folder(path, size=({shape[0]}, {shape[1]}), color=...)) or build the model with "
+                f"image_shape={tuple(arr.shape[1:])}.")
     else:
         hint = ""
-    if arr.ndim != 4 or arr.shape[1:] != IMAGE_SHAPE or arr.shape[0] == 0:
-        raise ValueError(f"{name} must have shape (N, 28, 28, 1) with N >= 1, got {arr.shape}.{hint}")
+    if arr.ndim != 4 or arr.shape[1:] != shape or arr.shape[0] == 0:
+        raise ValueError(f"{name} must have shape {text} with N >= 1, got {arr.shape}.{hint}")
     if not np.issubdtype(arr.dtype, np.floating):
         raise ValueError(
             f"{name} must hold floats in [0, 1], got dtype {arr.dtype}. Fix: {name}.astype('float32') / 255."
@@ -236,9 +244,10 @@ def make_dataset(x, batch_size: int = 128, shuffle: bool = True, seed: int | Non
             in memory already).
 
     Returns:
-        ``tf.data.Dataset`` or :class:`ImageBatches` of image batches, each (B, 28, 28, 1) float32.
+        ``tf.data.Dataset`` or :class:`ImageBatches` of image batches, each (B, H, W, C) float32 (any image shape,
+        notebook 10: the model checks its own shape).
     """
-    x = validate_images(x)
+    x = validate_images(x, image_shape=np.shape(x)[1:] if np.ndim(x) == 4 else None)
     batch_size = check_positive_int(batch_size, "batch_size")
     if keras.backend.backend() != "tensorflow":
         return ImageBatches(x, batch_size, shuffle, seed)

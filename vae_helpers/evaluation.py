@@ -13,21 +13,21 @@ import numpy as np
 from keras import ops
 
 from vae_helpers import runtime
-from vae_helpers._checks import check_positive_int, check_vae
+from vae_helpers._checks import check_positive_int, check_vae, image_shape_of
 from vae_helpers.data import validate_images
 from vae_helpers.fast_decoding import MAX_DECODES_PER_CALL
 from vae_helpers.losses import gaussian_log_density, kl_per_dimension_terms, reconstruction_loss
 
 
 def evaluate(vae, x, batch_size: int = 1000, seed: int | None = None) -> dict:
-    """Return ``{"neg_elbo", "reconstruction", "kl"}``: means over ``x`` (N, 28, 28, 1), nats per image.
+    """Return ``{"neg_elbo", "reconstruction", "kl"}``: means over ``x`` (N, H, W, C), nats per image.
 
     One z is sampled per image (as in training). With ``seed=None`` each call draws new samples, so repeated
     calls differ slightly; with an integer seed the result is reproducible on any machine, Keras version and
     backend (the noise comes from numpy), whatever ``batch_size`` is. The training command scores with its seed.
     """
     check_vae(vae, "evaluate")
-    reconstruction, kl = _per_image_terms(vae, validate_images(x), batch_size, seed)
+    reconstruction, kl = _per_image_terms(vae, validate_images(x, image_shape=image_shape_of(vae)), batch_size, seed)
     return {
         "neg_elbo": float(np.mean(reconstruction + kl)),
         "reconstruction": float(np.mean(reconstruction)),
@@ -36,20 +36,20 @@ def evaluate(vae, x, batch_size: int = 1000, seed: int | None = None) -> dict:
 
 
 def negative_elbo(vae, x, batch_size: int = 1000, seed: int | None = None) -> float:
-    """Mean -ELBO over images ``x`` (N, 28, 28, 1), in nats per image (reconstruction + KL, beta ignored).
+    """Mean -ELBO over images ``x`` (N, H, W, C), in nats per image (reconstruction + KL, beta ignored).
 
     ``seed`` as in :func:`evaluate`."""
     return evaluate(vae, x, batch_size, seed)["neg_elbo"]
 
 
 def per_image_negative_elbo(vae, x, batch_size: int = 1000, seed: int | None = None) -> np.ndarray:
-    """-ELBO of each image of ``x`` (N, 28, 28, 1): shape (N,) float64, nats (reconstruction + KL, one z per image).
+    """-ELBO of each image of ``x`` (N, H, W, C): shape (N,) float64, nats (reconstruction + KL, one z per image).
 
     The same computation and the same noise as :func:`negative_elbo` with this ``seed``: its mean is that
     function's result (up to float rounding). Introduced in notebook 11 as an anomaly score.
     """
     check_vae(vae, "per_image_negative_elbo")
-    reconstruction, kl = _per_image_terms(vae, validate_images(x), batch_size, seed)
+    reconstruction, kl = _per_image_terms(vae, validate_images(x, image_shape=image_shape_of(vae)), batch_size, seed)
     return reconstruction.astype(np.float64) + kl.astype(np.float64)
 
 
@@ -64,7 +64,7 @@ def _per_image_terms(vae, x, batch_size, seed) -> tuple[np.ndarray, np.ndarray]:
 
 
 def kl_per_dimension(vae, x, batch_size: int = 1000) -> np.ndarray:
-    """Mean KL(q(z_d|x) || N(0, 1)) of each latent dimension d over images ``x`` (N, 28, 28, 1): shape (D,), nats.
+    """Mean KL(q(z_d|x) || N(0, 1)) of each latent dimension d over images ``x`` (N, H, W, C): shape (D,), nats.
 
     Introduced in notebook 07. The KL of a diagonal Gaussian is a sum over dimensions, so these D numbers add up
     to the model's KL term (``evaluate(vae, x)["kl"]``, up to rounding). A dimension whose KL is close to 0 (say
@@ -72,7 +72,7 @@ def kl_per_dimension(vae, x, batch_size: int = 1000) -> np.ndarray:
     z carries no information about x. All dimensions inactive is posterior collapse.
     """
     check_vae(vae, "kl_per_dimension")
-    x = validate_images(x)
+    x = validate_images(x, image_shape=image_shape_of(vae))
     batch_size = min(check_positive_int(batch_size, "batch_size"), MAX_DECODES_PER_CALL)
     total = np.zeros(vae.latent_dim)
     for start in range(0, len(x), batch_size):
@@ -90,20 +90,20 @@ def iwae_bound(vae, x, k: int, batch_size: int | None = None, seed: int = 0) -> 
 
     Args:
         vae: a trained :class:`vae_helpers.VAE`.
-        x: (N, 28, 28, 1) images in [0, 1].
+        x: (N, H, W, C) images in [0, 1].
         k: importance samples per image (1, 10, 100, ...).
         batch_size: images per decoder call (default: about 5,000 decoded images per call). Any ``k`` works:
             the samples are processed in chunks of at most 5,000 decoded images, so memory stays bounded.
         seed: seed for the k samples (numpy's generator: the same numbers on any machine and backend).
     """
     check_vae(vae, "iwae_bound")
-    x, k = validate_images(x), check_positive_int(k, "k")
+    x, k = validate_images(x, image_shape=image_shape_of(vae)), check_positive_int(k, "k")
     total = sum(float(np.sum(log_sum - math.log(k))) for log_sum in _iwae_log_sums(vae, x, k, batch_size, seed))
     return -total / len(x)
 
 
 def per_image_iwae(vae, x, k: int, batch_size: int | None = None, seed: int = 0) -> np.ndarray:
-    """``-L_k`` of each image of ``x`` (N, 28, 28, 1), the importance-weighted bound with ``k`` samples: shape (N,)
+    """``-L_k`` of each image of ``x`` (N, H, W, C), the importance-weighted bound with ``k`` samples: shape (N,)
     float64, nats.
 
     ``-L_k(x) >= -log p(x)`` for every image, and it tightens as k grows. The same computation, chunking and noise
@@ -111,7 +111,7 @@ def per_image_iwae(vae, x, k: int, batch_size: int | None = None, seed: int = 0)
     Introduced in notebook 11 as an anomaly score.
     """
     check_vae(vae, "per_image_iwae")
-    x, k = validate_images(x), check_positive_int(k, "k")
+    x, k = validate_images(x, image_shape=image_shape_of(vae)), check_positive_int(k, "k")
     return np.concatenate([math.log(k) - log_sum.astype(np.float64)
                            for log_sum in _iwae_log_sums(vae, x, k, batch_size, seed)])
 
@@ -125,7 +125,7 @@ def _iwae_log_sums(vae, x, k, batch_size, seed):
     samples = max(1, MAX_DECODES_PER_CALL // images)  # importance samples per call
     rng = np.random.default_rng(seed)
     for start in range(0, len(x), images):
-        xb = x[start:start + images]  # (B, 28, 28, 1)
+        xb = x[start:start + images]  # (B, H, W, C)
         log_sum = None  # log sum_i w_i over the samples so far, (B,)
         for done in range(0, k, samples):
             eps = rng.standard_normal((min(samples, k - done), len(xb), vae.latent_dim), dtype=np.float32)  # (S, B, D)
@@ -155,9 +155,11 @@ def _log_sum_importance_weights(vae, x, eps):
     z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")  # float32 under mixed precision
     k, batch, dim = ops.shape(eps)
     z = z_mean + ops.exp(0.5 * z_log_var) * eps  # (k, B, D)
-    logits = vae.decoder_logits(ops.reshape(z, (k * batch, dim)), training=False)  # (k*B, 28, 28, 1)
-    x_repeated = ops.tile(x, (k, 1, 1, 1))  # (k*B, 28, 28, 1), same order as the reshape above
-    log_px_z = -ops.reshape(reconstruction_loss(x_repeated, logits), (k, batch))
+    logits = vae.decoder_logits(ops.reshape(z, (k * batch, dim)), training=False)  # (k*B, H, W, C)
+    x_repeated = ops.tile(x, (k, 1, 1, 1))  # (k*B, H, W, C), same order as the reshape above
+    # the model's own likelihood (notebook 10); a model without one is a Bernoulli VAE
+    nll = vae.reconstruction_nll if hasattr(vae, "reconstruction_nll") else reconstruction_loss
+    log_px_z = -ops.reshape(nll(x_repeated, logits), (k, batch))
     log_pz = gaussian_log_density(z, ops.zeros_like(z), ops.zeros_like(z))
     log_qz_x = gaussian_log_density(z, z_mean, z_log_var)
     return ops.logsumexp(log_px_z + log_pz - log_qz_x, axis=0)

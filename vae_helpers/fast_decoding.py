@@ -162,19 +162,20 @@ class FastDecoder:
     ``benchmarks/explore_latency.py`` read it.
 
     Args:
-        decoder: a decoder ``keras.Model`` (B, D) -> (B, 28, 28, 1) probabilities, or a :class:`vae_helpers.VAE`.
+        decoder: a decoder ``keras.Model`` (B, D) -> (B, H, W, C) probabilities, e.g. (B, 28, 28, 1), or a :class:`vae_helpers.VAE`.
     """
 
     def __init__(self, decoder):
         decoder = decoder_of(decoder)
         in_shape, out_shape = tuple(decoder.inputs[0].shape), tuple(decoder.outputs[0].shape)
-        if len(in_shape) != 2 or out_shape[1:] != (28, 28, 1):
+        if len(in_shape) != 2 or len(out_shape) != 4:
             raise ValueError(
-                f"the decoder must map (B, D) latent points to (B, 28, 28, 1) images, but it maps {in_shape} to "
+                f"the decoder must map (B, D) latent points to (B, H, W, C) images, but it maps {in_shape} to "
                 f"{out_shape}. Did you pass the encoder instead of the decoder?"
             )
         self.decoder = decoder
         self.latent_dim = int(in_shape[1])
+        self.image_shape = tuple(int(d) for d in out_shape[1:])  # (H, W, C)
         self._decode = compiled_decoder(decoder)
 
     @property
@@ -182,11 +183,13 @@ class FastDecoder:
         return self._decode.traces
 
     def __call__(self, z) -> np.ndarray:
-        """Decode latent points ``z`` (B, D) to pixel probabilities, a float32 numpy array (B, 28, 28)."""
+        """Decode latent points ``z`` (B, D) to pixel probabilities, a float32 numpy array (B, H, W) for one
+        channel (e.g. (B, 28, 28)), (B, H, W, C) for more (RGB, notebook 10)."""
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(
                 f"z must have shape (B, {self.latent_dim}) for this decoder, got {z.shape}. "
                 "For a single point pass z[None]."
             )
-        return self._decode(z)[..., 0]
+        images = self._decode(z)
+        return images[..., 0] if images.shape[-1] == 1 else images

@@ -129,10 +129,11 @@ def latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "linear"
     with its upsampling layers fused into the convolutions (:mod:`vae_helpers.fast_decoding`).
 
     Args:
-        decoder: a decoder model (B, D) -> (B, 28, 28, 1), or a :class:`vae_helpers.VAE`.
+        decoder: a decoder model (B, D) -> (B, H, W, C), e.g. (B, 28, 28, 1), or a :class:`vae_helpers.VAE`.
 
     Returns:
-        (28n, 28n) float32 array of pixel probabilities; n is at most :data:`MAX_GRID_N` (100).
+        (H*n, W*n) float32 array of pixel probabilities for one channel (C = 1), (H*n, W*n, C) for more (RGB,
+        notebook 10); n is at most :data:`MAX_GRID_N` (100).
     """
     decoder = decoder_of(decoder)
     latent_dim = int(decoder.inputs[0].shape[-1])
@@ -148,5 +149,8 @@ def latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "linear"
     yy, xx = np.meshgrid(grid[::-1], grid, indexing="ij")  # (n, n) each; row i -> z[1] = grid[n - 1 - i]
     z = np.zeros((n * n, latent_dim), dtype=np.float32)  # (n*n, D)
     z[:, 0], z[:, 1] = xx.ravel(), yy.ravel()
-    images = decode_in_chunks(decoder, z)[..., 0]  # (n*n, 28, 28)
-    return images.reshape(n, n, 28, 28).transpose(0, 2, 1, 3).reshape(28 * n, 28 * n)
+    images = decode_in_chunks(decoder, z)  # (n*n, H, W, C)
+    height, width, channels = images.shape[1:]
+    tiled = images.reshape(n, n, height, width, channels).transpose(0, 2, 1, 3, 4)
+    tiled = tiled.reshape(height * n, width * n, channels)
+    return tiled[..., 0] if channels == 1 else tiled

@@ -18,20 +18,116 @@ from vae_helpers._checks import (
 )
 
 
-def reconstruction_loss(x, logits):
-    """Bernoulli negative log-likelihood ``-log p(x|z)`` summed over pixels, computed stably from logits.
+LIKELIHOODS = ("bernoulli", "gaussian", "continuous_bernoulli")
+DEFAULT_GAUSSIAN_STD = 0.1  # pixels in [0, 1]: a decoder mean 0.1 away from a pixel costs half a nat more
 
-    The sum over pixels of :func:`bernoulli_nll_per_pixel`.
+
+def reconstruction_loss(x, logits, likelihood: str = "bernoulli", gaussian_std: float = DEFAULT_GAUSSIAN_STD):
+    """Negative log-likelihood ``-log p(x|z)`` summed over pixels, computed stably from logits.
+
+    The sum over pixels of :func:`pixel_nll` (``likelihood="bernoulli"``, the default, is
+    :func:`bernoulli_nll_per_pixel`; the other two were introduced in notebook 10).
 
     Args:
-        x: (B, 28, 28, 1) target pixels in [0, 1] (or any (B, ...) shape matching ``logits``).
+        x: (B, H, W, C) target pixels in [0, 1] (or any (B, ...) shape matching ``logits``), e.g. (B, 28, 28, 1).
         logits: decoder outputs before the sigmoid, same shape as ``x``.
+        likelihood: ``"bernoulli"``, ``"gaussian"`` (mean sigmoid(logits), fixed std ``gaussian_std``) or
+            ``"continuous_bernoulli"``.
 
     Returns:
         (B,) tensor: nats per image.
     """
-    per_pixel = bernoulli_nll_per_pixel(x, logits)
+    per_pixel = pixel_nll(x, logits, likelihood, gaussian_std)
     return ops.sum(ops.reshape(per_pixel, (ops.shape(per_pixel)[0], -1)), axis=1)
+
+
+def check_likelihood(likelihood, gaussian_std=DEFAULT_GAUSSIAN_STD) -> tuple[str, float]:
+    """``(likelihood, gaussian_std)`` checked: one of :data:`LIKELIHOODS` and a finite std > 0."""
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}. 'bernoulli' is the "
+                         "reference's; 'gaussian' or 'continuous_bernoulli' suit photographs (notebook 10).")
+    gaussian_std = check_finite(gaussian_std, "gaussian_std", minimum=0.0, strict=True,
+                                hint="the Gaussian's standard deviation in pixel units, e.g. 0.1")
+    return likelihood, gaussian_std
+
+
+def pixel_nll(x, logits, likelihood: str = "bernoulli", gaussian_std: float = DEFAULT_GAUSSIAN_STD):
+    """``-log p(x|z)`` of each pixel under the chosen ``likelihood`` (see :func:`reconstruction_loss`), in nats.
+
+    Returns a tensor of the shape of ``x`` (B, ...). For a density over continuous pixels (Gaussian, continuous
+    Bernoulli) the values can be negative: a density can exceed 1.
+    """
+    likelihood, gaussian_std = check_likelihood(likelihood, gaussian_std)
+    if likelihood == "gaussian":
+        return gaussian_nll_per_pixel(x, logits, gaussian_std)
+    if likelihood == "continuous_bernoulli":
+        return continuous_bernoulli_nll_per_pixel(x, logits)
+    return bernoulli_nll_per_pixel(x, logits)
+
+
+def gaussian_nll_per_pixel(x, logits, std: float = DEFAULT_GAUSSIAN_STD):
+    """``-log N(x; mu, std^2)`` of each pixel with mean ``mu = sigmoid(logits)`` and a fixed ``std``, in nats.
+
+    ``= 1/2 log(2 pi std^2) + (x - mu)^2 / (2 std^2)``: a squared error scaled by 1 / (2 std^2) plus a constant.
+    With std = 0.1 the constant is -0.92 nats per pixel, so a good fit has a negative value (a density, not a
+    probability). Notebook 10.
+
+    Args:
+        x: (B, ...) pixels in [0, 1]. logits: the same shape. std: a finite number > 0 (pixel units).
+
+    Returns:
+        tensor of the shape of ``x``: nats per pixel.
+    """
+    x, logits = _checked_pair(x, logits)
+    std = check_finite(std, "gaussian_std", minimum=0.0, strict=True)
+    mean = ops.sigmoid(logits)
+    return 0.5 * float(np.log(2 * np.pi * std * std)) + ops.square(x - mean) / (2.0 * std * std)
+
+
+def continuous_bernoulli_log_norm(logits):
+    """``log C(lambda)`` of the continuous Bernoulli with ``lambda = sigmoid(logits)``, in nats, elementwise.
+
+    Loaiza-Ganem & Cunningham (2019): ``p(x|lambda) = C(lambda) lambda^x (1 - lambda)^(1-x)`` on [0, 1], with
+    ``C(lambda) = 2 artanh(1 - 2 lambda) / (1 - 2 lambda)`` (``C(1/2) = 2``). From logits l this is
+    ``C = l / tanh(l / 2)``, so ``log C = log|l| - log(1 - e^-|l|) + log(1 + e^-|l|)``; for |l| < 0.1, where that
+    difference loses precision, the Taylor expansion ``log 2 + l^2/12 - 7 l^4/1440`` is used (error < 1e-9).
+    """
+    logits = ops.convert_to_tensor(logits)
+    a = ops.abs(logits)
+    small = a < 0.1
+    safe = ops.where(small, ops.ones_like(a), a)  # no log(0) or NaN gradient in the branch not taken
+    exact = ops.log(safe) - ops.log1p(-ops.exp(-safe)) + ops.log1p(ops.exp(-safe))
+    square = ops.square(logits)
+    taylor = float(np.log(2.0)) + square / 12.0 - 7.0 * ops.square(square) / 1440.0
+    return ops.where(small, taylor, exact)
+
+
+def continuous_bernoulli_nll_per_pixel(x, logits):
+    """``-log CB(x; lambda)`` of each pixel, ``lambda = sigmoid(logits)``, in nats (Loaiza-Ganem & Cunningham 2019).
+
+    ``= bernoulli_nll_per_pixel(x, logits) - log C(lambda)`` (:func:`continuous_bernoulli_log_norm`): the
+    Bernoulli cross-entropy, which is not a density for pixels strictly between 0 and 1, corrected by the
+    constant that makes it one. Often negative. Its mean is not lambda (it is pulled towards 1/2), so
+    ``sigmoid(logits)`` is a shape parameter, shown as the picture by the course. Notebook 10.
+
+    Args:
+        x: (B, ...) pixels in [0, 1]. logits: the same shape.
+
+    Returns:
+        tensor of the shape of ``x``: nats per pixel.
+    """
+    x, logits = _checked_pair(x, logits)
+    return bernoulli_nll_per_pixel(x, logits) - continuous_bernoulli_log_norm(logits)
+
+
+def _checked_pair(x, logits):
+    for name, value in (("x", x), ("logits", logits)):
+        check_float(value, name)
+    if not shapes_agree(shape_of(x), shape_of(logits)) or len(shape_of(x)) < 2:
+        raise ValueError(f"x and logits must have the same shape (B, ...) with a batch axis, got {shape_of(x)} "
+                         f"and {shape_of(logits)}.")
+    x = ops.convert_to_tensor(x)
+    return x, ops.cast(ops.convert_to_tensor(logits), x.dtype)
 
 
 def bernoulli_nll_per_pixel(x, logits):

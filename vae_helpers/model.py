@@ -11,33 +11,39 @@ import keras
 from keras import layers, ops
 
 from vae_helpers import runtime
-from vae_helpers._checks import check_finite, check_float, check_positive_int, encoder_of, shape_of, shapes_agree
-from vae_helpers.losses import check_free_bits, free_bits_kl, kl_divergence, reconstruction_loss
+from vae_helpers._checks import (
+    check_finite, check_float, check_image_shape, check_positive_int, encoder_of, image_shape_of, shape_of, shapes_agree,
+)
+from vae_helpers.losses import (
+    DEFAULT_GAUSSIAN_STD, check_free_bits, check_likelihood, free_bits_kl, kl_divergence, reconstruction_loss,
+)
 from vae_helpers.sampling import Sampling
 
 LOGITS_LAYER = "logits"
 
 
-def build_encoder(latent_dim: int = 2, seed=None) -> keras.Model:
-    """Reference encoder: image (B, 28, 28, 1) -> ``[z_mean, z_log_var, z]``, each (B, latent_dim).
+def build_encoder(latent_dim: int = 2, seed=None, image_shape=(28, 28, 1)) -> keras.Model:
+    """Reference encoder: image (B, H, W, C) -> ``[z_mean, z_log_var, z]``, each (B, latent_dim).
 
     ``seed`` seeds the sampling layer ``z`` (the weights start from Keras's global random state).
+    ``image_shape`` (H, W, C): (28, 28, 1) (the reference) or any H, W multiples of 4 and C >= 1 (notebook 10).
     """
     latent_dim = _check_latent_dim(latent_dim)
-    images, h = encoder_trunk()
+    images, h = encoder_trunk(image_shape=image_shape)
     z_mean = layers.Dense(latent_dim, name="z_mean")(h)  # (B, D)
     z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)  # (B, D)
     z = Sampling(seed=seed, name="z")([z_mean, z_log_var])  # (B, D)
     return keras.Model(images, [z_mean, z_log_var, z], name="encoder")
 
 
-def encoder_trunk(weight_seed=None):
-    """The reference encoder's layers up to its heads: ``(images, h)``, the input (B, 28, 28, 1) and the features
-    (B, 16) that :func:`build_encoder` maps to ``z_mean`` and ``z_log_var`` and the autoencoder to its code.
+def encoder_trunk(weight_seed=None, image_shape=(28, 28, 1)):
+    """The reference encoder's layers up to its heads: ``(images, h)``, the input (B, H, W, C) (default
+    (B, 28, 28, 1)) and the features (B, 16) that :func:`build_encoder` maps to ``z_mean`` and ``z_log_var`` and
+    the autoencoder to its code. Shape comments below are for the default.
 
     ``weight_seed``: None (weights from Keras's global random state) or an int that fixes the initial kernels.
     """
-    images = keras.Input(shape=(28, 28, 1), name="image")
+    images = keras.Input(shape=check_image_shape(image_shape), name="image")
     h = layers.Conv2D(32, 3, activation="relu", padding="same", kernel_initializer=kernel_init(weight_seed, 0))(images)  # (B, 28, 28, 32)
     h = layers.MaxPooling2D(2, padding="same")(h)  # (B, 14, 14, 32)
     h = layers.Conv2D(64, 3, activation="relu", padding="same", kernel_initializer=kernel_init(weight_seed, 1))(h)  # (B, 14, 14, 64)
@@ -55,23 +61,27 @@ def kernel_init(weight_seed, layer_index: int):
     return keras.initializers.GlorotUniform(seed=int(weight_seed) + layer_index)
 
 
-def build_decoder(latent_dim: int = 2, weight_seed=None) -> keras.Model:
-    """Reference decoder: latent (B, latent_dim) -> pixel probabilities (B, 28, 28, 1) in [0, 1].
+def build_decoder(latent_dim: int = 2, weight_seed=None, image_shape=(28, 28, 1)) -> keras.Model:
+    """Reference decoder: latent (B, latent_dim) -> pixel probabilities (B, H, W, C) in [0, 1] (default
+    (B, 28, 28, 1); shape comments below are for the default).
 
-    The layer named ``"logits"`` holds the values before the sigmoid (used by the loss). ``weight_seed``: None
-    (weights from Keras's global random state) or an int that fixes the initial kernels.
+    The layer named ``"logits"`` holds the values before the sigmoid (used by the loss); it has C channels.
+    ``weight_seed``: None (weights from Keras's global random state) or an int that fixes the initial kernels.
+    ``image_shape`` (H, W, C): H and W multiples of 4; the first layer is Dense(H/4 * W/4 * 64) (notebook 10).
     """
     latent_dim = _check_latent_dim(latent_dim)
+    height, width, channels = check_image_shape(image_shape)
     z = keras.Input(shape=(latent_dim,), name="z")
-    h = layers.Dense(7 * 7 * 64, activation="relu", kernel_initializer=kernel_init(weight_seed, 10))(z)  # (B, 3136)
-    h = layers.Reshape((7, 7, 64))(h)  # (B, 7, 7, 64)
+    h = layers.Dense((height // 4) * (width // 4) * 64, activation="relu",
+                     kernel_initializer=kernel_init(weight_seed, 10))(z)  # (B, 3136)
+    h = layers.Reshape((height // 4, width // 4, 64))(h)  # (B, 7, 7, 64)
     h = layers.Conv2DTranspose(64, 3, activation="relu", padding="same",
                                kernel_initializer=kernel_init(weight_seed, 11))(h)  # (B, 7, 7, 64)
     h = layers.UpSampling2D(2)(h)  # (B, 14, 14, 64)
     h = layers.Conv2DTranspose(32, 3, activation="relu", padding="same",
                                kernel_initializer=kernel_init(weight_seed, 12))(h)  # (B, 14, 14, 32)
     h = layers.UpSampling2D(2)(h)  # (B, 28, 28, 32)
-    logits = layers.Conv2DTranspose(1, 3, padding="same", name=LOGITS_LAYER,
+    logits = layers.Conv2DTranspose(channels, 3, padding="same", name=LOGITS_LAYER,
                                     kernel_initializer=kernel_init(weight_seed, 13))(h)  # (B, 28, 28, 1)
     probabilities = layers.Activation("sigmoid", name="probabilities")(logits)
     return keras.Model(z, probabilities, name="decoder")
@@ -98,14 +108,22 @@ class VAE(keras.Model):
             e.g. :func:`build_decoder`.
         beta: weight of the KL term (1.0 is the ELBO).
         free_bits: lambda in nats per latent dimension for the training objective (0, the default: off).
+        likelihood: p(x|z) of the reconstruction term: ``"bernoulli"`` (the reference), ``"gaussian"`` (mean
+            sigmoid(logits), fixed std ``gaussian_std``) or ``"continuous_bernoulli"``
+            (:mod:`vae_helpers.losses`, notebook 10). Training, ``evaluate``, the IWAE bound and the per-image
+            scores all use it.
+        gaussian_std: the Gaussian's fixed standard deviation in pixel units (used only by ``"gaussian"``).
+
+    Images may have any shape (B, H, W, C) the encoder takes (default (B, 28, 28, 1)).
     """
 
     def __init__(self, encoder: keras.Model, decoder: keras.Model, beta: float = 1.0, free_bits: float = 0.0,
-                 **kwargs):
+                 likelihood: str = "bernoulli", gaussian_std: float = DEFAULT_GAUSSIAN_STD, **kwargs):
         super().__init__(**kwargs)
         _check_parts(encoder, decoder)
         beta = check_finite(beta, "beta", minimum=0.0, hint="1.0 gives the ELBO")
         self.free_bits = check_free_bits(free_bits)
+        self.likelihood, self.gaussian_std = check_likelihood(likelihood, gaussian_std)
         self.encoder = encoder
         self.decoder = decoder
         self.latent_dim = int(decoder.inputs[0].shape[-1])
@@ -121,22 +139,22 @@ class VAE(keras.Model):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
 
     def call(self, x, training=False):
-        """Reconstruct ``x`` (B, 28, 28, 1): encode, sample z, decode. Returns probabilities (B, 28, 28, 1)."""
+        """Reconstruct ``x`` (B, H, W, C): encode, sample z, decode. Returns probabilities (B, H, W, C)."""
         _, _, z = self.encoder(x, training=training)
         return ops.sigmoid(self.decoder_logits(z, training=training))
 
     def encode(self, x):
-        """Return ``(z_mean, z_log_var, z)`` for images ``x`` (B, 28, 28, 1); each (B, latent_dim)."""
+        """Return ``(z_mean, z_log_var, z)`` for images ``x`` (B, H, W, C); each (B, latent_dim)."""
         from vae_helpers.data import validate_images
 
-        return self.encoder(validate_images(x), training=False)
+        return self.encoder(validate_images(x, image_shape=image_shape_of(self)), training=False)
 
     def decode(self, z):
-        """Decode latent points ``z`` (B, latent_dim) to pixel probabilities (B, 28, 28, 1) in [0, 1]."""
+        """Decode latent points ``z`` (B, latent_dim) to pixel probabilities (B, H, W, C) in [0, 1]."""
         return decode_points(self, z)
 
     def per_image_losses(self, x, training=False, eps=None):
-        """Return ``(reconstruction, kl)``, each (B,) in nats, for images ``x`` (B, 28, 28, 1).
+        """Return ``(reconstruction, kl)``, each (B,) in nats, for images ``x`` (B, H, W, C).
 
         z is the encoder's own sample, or ``z_mean + exp(z_log_var / 2) * eps`` for given noise ``eps`` (B, D).
         """
@@ -151,10 +169,14 @@ class VAE(keras.Model):
         logits = self.decoder_logits(z, training=training)
         # Under a mixed-precision policy the layers compute in (b)float16; the loss is always summed in float32.
         z_mean, z_log_var, logits = (ops.cast(t, "float32") for t in (z_mean, z_log_var, logits))
-        return reconstruction_loss(x, logits), z_mean, z_log_var
+        return self.reconstruction_nll(x, logits), z_mean, z_log_var
+
+    def reconstruction_nll(self, x, logits):
+        """``-log p(x|z)`` per image under this model's likelihood: (B,) nats, for x and logits (B, H, W, C)."""
+        return reconstruction_loss(x, logits, self.likelihood, self.gaussian_std)
 
     def batch_loss(self, data, training):
-        """The loss of one batch, ``data`` = images (B, 28, 28, 1) or ``(images, ...)``: the mean over images of
+        """The loss of one batch, ``data`` = images (B, H, W, C) or ``(images, ...)``: the mean over images of
         ``reconstruction + beta * KL`` in nats (a scalar), which training minimizes. It also updates the three
         metrics that ``fit`` and ``evaluate`` report."""
         x = data[0] if isinstance(data, (tuple, list)) else data
@@ -182,6 +204,9 @@ class VAE(keras.Model):
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "beta": float(self.beta.numpy()),
             "free_bits": self.free_bits,
+            # only when not the default, so the configs of the Bernoulli models stay as they always were
+            **({"likelihood": self.likelihood, "gaussian_std": self.gaussian_std}
+               if self.likelihood != "bernoulli" else {}),
             "name": self.name,
         }
 
@@ -205,7 +230,7 @@ def logits_model(decoder: keras.Model) -> keras.Model:
 
 
 def decode_points(model, z):
-    """``model.decoder(z)`` for latent points ``z`` (B, model.latent_dim), checked: probabilities (B, 28, 28, 1)."""
+    """``model.decoder(z)`` for latent points ``z`` (B, model.latent_dim), checked: probabilities (B, H, W, C)."""
     check_float(z, "z")
     if not shapes_agree(shape_of(z), (None, model.latent_dim)):
         raise ValueError(
@@ -241,20 +266,26 @@ def _check_parts(encoder, decoder) -> None:
         raise ValueError(f"encoder latent size {enc_dim} and decoder latent size {dec_dim} differ; they must match.")
 
 
-def build_vae(latent_dim: int = 2, beta: float = 1.0, seed=None, dtype_policy=None, free_bits: float = 0.0) -> VAE:
+def build_vae(latent_dim: int = 2, beta: float = 1.0, seed=None, dtype_policy=None, free_bits: float = 0.0,
+              image_shape=(28, 28, 1), likelihood: str = "bernoulli",
+              gaussian_std: float = DEFAULT_GAUSSIAN_STD) -> VAE:
     """Reference VAE in one call: ``VAE(build_encoder(latent_dim, seed), build_decoder(latent_dim), beta, free_bits)``.
+
+    ``image_shape`` (H, W, C): (28, 28, 1) by default, else any H, W multiples of 4 and C >= 1 channels;
+    ``likelihood`` and ``gaussian_std``: see :class:`VAE` (notebook 10).
 
     ``dtype_policy``: None (the global Keras policy, float32 unless changed) or a Keras dtype policy name for
     every layer, e.g. ``"mixed_bfloat16"``: weights stay float32, layers compute in bfloat16, the loss is summed
     in float32. :func:`vae_helpers.fastest_dtype_policy` names the fastest measured policy for this machine.
     """
     with runtime.dtype_policy(dtype_policy):
-        return VAE(build_encoder(latent_dim, seed=seed), build_decoder(latent_dim), beta=beta, free_bits=free_bits,
-                   name="vae")
+        return VAE(build_encoder(latent_dim, seed=seed, image_shape=image_shape),
+                   build_decoder(latent_dim, image_shape=image_shape), beta=beta, free_bits=free_bits,
+                   likelihood=likelihood, gaussian_std=gaussian_std, name="vae")
 
 
 def encode_means(encoder, x, batch_size: int = 1000):
-    """Return the codes of images ``x`` (N, 28, 28, 1) as a numpy array (N, latent_dim): a VAE's posterior means
+    """Return the codes of images ``x`` (N, H, W, C) (the encoder's input shape) as a numpy array (N, latent_dim): a VAE's posterior means
     ``z_mean``, an autoencoder's code z (both without sampling).
 
     ``encoder`` may be an encoder model (3 outputs ``[z_mean, z_log_var, z]`` or one output z), a :class:`VAE`
@@ -265,7 +296,7 @@ def encode_means(encoder, x, batch_size: int = 1000):
     from vae_helpers.data import validate_images
 
     encoder = encoder_of(encoder)
-    x = validate_images(x)
+    x = validate_images(x, image_shape=image_shape_of(encoder))
     batch_size = check_positive_int(batch_size, "batch_size")
     first = len(encoder.outputs) > 1  # a VAE encoder's first output is z_mean; an autoencoder's only output is z
     codes = []

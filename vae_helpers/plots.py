@@ -21,11 +21,12 @@ IMAGE_CMAP = "gray_r"
 
 
 def show_images(images, labels=None, n_cols: int = 10, title: str | None = None, size: float = 1.2):
-    """Plot images (N, 28, 28, 1) in a grid, with class names under them if ``labels`` (N,) is given.
+    """Plot images (N, H, W, 1) (e.g. (N, 28, 28, 1)) or RGB (N, H, W, 3) in a grid, with class names under them if ``labels`` (N,) is given.
 
     Drawn in the course's picture convention (:data:`IMAGE_CMAP`: ink black on white).
     """
-    images = validate_images(images, "images")
+    shape = np.shape(images)[1:] if np.ndim(images) == 4 and np.shape(images)[-1] in (1, 3) else None
+    images = validate_images(images, "images", image_shape=shape)  # grey (N, H, W, 1) or RGB (N, H, W, 3)
     if labels is not None:
         labels = check_labels(labels, len(images), "labels")
     n_cols = min(check_positive_int(n_cols, "n_cols"), len(images))
@@ -35,7 +36,10 @@ def show_images(images, labels=None, n_cols: int = 10, title: str | None = None,
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
-            ax.imshow(images[i, :, :, 0], cmap=IMAGE_CMAP, vmin=0, vmax=1)
+            if images.shape[-1] == 3:  # colour pictures are shown as they are
+                ax.imshow(images[i], vmin=0, vmax=1)
+            else:
+                ax.imshow(images[i, :, :, 0], cmap=IMAGE_CMAP, vmin=0, vmax=1)
             if labels is not None:
                 ax.set_title(CLASS_NAMES[int(labels[i])], fontsize=8)
     if title:
@@ -71,7 +75,8 @@ def plot_latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "li
     image = latent_grid(decoder, n, span, spacing)
     grid = grid_coordinates(n, span, spacing)
     dpi = check_positive_int(dpi, "dpi")
-    side = 28 * n / dpi  # inches of the image itself
+    tile = image.shape[0] // n  # 28 for Fashion-MNIST
+    side = tile * n / dpi  # inches of the image itself
     left, bottom, right, top = 0.75, 0.6, 0.15, 0.4  # margins in inches: tick labels, axis labels, title
     fig = plt.figure(figsize=(side + left + right, side + bottom + top), dpi=dpi)
     ax = fig.add_axes([left / fig.get_figwidth(), bottom / fig.get_figheight(),
@@ -80,8 +85,8 @@ def plot_latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "li
     step = max(1, round((n - 1) / 6))
     half = np.arange(0, (n + 1) // 2, step)
     ticks = np.unique(np.concatenate([half, n - 1 - half]))  # tile indices, symmetric, both ends included
-    ax.set_xticks(ticks * 28 + 13.5, [f"{grid[t]:.2f}" for t in ticks])
-    ax.set_yticks((n - 1 - ticks) * 28 + 13.5, [f"{grid[t]:.2f}" for t in ticks])  # row n-1-t holds grid[t]
+    ax.set_xticks(ticks * tile + (tile - 1) / 2, [f"{grid[t]:.2f}" for t in ticks])
+    ax.set_yticks((n - 1 - ticks) * tile + (tile - 1) / 2, [f"{grid[t]:.2f}" for t in ticks])  # row n-1-t holds grid[t]
     ax.set(xlabel="z[0]", ylabel="z[1]", title=title or f"Decoded latent grid ({spacing} spacing, {n} x {n})")
     return fig
 
@@ -106,8 +111,10 @@ def plot_history(history: dict, title: str = "Training curves"):
 
 
 def plot_reconstructions(vae, x, n: int = 10, title: str = "Top: input · bottom: reconstruction"):
-    """Show the first ``n`` images of ``x`` (N, 28, 28, 1) above their reconstructions by ``vae``."""
-    x = validate_images(x)[:check_positive_int(n, "n")]
+    """Show the first ``n`` images of ``x`` (N, H, W, C) (the model's shape) above their reconstructions by ``vae``."""
+    from vae_helpers._checks import image_shape_of
+
+    x = validate_images(x, image_shape=image_shape_of(vae))[:check_positive_int(n, "n")]
     reconstructed = ops.convert_to_numpy(vae(x, training=False))
     return show_images(np.concatenate([x, reconstructed]), n_cols=len(x), title=title)
 

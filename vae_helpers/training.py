@@ -177,7 +177,7 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
         vae: a :class:`vae_helpers.VAE`. If it is not compiled yet it is compiled with
             ``Adam(learning_rate)`` (1e-3 by default, as in the reference). With ``strategy``, build and compile it inside ``strategy.scope()`` (or let
             :func:`vae_helpers.build_vae` do so under the scope); see the README's "Training on many machines".
-        x_train: (N, 28, 28, 1) float images in [0, 1]. x_val: same, or None for no validation.
+        x_train: (N, H, W, C) float images in [0, 1], the shape the model takes (default (N, 28, 28, 1)). x_val: same, or None for no validation.
         epochs: total epochs (a resumed run counts the epochs already done).
         batch_size: global batch size (split over replicas under a strategy).
         checkpoint_dir: folder for ``checkpoint.weights.h5`` + ``state.json``; resumes from it if present (with
@@ -205,9 +205,11 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
     """
     if not isinstance(vae, keras.Model):
         raise ValueError(f"vae must be a keras.Model such as vh.build_vae(), got {type(vae).__name__}.")
-    x_train = validate_images(x_train, "x_train")
+    shape = tuple(int(d) for d in vae.inputs[0].shape[1:]) if getattr(vae, "inputs", None) else None
+    shape = tuple(int(d) for d in vae.encoder.inputs[0].shape[1:]) if hasattr(vae, "encoder") else shape
+    x_train = validate_images(x_train, "x_train", image_shape=shape)  # the model's own shape (notebook 10)
     if x_val is not None:
-        x_val = validate_images(x_val, "x_val")
+        x_val = validate_images(x_val, "x_val", image_shape=shape)
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     steps_per_execution = check_positive_int(steps_per_execution, "steps_per_execution")
