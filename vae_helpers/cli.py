@@ -1,7 +1,8 @@
 """Command line behind ``python -m vae_helpers.train`` (also ``vae-train``): train, resume, evaluate, write weights.
 
 Example: ``python -m vae_helpers.train --latent-dim 2 --epochs 50 --out runs/latent2``; ``--model autoencoder``
-trains the plain autoencoder of notebook 08 instead (``vh.build_autoencoder``: no sampling, no KL). Running the same command
+trains the plain autoencoder of notebook 08 instead (``vh.build_autoencoder``: no sampling, no KL);
+``--data-dir FOLDER --image-size 32 --color rgb [--likelihood gaussian]`` trains on your own images (notebook 10). Running the same command
 again after an interruption resumes from the last finished epoch (the checkpoint lives in ``OUT/checkpoint``);
 a resume with other settings (``--beta``, ``--free-bits``, ``--kl-warmup-epochs``, ...) stops and names them.
 Writes ``OUT/model.weights.h5`` (float32 weights; load the model with ``vh.load_pretrained(OUT)``) and
@@ -44,7 +45,21 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="KL warm-up: raise beta linearly from 0 to --beta over the first N epochs "
                              "(vh.KLWarmup; default 0: no warm-up)")
     parser.add_argument("--batch-size", type=int, default=128, help="global batch size (default 128)")
-    parser.add_argument("--n-val", type=int, default=N_VALIDATION, help="training images held out for validation")
+    parser.add_argument("--n-val", type=int, default=None,
+                        help=f"training images held out for validation (default {N_VALIDATION}; with --data-dir a "
+                             "tenth of the folder)")
+    parser.add_argument("--data-dir", type=pathlib.Path, default=None, metavar="FOLDER",
+                        help="train on your own images instead of Fashion-MNIST (notebook 10): PNG/JPEG files in "
+                             "FOLDER or in one subfolder per class, read by vh.load_image_folder; a tenth is held "
+                             "out for validation and a tenth for the test scores")
+    parser.add_argument("--image-size", type=int, default=None, metavar="N",
+                        help="with --data-dir: resize the images to N x N (a multiple of 4; default 28)")
+    parser.add_argument("--color", choices=("grayscale", "rgb"), default=None,
+                        help="with --data-dir: read the images as grayscale (default) or rgb")
+    parser.add_argument("--likelihood", choices=("bernoulli", "gaussian", "continuous_bernoulli"),
+                        default="bernoulli", help="p(x|z) of the VAE (default bernoulli, the reference's)")
+    parser.add_argument("--gaussian-std", type=float, default=0.1,
+                        help="with --likelihood gaussian: its fixed standard deviation in pixel units (default 0.1)")
     parser.add_argument("--n-train", type=int, default=None, help="use only this many training images")
     parser.add_argument("--seed", type=int, default=42, help="seed for weights, shuffling and sampling")
     parser.add_argument("--learning-rate", type=float, default=1e-3,
@@ -69,7 +84,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     for name in ("epochs", "latent_dim", "batch_size", "n_val", "n_train", "steps_per_execution"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.n_val >= N_TRAINING_IMAGES:
+    if args.data_dir is None:
+        given = [flag for flag, value in (("--image-size", args.image_size), ("--color", args.color)) if value]
+        if given:
+            parser.error(f"{' and '.join(given)} only apply to your own images: add --data-dir FOLDER.")
+    elif args.image_size is not None and (args.image_size < 4 or args.image_size % 4):
+        parser.error(f"--image-size must be a positive multiple of 4 (the encoder halves it twice), got "
+                     f"{args.image_size}")
+    if not 0 < args.gaussian_std < math.inf:
+        parser.error(f"--gaussian-std must be a finite number > 0, got {args.gaussian_std}")
+    if args.gaussian_std != 0.1 and args.likelihood != "gaussian":
+        parser.error("--gaussian-std only applies to --likelihood gaussian")
+    if args.model == "autoencoder" and args.likelihood != "bernoulli":
+        parser.error("--likelihood is for --model vae (the autoencoder's loss is the Bernoulli one)")
+    if args.n_val is None:
+        args.n_val = N_VALIDATION if args.data_dir is None else None  # a folder: a tenth, set when it is read
+    if args.n_val is not None and args.data_dir is None and args.n_val >= N_TRAINING_IMAGES:
         parser.error(f"--n-val must be < {N_TRAINING_IMAGES} (it is taken from the training set), got {args.n_val}")
     if not 0 <= args.beta < math.inf:
         parser.error(f"--beta must be a finite number >= 0, got {args.beta}")
@@ -89,7 +119,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.seed < 0:
         parser.error(f"--seed must be >= 0, got {args.seed}")
     if args.quick:
-        args.epochs, args.n_val = QUICK["epochs"], QUICK["n_val"]
+        args.epochs, args.n_val = QUICK["epochs"], QUICK["n_val"] if args.data_dir is None else args.n_val
         args.n_train = QUICK["n_train"]
     if args.out is None:
         suffixes = [f"-freebits{args.free_bits:g}" if args.free_bits else "",
@@ -122,8 +152,11 @@ def main(argv=None) -> dict:
     import vae_helpers as vh
 
     keras.utils.set_random_seed(args.seed)
-    (x_train, _), (x_test, _) = vh.load_fashion_mnist()
-    x_train, x_val = split_validation(x_train, args.n_val)
+    if args.data_dir is not None:
+        x_train, x_val, x_test = _read_folder(args)
+    else:
+        (x_train, _), (x_test, _) = vh.load_fashion_mnist()
+        x_train, x_val = split_validation(x_train, args.n_val)
     if args.n_train is not None:
         x_train = x_train[:args.n_train]
     strategy = vh.make_strategy(args.strategy)
@@ -145,12 +178,19 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test) ->
     with runtime.strategy_scope(strategy):
         vae = _build(args, precision)
     warmup = [vh.KLWarmup(args.kl_warmup_epochs, final_beta=args.beta)] if args.kl_warmup_epochs else []
-    data = vh.find_fashion_mnist()
+    if args.data_dir is not None:  # a run folder never resumes with another folder, size or colour
+        data = {"data": str(args.data_dir.resolve()), "image_size": args.image_size or 28,
+                "color": args.color or "grayscale"}
+    else:
+        data = vh.find_fashion_mnist()
+        data = {"data": str(data) if data is not None else "downloaded by Keras"}
+    if args.likelihood != "bernoulli":
+        data.update(likelihood=args.likelihood, gaussian_std=args.gaussian_std)
     start = time.perf_counter()
     history = vh.train(vae, x_train, x_val, epochs=args.epochs, batch_size=args.batch_size,
                        checkpoint_dir=checkpoint, strategy=strategy, seed=args.seed,
                        steps_per_execution=args.steps_per_execution, learning_rate=args.learning_rate,
-                       callbacks=warmup, settings={"data": str(data) if data is not None else "downloaded by Keras"})
+                       callbacks=warmup, settings=data)
     train_seconds = time.perf_counter() - start
     outputs = (args.out / RUN_WEIGHTS, args.out / RUN_METRICS)
     if previous_state and previous_state["epochs_done"] >= args.epochs and all(p.is_file() for p in outputs):
@@ -176,6 +216,9 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test) ->
     metrics = {
         "command": " ".join(["python -m vae_helpers.train", *argv]),
         **({"model": "autoencoder"} if autoencoder else {}),  # a JSON without "model" is a VAE's
+        **({} if args.data_dir is None else {"data_dir": str(args.data_dir), "image_shape": list(x_test.shape[1:])}),
+        **({} if args.likelihood == "bernoulli" else {"likelihood": args.likelihood,
+                                                      "gaussian_std": args.gaussian_std}),
         "latent_dim": args.latent_dim, **({} if autoencoder else {
             "beta": args.beta, "free_bits": args.free_bits, "kl_warmup_epochs": args.kl_warmup_epochs}),
         "epochs": args.epochs, "batch_size": args.batch_size,
@@ -204,8 +247,36 @@ def _build(args, precision):
 
     if args.model == "autoencoder":
         return vh.build_autoencoder(args.latent_dim, seed=args.seed, dtype_policy=precision)
+    if args.data_dir is not None or args.likelihood != "bernoulli":  # notebook 10
+        size, channels = args.image_size or 28, 3 if args.color == "rgb" else 1
+        return vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy=precision,
+                            free_bits=args.free_bits, image_shape=(size, size, channels),
+                            likelihood=args.likelihood, gaussian_std=args.gaussian_std)
     return vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy=precision,
                         free_bits=args.free_bits)
+
+
+def _read_folder(args):
+    """``(train, validation, test)`` images from ``--data-dir``: shuffled with ``--seed``, a tenth (at least one
+    image, or ``--n-val``) for validation, a tenth for the test scores, the rest (or ``--n-train``) to train."""
+    import numpy as np
+
+    import vae_helpers as vh
+
+    size = args.image_size or 28
+    try:
+        x, _, _ = vh.load_image_folder(args.data_dir, size=(size, size), color=args.color or "grayscale")
+    except (OSError, ValueError) as err:
+        sys.exit(f"error: {err}")
+    x = x[np.random.default_rng(args.seed).permutation(len(x))]
+    n_val = args.n_val or max(1, len(x) // 10)
+    n_test = max(1, len(x) // 10)
+    if len(x) < n_val + n_test + 1:
+        sys.exit(f"error: {args.data_dir} has {len(x)} images: too few for {n_val} validation, {n_test} test and "
+                 "at least one training image.")
+    args.n_val = n_val
+    x_test, x_val, x_train = x[:n_test], x[n_test:n_test + n_val], x[n_test + n_val:]
+    return x_train, x_val, x_test
 
 
 def console() -> None:

@@ -82,7 +82,10 @@ def load_pretrained(name="fashion-latent2"):
         elif kind == "vae":
             beta = float(info["beta"])
             free_bits = float(info.get("free_bits") or 0.0)  # older JSONs predate free bits
-            model, builder = build_vae(latent_dim, beta=beta, seed=seed, free_bits=free_bits), "build_vae"
+            own = {key: info[key] for key in ("likelihood", "gaussian_std") if key in info}  # notebook 10
+            if "image_shape" in info:
+                own["image_shape"] = tuple(info["image_shape"])
+            model, builder = build_vae(latent_dim, beta=beta, seed=seed, free_bits=free_bits, **own), "build_vae"
         else:
             raise ValueError(f"model {kind!r} is neither 'vae' nor 'autoencoder'")
     except (KeyError, TypeError, ValueError) as err:
