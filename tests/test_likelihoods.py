@@ -92,3 +92,19 @@ def test_model_likelihood_is_used_by_evaluation_and_survives_config():
         assert copy.likelihood == likelihood
     assert len(set(round(v, 3) for v in scores.values())) == 3
     assert "likelihood" not in vh.build_vae().get_config()  # the Bernoulli models' configs as before
+
+
+def test_notebook_10_checkers_accept_the_answer_and_name_the_mistakes():
+    from vae_helpers.exercises import ExerciseError
+
+    vh.exercises.check_decoder_dense_units(4096)
+    vh.exercises.check_gaussian_constant(0.5 * math.log(2 * math.pi * 0.01))
+    vh.exercises.check_gaussian_constant(float(_np(losses.gaussian_nll_per_pixel(np.float32([[0.3]]),
+                                                                                 np.float32([[math.log(0.3 / 0.7)]]))
+                                                   )[0, 0]))
+    vh.exercises.check_cb_log_constant(float(_np(losses.continuous_bernoulli_log_norm(np.float32([0.0])))[0]))
+    for check, wrong, hint in ((vh.exercises.check_decoder_dense_units, 3136, "7 x 7"),
+                               (vh.exercises.check_gaussian_constant, 1.3836, "sign"),
+                               (vh.exercises.check_cb_log_constant, 2.0, "itself")):
+        with pytest.raises(ExerciseError, match=hint):
+            check(wrong)

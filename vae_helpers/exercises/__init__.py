@@ -9,6 +9,7 @@ wrong answers with their hints, and a hint for any other number.
 
 from vae_helpers.exercises import nb01_data, nb02_sampling, nb03_model, nb04_loss, nb05_training, nb07_further
 from vae_helpers.exercises import nb08_autoencoder
+from vae_helpers.exercises import nb10_own_images
 from vae_helpers.exercises import nb11_outliers
 from vae_helpers.exercises._feedback import ExerciseError
 from vae_helpers.exercises._table import NumericExercise
@@ -30,6 +31,9 @@ from vae_helpers.exercises.nb07_further import (
     check_active_dimensions, check_collapsed_iwae_gap, check_free_bits_kl, check_warmup_beta,
 )
 from vae_helpers.exercises.nb08_autoencoder import check_code_gaussian, check_head_params, check_image_nll
+from vae_helpers.exercises.nb10_own_images import (
+    check_cb_log_constant, check_decoder_dense_units, check_gaussian_constant,
+)
 from vae_helpers.exercises.nb11_outliers import check_auc_by_hand, check_entropy_floor, check_serra_score
 
 #: The checkers graded by a fixed table, with their table.
@@ -50,6 +54,9 @@ TABLES = {
     check_auc_by_hand: nb11_outliers.AUC_BY_HAND_TABLE,
     check_serra_score: nb11_outliers.SERRA_SCORE_TABLE,
     check_entropy_floor: nb11_outliers.ENTROPY_FLOOR_TABLE,
+    check_decoder_dense_units: nb10_own_images.DENSE_UNITS_TABLE,
+    check_gaussian_constant: nb10_own_images.GAUSSIAN_CONSTANT_TABLE,
+    check_cb_log_constant: nb10_own_images.CB_CONSTANT_TABLE,
 }
 
 #: The checkers whose table is built from their inputs, with the function that builds it: ``check(answer, *inputs)``
