@@ -108,3 +108,12 @@ def test_notebook_10_checkers_accept_the_answer_and_name_the_mistakes():
                                (vh.exercises.check_cb_log_constant, 2.0, "itself")):
         with pytest.raises(ExerciseError, match=hint):
             check(wrong)
+
+
+@pytest.mark.parametrize("logit", [-30.0, -3.0, -0.5, -1e-3, 0.0, 5e-3, 0.2, 4.0, 30.0])
+def test_continuous_bernoulli_mean_is_the_integral_of_x_times_the_density(logit):
+    def density(x):
+        nll = float(_np(losses.continuous_bernoulli_nll_per_pixel(np.float32([[x]]), np.float32([[logit]])))[0, 0])
+        return math.exp(-nll)
+    expected, _ = scipy.integrate.quad(lambda x: x * density(x), 0, 1, limit=200)
+    assert float(_np(losses.continuous_bernoulli_mean(np.float32([logit])))[0]) == pytest.approx(expected, abs=2e-4)
