@@ -2,7 +2,7 @@
 
 Each name below is introduced in a notebook (module in brackets):
 data (01) · sampling (02) · model (03) · losses (04) · training, evaluation (05) · plots, latent, pretrained,
-fast_decoding, explore (06) · autoencoder (08) · claims, exercises (all notebooks); runtime: what depends on the Keras backend.
+fast_decoding, explore (06) · autoencoder (08) · conditional (09) · claims, exercises (all notebooks); runtime: what depends on the Keras backend.
 """
 
 try:
@@ -17,6 +17,7 @@ except ModuleNotFoundError as err:
 from vae_helpers import exercises
 from vae_helpers.autoencoder import Autoencoder, build_autoencoder, reconstruction_error
 from vae_helpers.claims import ClaimError, check_claim
+from vae_helpers.conditional import CVAE, build_cvae, class_grid
 from vae_helpers.config import DEFAULT_SEED, N_VALIDATION, RunOptions, is_quick_mode, run_options, split_validation
 from vae_helpers.data import (
     CLASS_NAMES, CorruptDataError, DataNotFoundError, find_fashion_mnist, load_fashion_mnist, make_dataset,
@@ -55,7 +56,7 @@ __all__ = [
     "LIKELIHOODS", "load_image_folder", "pixel_nll", "write_sample_patches",
     "bernoulli_entropy", "complexity_corrected", "load_digits_28", "outlier_sets", "per_image_iwae",
     "per_image_negative_elbo", "png_bits", "roc_auc",
-    "Autoencoder", "build_autoencoder", "reconstruction_error",
+    "Autoencoder", "build_autoencoder", "reconstruction_error", "CVAE", "build_cvae", "class_grid",
     "CLASS_NAMES", "ClaimError", "N_VALIDATION", "split_validation", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "RunFolderError", "find_fashion_mnist", "KLWarmup", "RunOptions",
     "Sampling", "TrainingDivergedError", "VAE", "build_decoder", "build_encoder", "build_vae", "check_claim", "encode_means",
     "evaluate", "exercises", "explore_interpolation", "explore_latent", "explore_latent_map",

@@ -65,24 +65,35 @@ def check_finite(value, name: str, minimum: float | None = None, strict: bool = 
     return float(value)
 
 
-def check_labels(labels, n: int, name: str = "y") -> np.ndarray:
-    """``labels`` as an int64 numpy array, checked to hold n whole class indices in 0..9 (ints or whole floats)."""
+def check_labels(labels, n: int, name: str = "y", num_classes: int = 10) -> np.ndarray:
+    """``labels`` as an int64 numpy array, checked to hold n whole class indices in 0..num_classes-1 (ints or
+    whole floats); Fashion-MNIST's ten classes by default."""
     array = np.asarray(labels)
     numeric = array.dtype.kind in "iuf" and array.shape == (n,)
     if not numeric or not np.all(np.isfinite(array)) or not np.all(array == np.round(array)) \
-            or (n and (array.min() < 0 or array.max() > 9)):
+            or (n and (array.min() < 0 or array.max() > num_classes - 1)):
         found = f"values {array.min()}..{array.max()}" if numeric and n else f"shape {array.shape}, dtype {array.dtype}"
-        raise ValueError(f"{name} must hold one class index per image: {n} whole numbers in 0..9 (see "
-                         f"vh.CLASS_NAMES); got {found}.")
+        raise ValueError(f"{name} must hold one class index per image: {n} whole numbers in 0..{num_classes - 1} "
+                         f"(see vh.CLASS_NAMES); got {found}.")
     return array.astype(np.int64)
 
 
+def checked_one_hot(labels, n: int, num_classes: int, name: str = "labels") -> np.ndarray:
+    """Class indices (n,), checked as :func:`check_labels` does, as one-hot float32 vectors (n, num_classes): what
+    a conditional VAE's encoder and decoder take (notebook 09)."""
+    return np.eye(num_classes, dtype=np.float32)[check_labels(labels, n, name, num_classes)]
+
+
 def check_vae(model, function: str) -> None:
-    """Raise a clear error unless ``model`` is a VAE (it has an encoder and the decoder's logits)."""
+    """Raise a clear error unless ``model`` is a VAE (it has an encoder and the decoder's logits) that takes
+    images alone (a :class:`vae_helpers.CVAE` also needs labels: only ``vh.evaluate`` takes those)."""
     if not (hasattr(model, "encoder") and hasattr(model, "decoder_logits") and hasattr(model, "latent_dim")):
         raise ValueError(f"{function} needs a whole vh.VAE (encoder and decoder), got {type(model).__name__}. "
                          "Pass the model built by vh.build_vae() or loaded by vh.load_pretrained(), not one of its "
                          "parts.")
+    if hasattr(model, "num_classes") and function != "evaluate":
+        raise ValueError(f"{function} scores an unconditional vh.VAE; this {type(model).__name__} also needs each "
+                         "image's label. Score it with vh.evaluate(cvae, x, labels=y).")
 
 
 def decoder_of(model):

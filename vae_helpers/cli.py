@@ -1,7 +1,8 @@
 """Command line behind ``python -m vae_helpers.train`` (also ``vae-train``): train, resume, evaluate, write weights.
 
 Example: ``python -m vae_helpers.train --latent-dim 2 --epochs 50 --out runs/latent2``; ``--model autoencoder``
-trains the plain autoencoder of notebook 08 instead (``vh.build_autoencoder``: no sampling, no KL);
+trains the plain autoencoder of notebook 08 instead (``vh.build_autoencoder``: no sampling, no KL), ``--model cvae``
+the conditional VAE of notebook 09 (``vh.build_cvae``: encoder and decoder also get each image's label);
 ``--data-dir FOLDER --image-size 32 --color rgb [--likelihood gaussian]`` trains on your own images (notebook 10). Running the same command
 again after an interruption resumes from the last finished epoch (the checkpoint lives in ``OUT/checkpoint``);
 a resume with other settings (``--beta``, ``--free-bits``, ``--kl-warmup-epochs``, ...) stops and names them.
@@ -27,14 +28,15 @@ from vae_helpers.pretrained import RUN_METRICS, RUN_WEIGHTS
 
 QUICK = {"epochs": 1, "n_train": QUICK_N_TRAIN, "n_val": 512, "n_eval": 500}  # a smoke test of the command
 IWAE_KS = (1, 10, 100)
-MODELS = ("vae", "autoencoder")
+MODELS = ("vae", "autoencoder", "cvae")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m vae_helpers.train", description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=MODELS, default="vae",
-                        help="vae (default: vh.build_vae) or autoencoder (vh.build_autoencoder, notebook 08: the same "
-                             "encoder trunk and decoder, one deterministic code, reconstruction loss only)")
+                        help="vae (default: vh.build_vae), autoencoder (vh.build_autoencoder, notebook 08: the same "
+                             "encoder trunk and decoder, one deterministic code, reconstruction loss only) or cvae "
+                             "(vh.build_cvae, notebook 09: encoder and decoder also get Fashion-MNIST's labels)")
     parser.add_argument("--epochs", type=int, default=50, help="total epochs (default 50, as in the reference)")
     parser.add_argument("--latent-dim", type=int, default=2, help="latent size (default 2)")
     parser.add_argument("--beta", type=float, default=1.0, help="KL weight (default 1.0: the ELBO)")
@@ -95,8 +97,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--gaussian-std must be a finite number > 0, got {args.gaussian_std}")
     if args.gaussian_std != 0.1 and args.likelihood != "gaussian":
         parser.error("--gaussian-std only applies to --likelihood gaussian")
-    if args.model == "autoencoder" and args.likelihood != "bernoulli":
-        parser.error("--likelihood is for --model vae (the autoencoder's loss is the Bernoulli one)")
+    if args.model != "vae" and args.likelihood != "bernoulli":
+        parser.error(f"--likelihood is for --model vae (the {args.model}'s loss is the Bernoulli one)")
+    if args.model == "cvae" and args.data_dir is not None:
+        parser.error("--model cvae learns from Fashion-MNIST's labels; with --data-dir train --model vae")
+    if args.model == "cvae" and args.free_bits:
+        parser.error("--free-bits is for --model vae (the cvae's objective is the plain ELBO, optionally with "
+                     "--beta and --kl-warmup-epochs)")
     if args.n_val is None:
         args.n_val = N_VALIDATION if args.data_dir is None else None  # a folder: a tenth, set when it is read
     if args.n_val is not None and args.data_dir is None and args.n_val >= N_TRAINING_IMAGES:
@@ -124,8 +131,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.out is None:
         suffixes = [f"-freebits{args.free_bits:g}" if args.free_bits else "",
                     f"-warmup{args.kl_warmup_epochs}" if args.kl_warmup_epochs else "", "-quick" if args.quick else ""]
-        name = (f"autoencoder{args.latent_dim}" if args.model == "autoencoder"
-                else f"latent{args.latent_dim}-beta{args.beta:g}")
+        name = {"autoencoder": f"autoencoder{args.latent_dim}", "cvae": f"cvae{args.latent_dim}-beta{args.beta:g}",
+                "vae": f"latent{args.latent_dim}-beta{args.beta:g}"}[args.model]
         args.out = pathlib.Path("runs") / f"{name}{''.join(suffixes)}"
     return args
 
@@ -154,9 +161,11 @@ def main(argv=None) -> dict:
     keras.utils.set_random_seed(args.seed)
     if args.data_dir is not None:
         x_train, x_val, x_test = _read_folder(args)
+        labels = None  # the folder's classes are not used (--model cvae is refused with --data-dir)
     else:
-        (x_train, _), (x_test, _) = vh.load_fashion_mnist()
-        x_train, x_val = split_validation(x_train, args.n_val)
+        (x_train, y_train), (x_test, y_test) = vh.load_fashion_mnist()
+        (x_train, x_val), (y_train, y_val) = split_validation(x_train, args.n_val), split_validation(y_train, args.n_val)
+        labels = {"train": y_train[:args.n_train], "validation": y_val, "test": y_test}
     if args.n_train is not None:
         x_train = x_train[:args.n_train]
     strategy = vh.make_strategy(args.strategy)
@@ -165,12 +174,14 @@ def main(argv=None) -> dict:
         if args.restart and args.out.exists():
             runs.move_aside(args.out)
         with runs.exclusive(args.out):
-            return _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test)
+            return _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test,
+                                    labels if args.model == "cvae" else None)
     except (runs.RunFolderError, vh.TrainingDivergedError) as err:
         sys.exit(f"error: {err}")
 
 
-def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test) -> dict:
+def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, labels) -> dict:
+    """Train (or resume), then score and write the run's files; ``labels`` ({split: (N,)}) for a CVAE, else None."""
     import vae_helpers as vh
 
     checkpoint = args.out / "checkpoint"
@@ -190,7 +201,8 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test) ->
     history = vh.train(vae, x_train, x_val, epochs=args.epochs, batch_size=args.batch_size,
                        checkpoint_dir=checkpoint, strategy=strategy, seed=args.seed,
                        steps_per_execution=args.steps_per_execution, learning_rate=args.learning_rate,
-                       callbacks=warmup, settings=data)
+                       callbacks=warmup, settings=data,
+                       **({} if labels is None else {"y_train": labels["train"], "y_val": labels["validation"]}))
     train_seconds = time.perf_counter() - start
     outputs = (args.out / RUN_WEIGHTS, args.out / RUN_METRICS)
     if previous_state and previous_state["epochs_done"] >= args.epochs and all(p.is_file() for p in outputs):
@@ -210,12 +222,16 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test) ->
     if autoencoder:
         scores = {split: {"reconstruction": vh.reconstruction_error(vae, x)} for split, x in splits.items()}
         iwae = None  # no posterior, no likelihood bound
+    elif labels is not None:  # a CVAE: -ELBO bounds -log p(x | y); the IWAE bound takes no labels
+        scores = {split: vh.evaluate(vae, x, seed=args.seed, labels=labels[split][:len(x)])
+                  for split, x in splits.items()}
+        iwae = None
     else:
         scores = {split: vh.evaluate(vae, x, seed=args.seed) for split, x in splits.items()}
         iwae = {str(k): vh.iwae_bound(vae, splits["test"], k, seed=args.seed) for k in IWAE_KS}
     metrics = {
         "command": " ".join(["python -m vae_helpers.train", *argv]),
-        **({"model": "autoencoder"} if autoencoder else {}),  # a JSON without "model" is a VAE's
+        **({} if args.model == "vae" else {"model": args.model}),  # a JSON without "model" is a VAE's
         **({} if args.data_dir is None else {"data_dir": str(args.data_dir), "image_shape": list(x_test.shape[1:])}),
         **({} if args.likelihood == "bernoulli" else {"likelihood": args.likelihood,
                                                       "gaussian_std": args.gaussian_std}),
@@ -236,7 +252,8 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test) ->
     runs.save_weights(vae, outputs[0])  # each file whole or not at all: a failed write keeps the old one
     runs.write_json(outputs[1], metrics)
     score = (f"test reconstruction error {scores['test']['reconstruction']:.2f} nats" if autoencoder else
-             f"test -ELBO {scores['test']['neg_elbo']:.2f} nats, IWAE-100 {iwae['100']:.2f} nats")
+             f"test -ELBO {scores['test']['neg_elbo']:.2f} nats"
+             + ("" if iwae is None else f", IWAE-100 {iwae['100']:.2f} nats"))
     print(f"Wrote {args.out / RUN_WEIGHTS} and {args.out / RUN_METRICS}: {score}.")
     return metrics
 
@@ -247,6 +264,8 @@ def _build(args, precision):
 
     if args.model == "autoencoder":
         return vh.build_autoencoder(args.latent_dim, seed=args.seed, dtype_policy=precision)
+    if args.model == "cvae":
+        return vh.build_cvae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy=precision)
     if args.data_dir is not None or args.likelihood != "bernoulli":  # notebook 10
         size, channels = args.image_size or 28, 3 if args.color == "rgb" else 1
         return vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy=precision,

@@ -14,7 +14,7 @@ import zlib
 import keras
 import numpy as np
 
-from vae_helpers._checks import check_positive_int
+from vae_helpers._checks import check_labels, check_positive_int
 
 DATA_DIR_ENV_VAR = "VAE_DATA_DIR"
 SYSTEM_DATA_DIR = pathlib.Path("/usr/share/datasets/fashion-mnist")  # Debian package dataset-fashion-mnist
@@ -229,8 +229,9 @@ def validate_images(x, name: str = "x", image_shape=None) -> np.ndarray:
     return arr.astype(np.float32, copy=False)
 
 
-def make_dataset(x, batch_size: int = 128, shuffle: bool = True, seed: int | None = 42, cache: bool = True):
-    """Build the input pipeline used for training: shuffled batches of images, for ``fit``.
+def make_dataset(x, batch_size: int = 128, shuffle: bool = True, seed: int | None = 42, cache: bool = True,
+                 labels=None):
+    """Build the input pipeline used for training: shuffled batches of images (with their labels), for ``fit``.
 
     On TensorFlow a ``tf.data`` pipeline ``x -> cache -> shuffle -> batch -> prefetch``; on JAX and PyTorch a
     :class:`ImageBatches` (a ``keras.utils.PyDataset`` over the numpy array, no TensorFlow needed).
@@ -242,18 +243,21 @@ def make_dataset(x, batch_size: int = 128, shuffle: bool = True, seed: int | Non
         seed: shuffle seed; None for a different order each run.
         cache: keep the decoded tensors in memory after the first pass (``tf.data`` only; the numpy batches are
             in memory already).
+        labels: None, or the class index of each image (N,) in 0..9 (a conditional VAE, notebook 09): then each
+            batch is ``(images, labels)``, shuffled together.
 
     Returns:
         ``tf.data.Dataset`` or :class:`ImageBatches` of image batches, each (B, H, W, C) float32 (any image shape,
-        notebook 10: the model checks its own shape).
+        notebook 10: the model checks its own shape), or of ``(images, labels (B,) int64)`` pairs.
     """
     x = validate_images(x, image_shape=np.shape(x)[1:] if np.ndim(x) == 4 else None)
     batch_size = check_positive_int(batch_size, "batch_size")
+    labels = None if labels is None else check_labels(labels, len(x), "labels")
     if keras.backend.backend() != "tensorflow":
-        return ImageBatches(x, batch_size, shuffle, seed)
+        return ImageBatches(x, batch_size, shuffle, seed, labels)
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices(x)
+    ds = tf.data.Dataset.from_tensor_slices(x if labels is None else (x, labels))
     if cache:
         ds = ds.cache()
     if shuffle:
@@ -262,21 +266,23 @@ def make_dataset(x, batch_size: int = 128, shuffle: bool = True, seed: int | Non
 
 
 class ImageBatches(keras.utils.PyDataset):
-    """Batches (B, 28, 28, 1) float32 of the images ``x`` (N, 28, 28, 1), in a new random order every epoch when
+    """Batches (B, H, W, C) float32 of the images ``x`` (N, H, W, C), in a new random order every epoch when
     ``shuffle`` (numpy's generator seeded with ``seed``: the same orders on any machine); the last batch may be
-    smaller. What :func:`make_dataset` returns where TensorFlow is not the backend."""
+    smaller. With ``labels`` (N,) each batch is ``(images, labels)``. What :func:`make_dataset` returns where
+    TensorFlow is not the backend."""
 
-    def __init__(self, x: np.ndarray, batch_size: int, shuffle: bool = True, seed: int | None = 42):
+    def __init__(self, x: np.ndarray, batch_size: int, shuffle: bool = True, seed: int | None = 42, labels=None):
         super().__init__()
-        self.x, self.batch_size, self.shuffle = x, batch_size, shuffle
+        self.x, self.labels, self.batch_size, self.shuffle = x, labels, batch_size, shuffle
         self._rng = np.random.default_rng(seed)
         self._order = self._rng.permutation(len(x)) if shuffle else np.arange(len(x))
 
     def __len__(self) -> int:
         return -(-len(self.x) // self.batch_size)
 
-    def __getitem__(self, index: int) -> np.ndarray:
-        return self.x[self._order[index * self.batch_size:(index + 1) * self.batch_size]]
+    def __getitem__(self, index: int):
+        rows = self._order[index * self.batch_size:(index + 1) * self.batch_size]
+        return self.x[rows] if self.labels is None else (self.x[rows], self.labels[rows])
 
     def on_epoch_end(self) -> None:
         if self.shuffle:

@@ -13,21 +13,25 @@ import numpy as np
 from keras import ops
 
 from vae_helpers import runtime
-from vae_helpers._checks import check_positive_int, check_vae, image_shape_of
+from vae_helpers._checks import check_positive_int, checked_one_hot, check_vae, image_shape_of
 from vae_helpers.data import validate_images
 from vae_helpers.fast_decoding import MAX_DECODES_PER_CALL
 from vae_helpers.losses import gaussian_log_density, kl_per_dimension_terms, reconstruction_loss
 
 
-def evaluate(vae, x, batch_size: int = 1000, seed: int | None = None) -> dict:
+def evaluate(vae, x, batch_size: int = 1000, seed: int | None = None, labels=None) -> dict:
     """Return ``{"neg_elbo", "reconstruction", "kl"}``: means over ``x`` (N, H, W, C), nats per image.
 
     One z is sampled per image (as in training). With ``seed=None`` each call draws new samples, so repeated
     calls differ slightly; with an integer seed the result is reproducible on any machine, Keras version and
     backend (the noise comes from numpy), whatever ``batch_size`` is. The training command scores with its seed.
+    ``labels``: the class index of each image (N,), for a :class:`vae_helpers.CVAE` only (notebook 09): its
+    -ELBO bounds -log p(x | y).
     """
     check_vae(vae, "evaluate")
-    reconstruction, kl = _per_image_terms(vae, validate_images(x, image_shape=image_shape_of(vae)), batch_size, seed)
+    x = validate_images(x, image_shape=image_shape_of(vae))
+    condition = _condition(vae, labels, len(x))
+    reconstruction, kl = _per_image_terms(vae, x, batch_size, seed, condition)
     return {
         "neg_elbo": float(np.mean(reconstruction + kl)),
         "reconstruction": float(np.mean(reconstruction)),
@@ -53,13 +57,33 @@ def per_image_negative_elbo(vae, x, batch_size: int = 1000, seed: int | None = N
     return reconstruction.astype(np.float64) + kl.astype(np.float64)
 
 
-def _per_image_terms(vae, x, batch_size, seed) -> tuple[np.ndarray, np.ndarray]:
-    """``(reconstruction, kl)``, each (N,) float32 nats, for checked images ``x``: one z per image, its noise from
-    numpy's generator seeded with ``seed`` (the same numbers on any machine, backend and ``batch_size``)."""
+def _condition(vae, labels, n: int):
+    """The one-hot labels (n, K) a conditional VAE needs, or None for a VAE (which must get no labels)."""
+    from vae_helpers.conditional import is_conditional
+
+    if not is_conditional(vae):
+        if labels is not None:
+            raise ValueError(f"labels are for a conditional VAE (vh.build_cvae()); this {type(vae).__name__} "
+                             "scores images alone. Drop labels=.")
+        return None
+    if labels is None:
+        raise ValueError("a CVAE scores images with their labels: pass labels=, the class index of each image.")
+    return checked_one_hot(labels, n, vae.num_classes)
+
+
+def _per_image_terms(vae, x, batch_size, seed, condition=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(reconstruction, kl)``, each (N,) float32 nats, for checked images ``x`` (and one-hot labels
+    ``condition`` (N, K) for a CVAE): one z per image, its noise from numpy's generator seeded with ``seed`` (the
+    same numbers on any machine, backend and ``batch_size``)."""
     batch_size = min(check_positive_int(batch_size, "batch_size"), MAX_DECODES_PER_CALL)  # bounded memory
     eps = np.random.default_rng(seed).standard_normal((len(x), vae.latent_dim), dtype=np.float32)  # (N, D)
-    parts = [runtime.compiled(vae, _per_image_losses)(x[start:start + batch_size], eps[start:start + batch_size])
-             for start in range(0, len(x), batch_size)]
+    if condition is None:
+        parts = [runtime.compiled(vae, _per_image_losses)(x[start:start + batch_size], eps[start:start + batch_size])
+                 for start in range(0, len(x), batch_size)]
+    else:
+        parts = [runtime.compiled(vae, _conditional_per_image_losses)(
+            x[start:start + batch_size], condition[start:start + batch_size], eps[start:start + batch_size])
+            for start in range(0, len(x), batch_size)]
     return tuple(np.concatenate([np.asarray(part[i]) for part in parts]) for i in (0, 1))
 
 
@@ -139,6 +163,10 @@ def _iwae_log_sums(vae, x, k, batch_size, seed):
 # (measured on 2 CPU cores with TensorFlow).
 def _per_image_losses(vae, x, eps):
     return vae.per_image_losses(x, training=False, eps=eps)
+
+
+def _conditional_per_image_losses(cvae, x, label, eps):
+    return cvae.per_image_losses(x, label, training=False, eps=eps)
 
 
 def _kl_sums(vae, x):

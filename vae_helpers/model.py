@@ -12,7 +12,7 @@ from keras import layers, ops
 
 from vae_helpers import runtime
 from vae_helpers._checks import (
-    check_finite, check_float, check_image_shape, check_positive_int, encoder_of, image_shape_of, shape_of, shapes_agree,
+    check_finite, check_float, check_image_shape, checked_one_hot, check_positive_int, encoder_of, image_shape_of, shape_of, shapes_agree,
 )
 from vae_helpers.losses import (
     DEFAULT_GAUSSIAN_STD, check_free_bits, check_likelihood, free_bits_kl, kl_divergence, reconstruction_loss,
@@ -284,12 +284,13 @@ def build_vae(latent_dim: int = 2, beta: float = 1.0, seed=None, dtype_policy=No
                    likelihood=likelihood, gaussian_std=gaussian_std, name="vae")
 
 
-def encode_means(encoder, x, batch_size: int = 1000):
+def encode_means(encoder, x, batch_size: int = 1000, labels=None):
     """Return the codes of images ``x`` (N, H, W, C) (the encoder's input shape) as a numpy array (N, latent_dim): a VAE's posterior means
     ``z_mean``, an autoencoder's code z (both without sampling).
 
     ``encoder`` may be an encoder model (3 outputs ``[z_mean, z_log_var, z]`` or one output z), a :class:`VAE`
-    or a :class:`vae_helpers.Autoencoder`. Works in batches.
+    or a :class:`vae_helpers.Autoencoder`, or a :class:`vae_helpers.CVAE` (or its encoder) with ``labels``, the
+    class index of each image (N,) (notebook 09). Works in batches.
     """
     import numpy as np
 
@@ -298,9 +299,16 @@ def encode_means(encoder, x, batch_size: int = 1000):
     encoder = encoder_of(encoder)
     x = validate_images(x, image_shape=image_shape_of(encoder))
     batch_size = check_positive_int(batch_size, "batch_size")
+    conditional = len(encoder.inputs) == 2  # a CVAE's encoder takes [images, one-hot labels]
+    if conditional != (labels is not None):
+        raise ValueError("labels= is needed for a conditional VAE's encoder (vh.build_cvae()), and only for it: "
+                         f"this encoder takes {len(encoder.inputs)} input(s).")
+    if conditional:
+        labels = checked_one_hot(labels, len(x), int(encoder.inputs[1].shape[-1]))
     first = len(encoder.outputs) > 1  # a VAE encoder's first output is z_mean; an autoencoder's only output is z
     codes = []
     for i in range(0, len(x), batch_size):
-        outputs = encoder(x[i:i + batch_size], training=False)
+        inputs = [x[i:i + batch_size], labels[i:i + batch_size]] if conditional else x[i:i + batch_size]
+        outputs = encoder(inputs, training=False)
         codes.append(ops.convert_to_numpy(outputs[0] if first else outputs))
     return np.concatenate(codes)

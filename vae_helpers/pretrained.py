@@ -6,8 +6,9 @@ time) and what it scores (-ELBO, reconstruction and KL for train, validation and
 100 on the test set), all in nats per image. They are made by ``make pretrained`` (``python -m vae_helpers.train``).
 
 Only weights are shipped, no model configuration and no optimizer state: the architecture is rebuilt from code
-(:func:`vae_helpers.build_vae` with the JSON's latent size and beta, or :func:`vae_helpers.build_autoencoder` when
-the JSON's ``model`` is ``"autoencoder"``, as for ``fashion-autoencoder2``) and the weights are read into it. An HDF5
+(:func:`vae_helpers.build_vae` with the JSON's latent size and beta, :func:`vae_helpers.build_autoencoder` when
+the JSON's ``model`` is ``"autoencoder"``, as for ``fashion-autoencoder2``, :func:`vae_helpers.build_cvae` when it
+is ``"cvae"``, as for ``fashion-cvae2``) and the weights are read into it. An HDF5
 weights file holds arrays and nothing that runs, and every Keras 3 release and backend reads it.
 """
 
@@ -58,18 +59,21 @@ def pretrained_info(name: str) -> dict:
 def load_pretrained(name="fashion-latent2"):
     """Load a shipped model, or the model of a finished training run, as a :class:`vae_helpers.VAE` (or, for a
     model trained with ``--model autoencoder`` such as ``"fashion-autoencoder2"``, a
-    :class:`vae_helpers.Autoencoder`).
+    :class:`vae_helpers.Autoencoder`; with ``--model cvae`` such as ``"fashion-cvae2"``, a :class:`vae_helpers.CVAE`).
 
     Args:
         name: a name from :func:`list_pretrained`, or the ``--out`` folder of ``python -m vae_helpers.train``.
 
     The architecture is built by :func:`vae_helpers.build_vae` from the JSON's ``latent_dim``, ``beta``,
-    ``free_bits`` and ``seed`` (by :func:`vae_helpers.build_autoencoder` from ``latent_dim`` and ``seed``); only the weight arrays are read from the file, so no code from the file ever runs.
+    ``free_bits`` and ``seed`` (by :func:`vae_helpers.build_autoencoder` from ``latent_dim`` and ``seed``, by
+    :func:`vae_helpers.build_cvae` from ``latent_dim``, ``beta`` and ``seed``); only the weight arrays are read from
+    the file, so no code from the file ever runs.
 
     Raises:
         ValueError: unknown name, an unfinished run folder, or a weights file that does not fit the architecture.
     """
     from vae_helpers.autoencoder import build_autoencoder
+    from vae_helpers.conditional import build_cvae
     from vae_helpers.model import build_vae
 
     weights, metrics = _files(name)
@@ -79,6 +83,8 @@ def load_pretrained(name="fashion-latent2"):
         latent_dim, seed = int(info["latent_dim"]), info.get("seed")
         if kind == "autoencoder":
             model, builder = build_autoencoder(latent_dim, seed=seed), "build_autoencoder"
+        elif kind == "cvae":
+            model, builder = build_cvae(latent_dim, beta=float(info["beta"]), seed=seed), "build_cvae"
         elif kind == "vae":
             beta = float(info["beta"])
             free_bits = float(info.get("free_bits") or 0.0)  # older JSONs predate free bits
@@ -87,7 +93,7 @@ def load_pretrained(name="fashion-latent2"):
                 own["image_shape"] = tuple(info["image_shape"])
             model, builder = build_vae(latent_dim, beta=beta, seed=seed, free_bits=free_bits, **own), "build_vae"
         else:
-            raise ValueError(f"model {kind!r} is neither 'vae' nor 'autoencoder'")
+            raise ValueError(f"model {kind!r} is none of 'vae', 'autoencoder' and 'cvae'")
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"{metrics} must record the model's latent_dim and beta (only latent_dim when its "
                          f"\"model\" is \"autoencoder\") ({err}).") from err

@@ -18,7 +18,7 @@ import keras
 from keras import ops
 
 from vae_helpers import runs, runtime
-from vae_helpers._checks import check_finite, check_positive_int
+from vae_helpers._checks import check_finite, check_labels, check_positive_int
 from vae_helpers.data import make_dataset, validate_images
 from vae_helpers.runs import RunFolderError
 
@@ -170,14 +170,18 @@ def run_settings(vae, x_train, x_val, batch_size: int, seed, extra: dict | None 
 
 def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, checkpoint_dir=None, strategy=None,
           seed: int = 42, verbose="auto", callbacks=(), steps_per_execution: int = 1, jit_compile="auto",
-          restart: bool = False, settings: dict | None = None, learning_rate: float = 1e-3):
-    """Train ``vae`` on images and return the per-epoch history (resumed epochs included).
+          restart: bool = False, settings: dict | None = None, learning_rate: float = 1e-3, y_train=None,
+          y_val=None):
+    """Train ``vae`` on images (and, for a conditional VAE, their labels) and return the per-epoch history
+    (resumed epochs included).
 
     Args:
         vae: a :class:`vae_helpers.VAE`. If it is not compiled yet it is compiled with
             ``Adam(learning_rate)`` (1e-3 by default, as in the reference). With ``strategy``, build and compile it inside ``strategy.scope()`` (or let
             :func:`vae_helpers.build_vae` do so under the scope); see the README's "Training on many machines".
         x_train: (N, H, W, C) float images in [0, 1], the shape the model takes (default (N, 28, 28, 1)). x_val: same, or None for no validation.
+        y_train, y_val: the class index of each image (N,), for a :class:`vae_helpers.CVAE` only (notebook 09):
+            they travel with the images through :func:`vae_helpers.make_dataset`.
         epochs: total epochs (a resumed run counts the epochs already done).
         batch_size: global batch size (split over replicas under a strategy).
         checkpoint_dir: folder for ``checkpoint.weights.h5`` + ``state.json``; resumes from it if present (with
@@ -210,6 +214,7 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
     x_train = validate_images(x_train, "x_train", image_shape=shape)  # the model's own shape (notebook 10)
     if x_val is not None:
         x_val = validate_images(x_val, "x_val", image_shape=shape)
+    y_train, y_val = _checked_labels(vae, x_train, x_val, y_train, y_val)
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     steps_per_execution = check_positive_int(steps_per_execution, "steps_per_execution")
@@ -225,7 +230,7 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
     user_callbacks = list(callbacks)
     if checkpoint_dir is None:
         history, learning_rates = {}, []
-        _fit(vae, x_train, x_val, epochs, batch_size, seed, verbose, 0,
+        _fit(vae, (x_train, y_train), (x_val, y_val), epochs, batch_size, seed, verbose, 0,
              [NaNGuard(), HistoryRecorder(history, learning_rates), *user_callbacks], strategy)
         return history
     folder = pathlib.Path(checkpoint_dir)
@@ -249,7 +254,8 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
         # NaNGuard first, then the checkpoint, so a user callback that raises cannot lose a finished epoch
         callbacks = [NaNGuard(), EpochCheckpoint(folder, history, learning_rates, current), *user_callbacks]
         if initial_epoch < epochs:
-            _fit(vae, x_train, x_val, epochs, batch_size, seed, verbose, initial_epoch, callbacks, strategy)
+            _fit(vae, (x_train, y_train), (x_val, y_val), epochs, batch_size, seed, verbose, initial_epoch, callbacks,
+                 strategy)
         else:
             print(f"{folder} already holds {initial_epoch} finished epochs (asked for {epochs}): nothing to train.")
     return history
@@ -270,9 +276,28 @@ def _load_checkpoint(vae, folder: pathlib.Path, strategy) -> None:
         vae.optimizer.learning_rate = learning_rate
 
 
-def _fit(vae, x_train, x_val, epochs, batch_size, seed, verbose, initial_epoch, callbacks, strategy) -> None:
-    train_data = make_dataset(x_train, batch_size, shuffle=True, seed=seed)
-    val_data = make_dataset(x_val, batch_size, shuffle=False) if x_val is not None else None
+def _checked_labels(vae, x_train, x_val, y_train, y_val):
+    """``(y_train, y_val)`` checked against the images, or ``(None, None)`` for a model that takes no labels."""
+    from vae_helpers.conditional import is_conditional
+
+    if not is_conditional(vae):
+        if y_train is not None or y_val is not None:
+            raise ValueError(f"y_train/y_val are for a conditional VAE (vh.build_cvae()); this "
+                             f"{type(vae).__name__} learns from the images alone. Drop the labels.")
+        return None, None
+    if y_train is None or (x_val is not None and y_val is None):
+        raise ValueError("a CVAE learns from images and their labels: pass y_train= (and y_val= with x_val), "
+                         "the class index of each image, e.g. from vh.load_fashion_mnist().")
+    y_train = check_labels(y_train, len(x_train), "y_train", vae.num_classes)
+    y_val = None if x_val is None else check_labels(y_val, len(x_val), "y_val", vae.num_classes)
+    return y_train, y_val
+
+
+def _fit(vae, train, validation, epochs, batch_size, seed, verbose, initial_epoch, callbacks, strategy) -> None:
+    """``fit`` on ``train`` = ``(x_train, y_train or None)`` and ``validation`` = ``(x_val or None, y_val)``."""
+    (x_train, y_train), (x_val, y_val) = train, validation
+    train_data = make_dataset(x_train, batch_size, shuffle=True, seed=seed, labels=y_train)
+    val_data = make_dataset(x_val, batch_size, shuffle=False, labels=y_val) if x_val is not None else None
     # On JAX the data-parallel distribution shards each batch while it is active; tf.distribute needs no scope.
     with runtime.strategy_scope(None if runtime.backend() == "tensorflow" else strategy):
         vae.fit(train_data, validation_data=val_data, epochs=epochs, initial_epoch=initial_epoch,
