@@ -196,11 +196,13 @@ def _package_free_bits_kl():
     (_with_inputs(vh.exercises.check_active_dimensions, (KL_PER_DIM,)), lambda: 3),
     (_with_inputs(vh.exercises.check_active_dimensions, (KL_PER_DIM, 1.0)), lambda: 2),
     (vh.exercises.check_warmup_beta, lambda: vh.KLWarmup(warmup_epochs=4).beta_at(2)),
+    (vh.exercises.check_label_weights, lambda: vh.build_decoder(12).count_params() - vh.build_decoder(2).count_params()),
+    (vh.exercises.check_label_nats, lambda: -np.log(np.mean(np.arange(10_000) % 10 == 3))),
 ], ids=["constant guess: scan of p", "sample std", "grad_log_var: GradientTape", "conv params: Keras",
         "extra decoder params", "kl: vh.kl_divergence", "pixel nll: vh.reconstruction_loss", "jensen gap",
         "mean reduction: the package's losses", "resume epoch", "best epoch: argmin", "bits per pixel",
         "free bits: vh.losses.free_bits_kl", "active dimensions", "active dimensions above 1 nat",
-        "warmup beta: KLWarmup"])
+        "warmup beta: KLWarmup", "label weights: Keras's count", "label nats: a class's frequency"])
 def test_an_answer_computed_without_the_table_is_praised(check, compute, capsys):
     check(compute())
     assert "Correct!" in capsys.readouterr().out

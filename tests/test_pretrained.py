@@ -88,6 +88,22 @@ def test_the_beta_sweep_has_one_budget():
         {(2, 20, 55_000, 42, "float32")}
 
 
+def test_the_cvae_scores_what_its_json_says_with_the_labels_and_worse_without_the_right_ones():
+    info = vh.pretrained_info("fashion-cvae2")
+    cvae = vh.load_pretrained("fashion-cvae2")
+    assert isinstance(cvae, vh.CVAE) and info["model"] == "cvae" and "--model cvae" in info["command"]
+    reference = vh.pretrained_info("fashion-latent2-beta1")  # the VAE notebook 09 compares it with
+    for key in ("latent_dim", "beta", "epochs", "batch_size", "seed", "n_train", "n_validation", "training_precision"):
+        assert info[key] == reference[key], key
+    (_, _), (x_test, y_test) = vh.load_fashion_mnist()
+    assert info["evaluated_on"]["test"] == len(x_test)
+    fresh = vh.evaluate(cvae, x_test, seed=info["seed"], labels=y_test)
+    for key in ("neg_elbo", "reconstruction", "kl"):
+        assert fresh[key] == pytest.approx(info["scores"]["test"][key], abs=TOLERANCE_NATS), key
+    wrong = vh.evaluate(cvae, x_test[:1000], seed=info["seed"], labels=(y_test[:1000] + 1) % 10)
+    assert wrong["neg_elbo"] > fresh["neg_elbo"] + 10  # the label carries information the decoder uses
+
+
 def test_unknown_name_lists_the_available_models():
     with pytest.raises(ValueError, match="fashion-latent2"):
         vh.load_pretrained("fashion-latent3")
@@ -104,6 +120,10 @@ def test_the_readme_table_shows_what_each_json_says():
         if info.get("model") == "autoencoder":  # its own table: no beta, ELBO, KL nor IWAE
             assert cells[1:4] == [str(info["latent_dim"]), f"{info['epochs']} × {info['n_train']:,}",
                                   f"{test['reconstruction']:.1f}"], name
+            continue
+        if info.get("model") == "cvae":  # its own table: -ELBO given the label, no IWAE
+            assert cells[1:7] == [str(info["latent_dim"]), f"{info['beta']:g}", f"{info['epochs']} × {info['n_train']:,}",
+                                  f"{test['neg_elbo']:.1f}", f"{test['reconstruction']:.1f}", f"{test['kl']:.2f}"], name
             continue
         iwae = info["iwae_test"]
         assert cells[1:4] == [str(info["latent_dim"]), f"{info['beta']:g}",

@@ -9,6 +9,7 @@ wrong answers with their hints, and a hint for any other number.
 
 from vae_helpers.exercises import nb01_data, nb02_sampling, nb03_model, nb04_loss, nb05_training, nb07_further
 from vae_helpers.exercises import nb08_autoencoder
+from vae_helpers.exercises import nb09_conditional
 from vae_helpers.exercises import nb10_own_images
 from vae_helpers.exercises import nb11_outliers
 from vae_helpers.exercises._feedback import ExerciseError
@@ -31,6 +32,7 @@ from vae_helpers.exercises.nb07_further import (
     check_active_dimensions, check_collapsed_iwae_gap, check_free_bits_kl, check_warmup_beta,
 )
 from vae_helpers.exercises.nb08_autoencoder import check_code_gaussian, check_head_params, check_image_nll
+from vae_helpers.exercises.nb09_conditional import check_label_nats, check_label_weights, check_style_transfer
 from vae_helpers.exercises.nb10_own_images import (
     check_cb_log_constant, check_decoder_dense_units, check_gaussian_constant,
 )
@@ -51,6 +53,8 @@ TABLES = {
     check_free_bits_kl: nb07_further.FREE_BITS_TABLE,
     check_warmup_beta: nb07_further.WARMUP_BETA_TABLE,
     check_head_params: nb08_autoencoder.HEAD_PARAMS_TABLE,
+    check_label_weights: nb09_conditional.LABEL_WEIGHTS_TABLE,
+    check_label_nats: nb09_conditional.LABEL_NATS_TABLE,
     check_auc_by_hand: nb11_outliers.AUC_BY_HAND_TABLE,
     check_serra_score: nb11_outliers.SERRA_SCORE_TABLE,
     check_entropy_floor: nb11_outliers.ENTROPY_FLOOR_TABLE,
