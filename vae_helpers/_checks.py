@@ -85,9 +85,11 @@ def checked_one_hot(labels, n: int, num_classes: int, name: str = "labels") -> n
 
 
 def check_vae(model, function: str) -> None:
-    """Raise a clear error unless ``model`` is a VAE (it has an encoder and the decoder's logits) that takes
-    images alone (a :class:`vae_helpers.CVAE` also needs labels: only ``vh.evaluate`` takes those)."""
-    if not (hasattr(model, "encoder") and hasattr(model, "decoder_logits") and hasattr(model, "latent_dim")):
+    """Raise a clear error unless ``model`` is a VAE (it has an encoder, the decoder's logits and its own
+    -log p(x|z), ``reconstruction_nll``) that takes images alone (a :class:`vae_helpers.CVAE` also needs labels:
+    only ``vh.evaluate`` takes those)."""
+    parts = ("encoder", "decoder_logits", "latent_dim", "reconstruction_nll")
+    if not all(hasattr(model, part) for part in parts):
         raise ValueError(f"{function} needs a whole vh.VAE (encoder and decoder), got {type(model).__name__}. "
                          "Pass the model built by vh.build_vae() or loaded by vh.load_pretrained(), not one of its "
                          "parts.")

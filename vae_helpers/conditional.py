@@ -140,7 +140,11 @@ class CVAE(keras.Model):
         logits = self.decoder_logits([z, ops.cast(label, z.dtype)], training=training)
         # Under a mixed-precision policy the layers compute in (b)float16; the loss is always summed in float32.
         z_mean, z_log_var, logits = (ops.cast(t, "float32") for t in (z_mean, z_log_var, logits))
-        return reconstruction_loss(x, logits), kl_divergence(z_mean, z_log_var)
+        return self.reconstruction_nll(x, logits), kl_divergence(z_mean, z_log_var)
+
+    def reconstruction_nll(self, x, logits):
+        """``-log p(x|z, y)`` per image, Bernoulli: (B,) nats, for x and logits (B, 28, 28, 1)."""
+        return reconstruction_loss(x, logits)
 
     def batch_loss(self, data, training):
         """The loss of one batch ``data`` = ``(images (B, 28, 28, 1), class indices (B,))``: the mean of

@@ -16,7 +16,7 @@ from vae_helpers import runtime
 from vae_helpers._checks import check_positive_int, checked_one_hot, check_vae, image_shape_of
 from vae_helpers.data import validate_images
 from vae_helpers.fast_decoding import MAX_DECODES_PER_CALL
-from vae_helpers.losses import gaussian_log_density, kl_per_dimension_terms, reconstruction_loss
+from vae_helpers.losses import gaussian_log_density, kl_per_dimension_terms
 
 
 def evaluate(vae, x, batch_size: int = 1000, seed: int | None = None, labels=None) -> dict:
@@ -185,9 +185,7 @@ def _log_sum_importance_weights(vae, x, eps):
     z = z_mean + ops.exp(0.5 * z_log_var) * eps  # (k, B, D)
     logits = vae.decoder_logits(ops.reshape(z, (k * batch, dim)), training=False)  # (k*B, H, W, C)
     x_repeated = ops.tile(x, (k, 1, 1, 1))  # (k*B, H, W, C), same order as the reshape above
-    # the model's own likelihood (notebook 10); a model without one is a Bernoulli VAE
-    nll = vae.reconstruction_nll if hasattr(vae, "reconstruction_nll") else reconstruction_loss
-    log_px_z = -ops.reshape(nll(x_repeated, logits), (k, batch))
+    log_px_z = -ops.reshape(vae.reconstruction_nll(x_repeated, logits), (k, batch))  # the model's likelihood
     log_pz = gaussian_log_density(z, ops.zeros_like(z), ops.zeros_like(z))
     log_qz_x = gaussian_log_density(z, z_mean, z_log_var)
     return ops.logsumexp(log_px_z + log_pz - log_qz_x, axis=0)
