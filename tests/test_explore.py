@@ -400,7 +400,9 @@ def test_explore_conditional_shows_the_chosen_class_at_the_sliders_point_without
     assert_shows_class(explorer, cvae, [0.0, 0.0], 0)
     image, text = one(explorer, "explorer-image"), one(explorer, "explorer-point")
     image_before, text_before, strip_before = image.value, text.value, one(explorer, "explorer-strip").value
+    calls = fast._decode.calls
     classes.value = 7  # Sneaker
+    assert fast._decode.calls == calls  # the ten classes at this z are already decoded
     assert image.value != image_before and text.value != text_before
     assert one(explorer, "explorer-strip").value == strip_before  # the same z: the same ten classes
     assert_shows_class(explorer, cvae, [0.0, 0.0], 7)

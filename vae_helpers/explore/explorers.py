@@ -259,8 +259,9 @@ def explore_conditional(cvae, span: float = 3.0, seed=None) -> widgets.VBox:
     The decoder of a :class:`vae_helpers.CVAE` is the reference decoder applied to concat([z, one-hot label]);
     the explorer runs that decoder's one compiled copy (:class:`vae_helpers.FastDecoder`) on all K classes at the
     current z in one call, so the strip below shows the same style z in every class and the large image is the
-    chosen class's. Sliders range over [-span, span] (D <= 16); "Sample from prior" draws z ~ N(0, I) (clipped to
-    the sliders' range) and "Reset" goes back to z = 0; both keep the class.
+    chosen class's. Choosing another class reuses those K images (no decoding); after training the model further,
+    move a slider or build the explorer again. Sliders range over [-span, span] (D <= 16); "Sample from prior"
+    draws z ~ N(0, I) (clipped to the sliders' range) and "Reset" goes back to z = 0; both keep the class.
 
     Args:
         cvae: a :class:`vae_helpers.CVAE` (``vh.build_cvae()`` or ``vh.load_pretrained("fashion-cvae2")``).
@@ -288,12 +289,15 @@ def explore_conditional(cvae, span: float = 3.0, seed=None) -> widgets.VBox:
     text = widgets.HTML()
     text.add_class("explorer-point")
     one_hots = np.eye(num_classes, dtype=np.float32)  # (K, K): row k is class k's label
+    z, every_class = None, None  # the point last decoded, and its images (K, 28, 28) as each class
 
     def show(_change=None):
-        z = point_of(sliders)  # (D,)
-        every_class = fast(np.concatenate([np.tile(z, (num_classes, 1)), one_hots], axis=1))  # (K, 28, 28)
+        nonlocal z, every_class
+        if z is None or not np.array_equal(z, point_of(sliders)):  # a class change alone decodes nothing
+            z = point_of(sliders)  # (D,)
+            every_class = fast(np.concatenate([np.tile(z, (num_classes, 1)), one_hots], axis=1))
+            strip.value = png_bytes(tile_row(every_class), scale=2)
         image.value = image_png(every_class[classes.value])
-        strip.value = png_bytes(tile_row(every_class), scale=2)
         text.value = f"<b>{html.escape(names[classes.value])}</b> · {point_text(z)}"
 
     sliders, buttons = latent_controls(cvae.latent_dim, span, seed, show, "explore_conditional",
