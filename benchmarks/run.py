@@ -13,7 +13,8 @@
 * the decoded latent grid: ``vh.latent_grid`` (one compiled call, upsampling fused) against ``reference_latent_grid`` (n*n
   ``predict`` calls), checked to give the same image;
 * evaluation of the shipped model on the whole test set: -ELBO and IWAE-k, seconds each;
-* the latent explorer's latency, from ``benchmarks/explore_latency.py`` when that file exists.
+* the explorers' latency (``vh.explore_latent``, ``vh.explore_conditional``), from ``benchmarks/explore_latency.py``
+  when that file exists.
 
 Every number comes from this run on this machine; a device or a backend that is absent gives no row (nothing is
 estimated), and the run says so.
@@ -258,22 +259,25 @@ def evaluation_rows(vae, x_test, iwae_ks) -> list[dict]:
 
 
 def latency_rows(result: dict) -> list[dict]:
-    """Table rows from ``explore_latency.run()``: p50/p95 of each explorer (ratio naive/course), decoder traces."""
+    """Table rows from ``explore_latency.run()``: p50/p95 of each explorer and kind of update
+    (``explore_latency.SIDES``; ratio naive/course), decoder traces."""
+    from benchmarks.explore_latency import SIDES, timings_of
+
     rows = []
     naive = result.get("naive", {})
-    for side, label in (("naive", "naive: predict + matplotlib"), ("course", "course: vh.explore_latent")):
-        timings = result.get(side)
-        if not isinstance(timings, dict):
+    for side, part, label in SIDES:
+        timings = timings_of(result, side, part)
+        if timings is None:
             continue
         for stat in ("p50_ms", "p95_ms"):
             if stat not in timings:
                 continue
             row = {"section": "explorer latency", "name": f"{label}, {stat[:3]}", "value": timings[stat],
                    "unit": "ms"}
-            if side == "course" and stat in naive:
+            if side != "naive" and stat in naive:
                 row["ratio"] = naive[stat] / timings[stat]
-                if "traces" in timings:
-                    row["note"] = f"decoder traced {timings['traces']} time(s)"
+                if "traces" in result[side]:
+                    row["note"] = f"decoder traced {result[side]['traces']} time(s)"
             rows.append(row)
     return rows
 

@@ -174,6 +174,19 @@ def test_latency_rows_read_the_explorer_benchmark_result():
     assert run.latency_rows({"moves": 3}) == []
 
 
+def test_latency_rows_add_the_conditional_explorer_slider_and_class_rows():
+    result = {"naive": {"p50_ms": 90.0, "p95_ms": 120.0}, "course": {"p50_ms": 9.0, "p95_ms": 12.0, "traces": 1},
+              "conditional": {"p50_ms": 3.0, "p95_ms": 4.0, "traces": 1,
+                              "class_change": {"p50_ms": 0.5, "p95_ms": 0.6}}, "moves": 20}
+    rows = run.latency_rows(result)
+    assert [row["name"] for row in rows[4:]] == [
+        "course: vh.explore_conditional (slider), p50", "course: vh.explore_conditional (slider), p95",
+        "course: vh.explore_conditional (class), p50", "course: vh.explore_conditional (class), p95"]
+    assert [row["value"] for row in rows[4:]] == [3.0, 4.0, 0.5, 0.6]
+    assert rows[5]["ratio"] == pytest.approx(30.0) and rows[7]["ratio"] == pytest.approx(200.0)
+    assert rows[7]["note"] == "decoder traced 1 time(s)"
+
+
 def test_machine_name_is_a_safe_file_name():
     name = run.machine_name("CPU", cpu_count=2, cpu_model="Intel(R) Xeon(R) CPU @ 2.20GHz")
     assert name == "cpu-2cores-intel-xeon"
@@ -248,3 +261,16 @@ def test_precision_check_rejects_zero_epochs(capsys):
     with pytest.raises(SystemExit):
         precision_check.main(["--epochs", "0"])
     assert "--epochs must be >= 1, got 0" in capsys.readouterr().err
+
+
+def test_explore_latency_runs_every_side_with_one_trace_and_a_new_image_per_update():
+    from benchmarks import explore_latency
+
+    result = explore_latency.run(6)  # no timing asserted: only that each update was measured and redrew
+    for timings in (result["naive"], result["course"], result["conditional"], result["conditional"]["class_change"]):
+        assert timings["moves"] == 6 and timings["moves_without_new_image"] == 0
+    if keras.backend.backend() != "torch":  # PyTorch compiles nothing: it traces at every call
+        assert result["course"]["traces"] == 1 and result["conditional"]["traces"] == 1
+    lines = explore_latency.format_table(result).splitlines()
+    assert len(lines) == 2 + len(explore_latency.SIDES) + 2  # title, header, one line per side, two goal lines
+    assert lines[-1].startswith("conditional explorer: goal p95 < 10 ms")

@@ -1,4 +1,5 @@
-"""The latent explorers, driven from Python: widgets change, pictures match the decoder, errors are clear.
+"""The latent explorers (and the conditional one), driven from Python: widgets change, pictures match the decoder,
+errors are clear.
 
 A tiny untrained model is enough: the tests compare what is shown with what the decoder computes at the same
 latent point, rendered independently (ink black on white: 255 - round(p * 255), each pixel repeated 6 x 6),
@@ -311,7 +312,8 @@ def test_explorer_snapshot_has_a_title_and_places_every_picture_side_by_side(vae
 def test_every_explorer_gets_its_own_snapshot_title():
     from vae_helpers.explore.parts import SNAPSHOT_TITLES
 
-    names = {"latent-explorer", "latent-map-explorer", "interpolation-explorer", "reconstruction-explorer"}
+    names = {"latent-explorer", "latent-map-explorer", "interpolation-explorer", "reconstruction-explorer",
+             "conditional-explorer"}
     assert set(SNAPSHOT_TITLES) == names and len(set(SNAPSHOT_TITLES.values())) == len(names)
 
 
@@ -356,3 +358,116 @@ def test_explorer_snapshot_is_wide_enough_for_its_title(vae):
     title_width = ImageDraw.Draw(Image.new("RGB", (1, 1))).textlength(SNAPSHOT_TITLES["latent-explorer"], font=font(16))
     assert snapshot.shape[1] >= title_width > 168
     assert (snapshot[:22, int(title_width) - 20:int(title_width)] < 128).any()  # the title's end is drawn
+
+
+# --------------------------------------------------------------------------- explore_conditional
+@pytest.fixture(scope="module")
+def cvae():
+    model = vh.build_cvae(2, seed=0)
+    logits = model.core_decoder.get_layer("logits")
+    logits.kernel.assign(logits.kernel * 30)  # spread the grey levels over a few hundred, as after training
+    return model
+
+
+def class_pixels(cvae, z, label) -> np.ndarray:
+    """``cvae.decode`` at the single point z (D,) as class ``label``, rendered as the explorers promise."""
+    probabilities = ops.convert_to_numpy(cvae.decode(np.asarray([z], "float32"), label))[0, :, :, 0]
+    return ink_on_white(probabilities).repeat(IMAGE_SCALE, 0).repeat(IMAGE_SCALE, 1)
+
+
+def assert_shows_class(explorer, cvae, z, label):
+    """The large image is class ``label`` at z, every tile of the strip (scale 2, a tile every 30 px) is its class
+    at z, and the text names the class and z."""
+    shown = pixels(one(explorer, "explorer-image").value).astype(int)
+    assert shown.shape == (28 * IMAGE_SCALE, 28 * IMAGE_SCALE)
+    assert np.abs(shown - class_pixels(cvae, z, label)).max() <= 1  # compiled vs eager: rounding may differ by 1
+    strip = pixels(one(explorer, "explorer-strip").value)[::2, ::2].astype(int)
+    assert strip.shape == (28, cvae.num_classes * 30 - 2)
+    for k in range(cvae.num_classes):
+        assert np.abs(strip[:, k * 30: k * 30 + 28] - class_pixels(cvae, z, k)[::6, ::6]).max() <= 1
+    text = one(explorer, "explorer-point").value
+    assert vh.CLASS_NAMES[label] in text and "z = (" + ", ".join(f"{v:+.2f}" for v in z) + ")" in text
+
+
+def test_explore_conditional_shows_the_chosen_class_at_the_sliders_point_without_retracing(cvae):
+    explorer = vh.explore_conditional(cvae)
+    fast = FastDecoder(cvae.core_decoder)  # shares the explorer's compiled decoder (and its trace count)
+    seen = compiled_once(fast._decode, shapes=1)  # every update decodes all ten classes: one batch size
+    classes, sliders = one(explorer, "explorer-class"), find_widgets(explorer, "explorer-slider")
+    assert "conditional-explorer" in explorer._dom_classes and len(sliders) == 2
+    assert [label for label, _ in classes.options] == list(vh.CLASS_NAMES)
+    assert classes.value == 0
+    assert_shows_class(explorer, cvae, [0.0, 0.0], 0)
+    image, text = one(explorer, "explorer-image"), one(explorer, "explorer-point")
+    image_before, text_before, strip_before = image.value, text.value, one(explorer, "explorer-strip").value
+    calls = fast._decode.calls
+    classes.value = 7  # Sneaker
+    assert fast._decode.calls == calls  # the ten classes at this z are already decoded
+    assert image.value != image_before and text.value != text_before
+    assert one(explorer, "explorer-strip").value == strip_before  # the same z: the same ten classes
+    assert_shows_class(explorer, cvae, [0.0, 0.0], 7)
+    sliders[0].value = 1.5
+    assert one(explorer, "explorer-strip").value != strip_before
+    assert_shows_class(explorer, cvae, [1.5, 0.0], 7)
+    for value in np.linspace(-2, 2, 7):
+        sliders[1].value = float(value)
+    classes.value = 2
+    assert_shows_class(explorer, cvae, [1.5, 2.0], 2)
+    assert_no_retrace(fast._decode, seen)  # class changes and slider moves never retrace
+
+
+def test_explore_conditional_buttons_sample_the_prior_and_reset_keeping_the_class(cvae):
+    explorer = vh.explore_conditional(cvae, span=1.0, seed=7)
+    sliders, classes = find_widgets(explorer, "explorer-slider"), one(explorer, "explorer-class")
+    classes.value = 9
+    one(explorer, "explorer-sample").click()
+    drawn = np.clip(np.random.default_rng(7).standard_normal(2), -1, 1)
+    np.testing.assert_allclose([s.value for s in sliders], drawn)
+    assert classes.value == 9
+    assert_shows_class(explorer, cvae, drawn, 9)
+    one(explorer, "explorer-reset").click()
+    assert [s.value for s in sliders] == [0.0, 0.0] and classes.value == 9
+    assert_shows_class(explorer, cvae, [0.0, 0.0], 9)
+
+
+def test_explore_conditional_shows_one_slider_per_dimension_and_names_other_classes_by_index():
+    explorer = vh.explore_conditional(vh.build_cvae(3, num_classes=4))
+    assert [s.description for s in find_widgets(explorer, "explorer-slider")] == ["z[0]", "z[1]", "z[2]"]
+    assert one(explorer, "explorer-class").options == (("class 0", 0), ("class 1", 1), ("class 2", 2),
+                                                        ("class 3", 3))
+    assert pixels(one(explorer, "explorer-strip").value).shape[1] == 2 * (4 * 30 - 2)  # four tiles
+
+
+def test_explore_conditional_snapshot_shows_the_image_and_the_strip(cvae):
+    explorer = vh.explore_conditional(cvae)
+    one(explorer, "explorer-class").value = 3
+    snapshot = rgb(vh.explorer_snapshot(explorer))
+    assert snapshot.shape[1] == 168 + 12 + 2 * (10 * 30 - 2)  # image and strip side by side
+    body = 26 + 20 + 20  # title, the explorer's text (class and z), captions
+    shown = snapshot[body:body + 168, :168, 0].astype(int)
+    assert np.abs(shown - pixels(one(explorer, "explorer-image").value)).max() <= 6  # palette PNG
+
+
+@pytest.mark.parametrize("bad, message", [
+    (lambda cvae: vh.build_vae(2), r"needs a vh.CVAE.*got VAE.*vh.build_cvae\(\).*vh.explore_latent\(vae\)"),
+    (lambda cvae: cvae.decoder, "needs a vh.CVAE.*not one of its parts"),
+    (lambda cvae: "fashion-cvae2", r"needs a vh.CVAE.*got str.*vh.load_pretrained\(\"fashion-cvae2\"\)"),
+    (lambda cvae: vh.build_cvae(17), "at most 16; this model has 17"),
+])
+def test_explore_conditional_rejects_what_is_not_a_small_cvae(cvae, bad, message):
+    with pytest.raises(ValueError, match=message):
+        vh.explore_conditional(bad(cvae))
+
+
+def test_explore_conditional_rejects_a_bad_span(cvae):
+    with pytest.raises(ValueError, match="span must be a finite number > 0"):
+        vh.explore_conditional(cvae, span=0.0)
+
+
+@pytest.mark.parametrize("explore", [lambda cvae, x, y: vh.explore_latent(cvae),
+                                     lambda cvae, x, y: vh.explore_latent(cvae.decoder),
+                                     lambda cvae, x, y: vh.explore_latent_map(cvae, cvae, x, y),
+                                     lambda cvae, x, y: vh.explore_interpolation(cvae.encoder, vh.build_decoder(2), x)])
+def test_the_vae_explorers_send_a_cvae_to_explore_conditional(cvae, data, explore):
+    with pytest.raises(ValueError, match=r"a vh.CVAE's, which also needs the class label.*vh.explore_conditional"):
+        explore(cvae, *data)

@@ -27,7 +27,8 @@ from vae_helpers.evaluation import (
     evaluate, iwae_bound, kl_per_dimension, negative_elbo, per_image_iwae, per_image_negative_elbo,
 )
 from vae_helpers.explore import (
-    explore_interpolation, explore_latent, explore_latent_map, explore_reconstruction, explorer_snapshot,
+    explore_conditional, explore_interpolation, explore_latent, explore_latent_map, explore_reconstruction,
+    explorer_snapshot,
 )
 from vae_helpers.fast_decoding import FastDecoder
 from vae_helpers.image_folders import load_image_folder, write_sample_patches
@@ -59,7 +60,7 @@ __all__ = [
     "Autoencoder", "build_autoencoder", "reconstruction_error", "CVAE", "build_cvae", "class_grid",
     "CLASS_NAMES", "ClaimError", "N_VALIDATION", "split_validation", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "RunFolderError", "find_fashion_mnist", "KLWarmup", "RunOptions",
     "Sampling", "TrainingDivergedError", "VAE", "build_decoder", "build_encoder", "build_vae", "check_claim", "encode_means",
-    "evaluate", "exercises", "explore_interpolation", "explore_latent", "explore_latent_map",
+    "evaluate", "exercises", "explore_conditional", "explore_interpolation", "explore_latent", "explore_latent_map",
     "explore_reconstruction", "explorer_snapshot", "fastest_dtype_policy", "figure_png", "gaussian_log_density", "grid_coordinates", "interpolate_latent",
     "is_quick_mode", "iwae_bound", "kl_divergence", "kl_monte_carlo", "kl_per_dimension", "latent_grid",
     "nearest_distances",

@@ -37,11 +37,19 @@ vae = vh.load_pretrained("fashion-latent2")
 x_test, y_test = x_test[:N_IMAGES], y_test[:N_IMAGES]
 fast_decoder = vh.FastDecoder(vae)  # one compiled decoder shared by the explorers"""
 
-EXPLORER_CELLS = {  # CSS class of the explorer -> the cell that shows it
-    "latent-explorer": "vh.explore_latent(fast_decoder, seed=0)",
-    "latent-map-explorer": "vh.explore_latent_map(vae, fast_decoder, x_test, y_test)",
-    "interpolation-explorer": "vh.explore_interpolation(vae, fast_decoder, x_test, start=0, end=2)",
-    "reconstruction-explorer": "vh.explore_reconstruction(vae, x_test, y_test, index=0)",
+# An untrained CVAE: its pictures still change with the class, since the one-hot enters the decoder.
+CVAE_SETUP_CELL = """\
+import vae_helpers as vh
+cvae = vh.build_cvae(2, seed=0)
+logits = cvae.core_decoder.get_layer("logits")
+_ = logits.kernel.assign(logits.kernel * 30)  # spread the grey levels, as training would"""
+
+EXPLORER_CELLS = {  # CSS class of the explorer -> (the set-up cell it needs, the cell that shows it)
+    "latent-explorer": (SETUP_CELL, "vh.explore_latent(fast_decoder, seed=0)"),
+    "latent-map-explorer": (SETUP_CELL, "vh.explore_latent_map(vae, fast_decoder, x_test, y_test)"),
+    "interpolation-explorer": (SETUP_CELL, "vh.explore_interpolation(vae, fast_decoder, x_test, start=0, end=2)"),
+    "reconstruction-explorer": (SETUP_CELL, "vh.explore_reconstruction(vae, x_test, y_test, index=0)"),
+    "conditional-explorer": (CVAE_SETUP_CELL, "vh.explore_conditional(cvae, seed=0)"),
 }
 
 
@@ -63,9 +71,11 @@ def missing_tools() -> str | None:
 
 
 def write_notebook(path: pathlib.Path, explorers, n_images: int) -> None:
-    """A notebook that loads the shipped model and shows the given explorers (CSS class names), one per cell."""
-    cells = [new_code_cell(SETUP_CELL.replace("N_IMAGES", str(n_images)))]
-    cells += [new_code_cell(EXPLORER_CELLS[name]) for name in explorers]
+    """A notebook that shows the given explorers (CSS class names), one per cell, after the set-up cells they need
+    (the shipped ``fashion-latent2`` and ``n_images`` test images; an untrained CVAE), each once."""
+    setups = list(dict.fromkeys(EXPLORER_CELLS[name][0] for name in explorers))  # in order, without repeats
+    cells = [new_code_cell(setup.replace("N_IMAGES", str(n_images))) for setup in setups]
+    cells += [new_code_cell(EXPLORER_CELLS[name][1]) for name in explorers]
     notebook = new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nbformat.write(notebook, str(path))

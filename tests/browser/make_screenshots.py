@@ -13,7 +13,7 @@ import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # tests/: the harness imports its conftest
 from browser_harness import (  # noqa: E402
-    EXPLORER_CELLS, chromium_page, jupyterlab, missing_tools, open_and_run_in_lab, prepare_workdir, write_notebook,
+    chromium_page, jupyterlab, missing_tools, open_and_run_in_lab, prepare_workdir, write_notebook,
 )
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         root = prepare_workdir(pathlib.Path(tmp))
-        write_notebook(root / "nb" / NOTEBOOK, list(EXPLORER_CELLS), n_images=5000)
+        write_notebook(root / "nb" / NOTEBOOK, list(FILE_NAMES), n_images=5000)
         with jupyterlab(root) as (base_url, token), chromium_page(viewport=(1500, 1000)) as page:
             open_and_run_in_lab(page, base_url, token, NOTEBOOK)
             page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()  # fold the file browser

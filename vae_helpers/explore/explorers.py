@@ -1,8 +1,9 @@
-"""Interactive latent-space explorers (ipywidgets): ``vh.explore_latent`` and friends. Notebook 06.
+"""Interactive latent-space explorers (ipywidgets): ``vh.explore_latent`` and friends (notebook 06), and
+``vh.explore_conditional`` for a conditional VAE (notebook 09).
 
 Each ``explore_*`` function returns an ipywidgets container to display; it keeps its state in its own widgets
 (nothing global). They use only widgets common to ipywidgets 7.6+ (Colab) and 8: sliders, text boxes, buttons,
-``Image(format="png")``, ``HTML``, ``HBox``/``VBox``. Pictures are PNG bytes made with Pillow
+``Dropdown``, ``Image(format="png")``, ``HTML``, ``HBox``/``VBox``. Pictures are PNG bytes made with Pillow
 (:mod:`vae_helpers.explore.pictures`) from the decoder's one compiled copy (:class:`vae_helpers.FastDecoder`), so
 a slider move redraws in milliseconds.
 
@@ -10,29 +11,30 @@ Why sliders rather than clicks on the map: ``widgets.Image`` sends no click even
 and on Colab clicks may not reach Python), whereas sliders work everywhere.
 
 CSS hooks for tests and styling: every explorer has the class ``vae-explorer`` plus its own (``latent-explorer``,
-``latent-map-explorer``, ``interpolation-explorer``, ``reconstruction-explorer``); parts have classes such as
-``explorer-slider``, ``explorer-image`` and ``explorer-message`` (find them with
-:func:`vae_helpers.explore.parts.find_widgets`).
+``latent-map-explorer``, ``interpolation-explorer``, ``reconstruction-explorer``, ``conditional-explorer``); parts
+have classes such as ``explorer-slider``, ``explorer-image``, ``explorer-class`` and ``explorer-message`` (find them
+with :func:`vae_helpers.explore.parts.find_widgets`).
 """
 
 from __future__ import annotations
+
+import html
 
 import ipywidgets as widgets
 import keras
 import numpy as np
 
-from vae_helpers._checks import check_finite, check_labels, check_positive_int
+from vae_helpers._checks import check_labels, check_positive_int
+from vae_helpers.conditional import is_conditional
 from vae_helpers.data import CLASS_NAMES, validate_images
 from vae_helpers.latent import INTERPOLATIONS, interpolate_latent, nearest_indices
 from vae_helpers.explore.parts import (
     as_encoder, as_fast_decoder, captioned, check_index, check_same_latent_dim, container, index_box,
-    message_box, picture, show_error, slider,
+    latent_controls, message_box, picture, point_of, point_text, show_error, slider,
 )
 from vae_helpers.explore.pictures import ERROR_MAP_MAX_NATS, LatentMap, error_map_picture, image_png, png_bytes, tile_row
 from vae_helpers.losses import bernoulli_nll_per_pixel, kl_divergence
 from vae_helpers.model import VAE, encode_means
-
-MAX_SLIDERS = 16
 
 
 def explore_latent(decoder, span: float = 3.0, seed=None) -> widgets.VBox:
@@ -52,44 +54,20 @@ def explore_latent(decoder, span: float = 3.0, seed=None) -> widgets.VBox:
         ``VBox`` with CSS class ``latent-explorer``: D sliders, two buttons, the image (168 x 168 px).
     """
     fast = as_fast_decoder(decoder)
-    span = check_finite(span, "span", minimum=0.0, strict=True, hint="3.0 covers nearly all of N(0, 1)")
-    if fast.latent_dim > MAX_SLIDERS:
-        raise ValueError(f"explore_latent shows one slider per latent dimension, at most {MAX_SLIDERS}; this "
-                         f"decoder has {fast.latent_dim}. Explore a smaller model, or vh.explore_interpolation.")
-    sliders = [slider(f"z[{i}]", -span, span) for i in range(fast.latent_dim)]
     image = picture("explorer-image")
-    point_text = widgets.HTML()
-    point_text.add_class("explorer-point")
-    sample_button, reset_button = widgets.Button(description="Sample from prior"), widgets.Button(description="Reset")
-    sample_button.add_class("explorer-sample")
-    reset_button.add_class("explorer-reset")
-    rng = np.random.default_rng(seed)
-    holding = False  # True while buttons move several sliders: draw once at the end
+    text = widgets.HTML()
+    text.add_class("explorer-point")
 
-    def show(_change=None):
-        if holding:
-            return
-        z = np.array([[each.value for each in sliders]], dtype=np.float32)  # (1, D)
-        image.value = image_png(fast(z)[0])
-        point_text.value = "z = (" + ", ".join(f"{value:+.2f}" for value in z[0]) + ")"
+    def show():
+        z = point_of(sliders)  # (D,)
+        image.value = image_png(fast(z[None])[0])
+        text.value = point_text(z)
 
-    def move_to(point):
-        nonlocal holding
-        holding = True
-        try:
-            for each, value in zip(sliders, point):
-                each.value = float(value)
-        finally:
-            holding = False
-        show()
-
-    for each in sliders:
-        each.observe(show, names="value")
-    sample_button.on_click(lambda _: move_to(np.clip(rng.standard_normal(fast.latent_dim), -span, span)))
-    reset_button.on_click(lambda _: move_to(np.zeros(fast.latent_dim)))
+    sliders, buttons = latent_controls(fast.latent_dim, span, seed, show, "explore_latent",
+                                       "Explore a smaller model, or vh.explore_interpolation.")
     show()
-    controls = widgets.VBox([*sliders, widgets.HBox([sample_button, reset_button])])
-    return container([widgets.HBox([controls, widgets.VBox([image, point_text])])], "latent-explorer")
+    controls = widgets.VBox([*sliders, buttons])
+    return container([widgets.HBox([controls, widgets.VBox([image, text])])], "latent-explorer")
 
 
 def explore_latent_map(encoder, decoder, x, y, n_neighbours: int = 8) -> widgets.VBox:
@@ -273,3 +251,60 @@ def explore_reconstruction(vae, x, y, index: int = 0) -> widgets.VBox:
     if latent_map is not None:
         pictures.append(map_image)
     return container([index_text, message, widgets.HBox(pictures), numbers], "reconstruction-explorer")
+
+
+def explore_conditional(cvae, span: float = 3.0, seed=None) -> widgets.VBox:
+    """Choose a class and move one slider per latent dimension: the conditional VAE's image of that class at z.
+
+    The decoder of a :class:`vae_helpers.CVAE` is the reference decoder applied to concat([z, one-hot label]);
+    the explorer runs that decoder's one compiled copy (:class:`vae_helpers.FastDecoder`) on all K classes at the
+    current z in one call, so the strip below shows the same style z in every class and the large image is the
+    chosen class's. Choosing another class reuses those K images (no decoding); after training the model further,
+    move a slider or build the explorer again. Sliders range over [-span, span] (D <= 16); "Sample from prior"
+    draws z ~ N(0, I) (clipped to the sliders' range) and "Reset" goes back to z = 0; both keep the class.
+
+    Args:
+        cvae: a :class:`vae_helpers.CVAE` (``vh.build_cvae()`` or ``vh.load_pretrained("fashion-cvae2")``).
+        span: half-width of each slider's range.
+        seed: seed of the prior samples (None: different each time).
+
+    Returns:
+        ``VBox`` with CSS class ``conditional-explorer``: the class dropdown (``explorer-class``, values 0..K-1
+        named by ``vh.CLASS_NAMES``), D sliders, two buttons, the image (``explorer-image``, 168 x 168 px), the
+        class and z as text (``explorer-point``) and the strip of all K classes at z, in label order
+        (``explorer-strip``, 56 px high).
+    """
+    if not is_conditional(cvae):
+        hint = (" Explore a vh.VAE with vh.explore_latent(vae)." if isinstance(cvae, VAE) else
+                " Pass the whole CVAE, not one of its parts." if isinstance(cvae, keras.Model) else "")
+        raise ValueError(f"explore_conditional needs a vh.CVAE (a decoder that takes a class label), got "
+                         f"{type(cvae).__name__}. Build one with vh.build_cvae() or load one with "
+                         f"vh.load_pretrained(\"fashion-cvae2\").{hint}")
+    num_classes = cvae.num_classes
+    fast = as_fast_decoder(cvae.core_decoder)  # concat([z, one-hot]) (B, D + K) -> (B, 28, 28)
+    names = CLASS_NAMES if num_classes == len(CLASS_NAMES) else [f"class {k}" for k in range(num_classes)]
+    classes = widgets.Dropdown(options=[(name, k) for k, name in enumerate(names)], value=0, description="class")
+    classes.add_class("explorer-class")
+    image, strip = picture("explorer-image"), picture("explorer-strip")
+    text = widgets.HTML()
+    text.add_class("explorer-point")
+    one_hots = np.eye(num_classes, dtype=np.float32)  # (K, K): row k is class k's label
+    z, every_class = None, None  # the point last decoded, and its images (K, 28, 28) as each class
+
+    def show(_change=None):
+        nonlocal z, every_class
+        if z is None or not np.array_equal(z, point_of(sliders)):  # a class change alone decodes nothing
+            z = point_of(sliders)  # (D,)
+            every_class = fast(np.concatenate([np.tile(z, (num_classes, 1)), one_hots], axis=1))
+            strip.value = png_bytes(tile_row(every_class), scale=2)
+        image.value = image_png(every_class[classes.value])
+        text.value = f"<b>{html.escape(names[classes.value])}</b> · {point_text(z)}"
+
+    sliders, buttons = latent_controls(cvae.latent_dim, span, seed, show, "explore_conditional",
+                                       "Explore a smaller model.")
+    classes.observe(show, names="value")
+    show()
+    controls = widgets.VBox([classes, *sliders, buttons])
+    return container([widgets.HBox([controls, widgets.VBox([image, text])]),
+                      captioned(f"the same z in every class ({names[0]} \u2026 {names[-1]})", strip)],
+                     "conditional-explorer")

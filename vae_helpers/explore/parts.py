@@ -1,5 +1,5 @@
 """Building blocks of the latent explorers (:mod:`vae_helpers.explore.explorers`): input checks, styled widgets,
-lookup, snapshots.
+the latent sliders with their two buttons, lookup, snapshots.
 
 Only widgets common to ipywidgets 7.6+ (Colab) and 8 are used. Every part gets CSS classes, which are both the
 hooks of the browser tests and the way :func:`find_widgets` finds parts in Python.
@@ -15,7 +15,7 @@ import ipywidgets as widgets
 import keras
 import numpy as np
 
-from vae_helpers._checks import encoder_of
+from vae_helpers._checks import check_finite, decoder_of, encoder_of
 from vae_helpers.explore.pictures import decode_png, font
 from vae_helpers.fast_decoding import FastDecoder
 
@@ -33,6 +33,7 @@ SNAPSHOT_TITLES = {
     "latent-map-explorer": "vh.explore_latent_map: a point on the test-set map, its decoded image, nearest test images",
     "interpolation-explorer": "vh.explore_interpolation: a path between the codes of two test images",
     "reconstruction-explorer": "vh.explore_reconstruction: one test image, its reconstruction and its error in nats",
+    "conditional-explorer": "vh.explore_conditional: the chosen class decoded at the sliders' point, and every class",
 }
 STATE_TEXT_CLASSES = ("explorer-point", "explorer-terms")  # text an explorer shows about its current state
 
@@ -89,12 +90,16 @@ def explorer_snapshot(explorer, title: str | None = None) -> bytes:
 # --------------------------------------------------------------------------- input checks
 def as_fast_decoder(decoder) -> FastDecoder:
     """A :class:`FastDecoder` for a decoder model or VAE; a ``FastDecoder`` is returned as is (shared)."""
-    return decoder if isinstance(decoder, FastDecoder) else FastDecoder(decoder)
+    if isinstance(decoder, FastDecoder):
+        return decoder
+    reject_conditional(decoder_of(decoder), "decoder")
+    return FastDecoder(decoder)
 
 
 def as_encoder(encoder) -> keras.Model:
     """The encoder model of ``encoder`` (an encoder model or a VAE), checked to map images to 3 outputs."""
     encoder = encoder_of(encoder)
+    reject_conditional(encoder, "encoder")
     if tuple(encoder.inputs[0].shape[1:]) != (28, 28, 1) or len(encoder.outputs) != 3:
         raise ValueError(
             "the encoder must map images (B, 28, 28, 1) to [z_mean, z_log_var, z], but it takes "
@@ -102,6 +107,14 @@ def as_encoder(encoder) -> keras.Model:
             "Did you swap the encoder and the decoder?"
         )
     return encoder
+
+
+def reject_conditional(part: keras.Model, name: str) -> None:
+    """Raise a clear error if ``part`` (an encoder or decoder model) also takes a label, as a vh.CVAE's do."""
+    if len(getattr(part, "inputs", None) or ()) > 1:
+        raise ValueError(f"this {name} takes {len(part.inputs)} inputs: it is a vh.CVAE's, which also needs the "
+                         "class label. Explore a CVAE with vh.explore_conditional(cvae); these explorers take a "
+                         "vh.VAE or its parts.")
 
 
 def check_same_latent_dim(encoder: keras.Model, fast: FastDecoder) -> None:
@@ -171,3 +184,59 @@ def slider(description: str, low: float, high: float, value: float = 0.0, step: 
                                  continuous_update=True, readout_format=".2f", orientation=orientation)
     widget.add_class("explorer-slider")
     return widget
+
+
+# --------------------------------------------------------------------------- latent sliders
+MAX_SLIDERS = 16
+
+
+def latent_controls(latent_dim: int, span: float, seed, redraw, function: str, hint: str):
+    """One slider per latent dimension over [-span, span], and the "Sample from prior" and "Reset" buttons.
+
+    ``redraw()`` is called after every slider move, and once per button press (which moves all the sliders):
+    z ~ N(0, I) with numpy's generator seeded by ``seed``, clipped to the sliders' range, or z = 0.
+
+    Returns:
+        ``(sliders, buttons)``: the D ``FloatSlider`` (``explorer-slider``; z[i] is ``sliders[i].value``) and an
+        ``HBox`` of the two buttons (``explorer-sample``, ``explorer-reset``).
+    """
+    span = check_finite(span, "span", minimum=0.0, strict=True, hint="3.0 covers nearly all of N(0, 1)")
+    if latent_dim > MAX_SLIDERS:
+        raise ValueError(f"{function} shows one slider per latent dimension, at most {MAX_SLIDERS}; this model has "
+                         f"{latent_dim}. {hint}")
+    sliders = [slider(f"z[{i}]", -span, span) for i in range(latent_dim)]
+    sample_button, reset_button = widgets.Button(description="Sample from prior"), widgets.Button(description="Reset")
+    sample_button.add_class("explorer-sample")
+    reset_button.add_class("explorer-reset")
+    rng = np.random.default_rng(seed)
+    holding = False  # True while a button moves several sliders: redraw once at the end
+
+    def moved(_change):
+        if not holding:
+            redraw()
+
+    def move_to(point):
+        nonlocal holding
+        holding = True
+        try:
+            for each, value in zip(sliders, point):
+                each.value = float(value)
+        finally:
+            holding = False
+        redraw()
+
+    for each in sliders:
+        each.observe(moved, names="value")
+    sample_button.on_click(lambda _: move_to(np.clip(rng.standard_normal(latent_dim), -span, span)))
+    reset_button.on_click(lambda _: move_to(np.zeros(latent_dim)))
+    return sliders, widgets.HBox([sample_button, reset_button])
+
+
+def point_of(sliders) -> np.ndarray:
+    """The latent point the sliders of :func:`latent_controls` show: float32 (D,)."""
+    return np.array([each.value for each in sliders], dtype=np.float32)
+
+
+def point_text(z) -> str:
+    """``"z = (+0.50, -1.00)"`` for a latent point ``z`` (D,): what the explorers write under their image."""
+    return "z = (" + ", ".join(f"{value:+.2f}" for value in z) + ")"
