@@ -156,6 +156,7 @@ def test_save_and_load_round_trip_gives_the_same_model(cvae, tmp_path):
     (lambda m: vh.CVAE(build_conditional_encoder(2), vh.build_decoder(2)), "must take \\[z, one-hot labels\\]"),
     (lambda m: vh.CVAE(build_conditional_encoder(3), build_conditional_decoder(2)), "must match"),
     (lambda m: m.batch_loss(IMAGES, training=False), "a CVAE trains on batches \\(images, labels\\)"),
+    (lambda m: vh.FastDecoder(m), "this decoder takes 2 inputs .*Pass cvae.core_decoder"),
 ])
 def test_bad_input_gets_clear_errors(cvae, call, message):
     with pytest.raises(ValueError, match=message):

@@ -167,6 +167,10 @@ class FastDecoder:
 
     def __init__(self, decoder):
         decoder = decoder_of(decoder)
+        if len(decoder.inputs) != 1:
+            raise ValueError(f"FastDecoder decodes latent points alone; this decoder takes {len(decoder.inputs)} "
+                             "inputs (a conditional VAE's [z, one-hot label]). Pass cvae.core_decoder, which takes "
+                             "concat([z, one_hot]), or use vh.explore_conditional.")
         in_shape, out_shape = tuple(decoder.inputs[0].shape), tuple(decoder.outputs[0].shape)
         if len(in_shape) != 2 or len(out_shape) != 4:
             raise ValueError(
