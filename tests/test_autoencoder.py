@@ -120,7 +120,7 @@ def test_load_pretrained_rebuilds_an_autoencoder_from_a_run_folder(autoencoder, 
     assert isinstance(loaded, vh.Autoencoder)
     np.testing.assert_allclose(vh.encode_means(loaded, IMAGES), vh.encode_means(autoencoder, IMAGES), rtol=1e-6)
     (tmp_path / pretrained.RUN_METRICS).write_text(json.dumps({"model": "gan", "latent_dim": 2}))
-    with pytest.raises(ValueError, match="model 'gan' is neither 'vae' nor 'autoencoder'"):
+    with pytest.raises(ValueError, match="model 'gan' is none of 'vae', 'autoencoder' and 'cvae'"):
         vh.load_pretrained(tmp_path)
     (tmp_path / pretrained.RUN_METRICS).write_text(json.dumps({"model": "autoencoder", "latent_dim": 16}))
     with pytest.raises(ValueError, match=r"does not hold the weights of vh.build_autoencoder\(latent_dim=16\)"):

@@ -19,8 +19,8 @@ from vae_helpers import runtime
 from vae_helpers._checks import check_positive_int
 from vae_helpers.losses import reconstruction_loss
 from vae_helpers.model import (
-    build_decoder, check_decoder, decode_points, encode_means, encoder_trunk, kernel_init, logits_model,
-    parts_from_config,
+    EncoderDecoderModel, build_decoder, check_decoder, decode_points, encode_means, encoder_trunk, kernel_init,
+    logits_model,
 )
 
 CODE_LAYER = "z"
@@ -36,7 +36,7 @@ def build_autoencoder_encoder(latent_dim: int = 2, weight_seed=None) -> keras.Mo
 
 
 @keras.saving.register_keras_serializable(package="vae_helpers")
-class Autoencoder(keras.Model):
+class Autoencoder(EncoderDecoderModel):
     """Autoencoder trained with plain ``compile()`` + ``fit()`` (or ``vh.train``).
 
     ``fit`` and ``evaluate`` report ``loss`` and ``reconstruction_loss`` (the same number: there is no KL term),
@@ -101,21 +101,6 @@ class Autoencoder(keras.Model):
         self.loss_tracker.update_state(loss)
         self.reconstruction_tracker.update_state(loss)
         return loss
-
-    def train_step(self, *args):
-        """One optimizer step that lowers :meth:`batch_loss` (see :func:`vae_helpers.runtime.train_step`)."""
-        return runtime.train_step(self, *args)
-
-    def test_step(self, *args):
-        return runtime.test_step(self, *args)
-
-    def get_config(self):
-        return {"encoder": keras.saving.serialize_keras_object(self.encoder),
-                "decoder": keras.saving.serialize_keras_object(self.decoder), "name": self.name}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**parts_from_config(config))
 
 
 def build_autoencoder(latent_dim: int = 2, seed=None, dtype_policy=None) -> Autoencoder:

@@ -25,7 +25,7 @@ from vae_helpers import runtime
 from vae_helpers._checks import check_finite, check_float, check_positive_int, checked_one_hot, shape_of, shapes_agree
 from vae_helpers.data import CLASS_NAMES, validate_images
 from vae_helpers.losses import kl_divergence, reconstruction_loss
-from vae_helpers.model import build_decoder, check_decoder, encoder_trunk, logits_model, parts_from_config
+from vae_helpers.model import EncoderDecoderModel, build_decoder, check_decoder, encoder_trunk, logits_model
 from vae_helpers.sampling import Sampling
 
 NUM_CLASSES = len(CLASS_NAMES)  # Fashion-MNIST's ten classes
@@ -61,7 +61,7 @@ def build_conditional_decoder(latent_dim: int = 2, num_classes: int = NUM_CLASSE
 
 
 @keras.saving.register_keras_serializable(package="vae_helpers")
-class CVAE(keras.Model):
+class CVAE(EncoderDecoderModel):
     """Conditional VAE trained with ``vh.train(cvae, x_train, x_val, y_train=..., y_val=...)`` (or ``fit`` on
     batches ``(images, labels)``).
 
@@ -161,21 +161,8 @@ class CVAE(keras.Model):
         self.kl_tracker.update_state(kl)
         return loss
 
-    def train_step(self, *args):
-        """One optimizer step that lowers :meth:`batch_loss` (see :func:`vae_helpers.runtime.train_step`)."""
-        return runtime.train_step(self, *args)
-
-    def test_step(self, *args):
-        return runtime.test_step(self, *args)
-
-    def get_config(self):
-        return {"encoder": keras.saving.serialize_keras_object(self.encoder),
-                "decoder": keras.saving.serialize_keras_object(self.decoder),
-                "beta": float(self.beta.numpy()), "name": self.name}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**parts_from_config(config))
+    def _own_config(self) -> dict:
+        return {"beta": float(self.beta.numpy())}
 
 
 def _check_parts(encoder, decoder) -> None:

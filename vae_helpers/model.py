@@ -91,8 +91,35 @@ def _check_latent_dim(latent_dim) -> int:
     return check_positive_int(latent_dim, "latent_dim")
 
 
+class EncoderDecoderModel(keras.Model):
+    """What :class:`VAE`, :class:`vae_helpers.Autoencoder` and :class:`vae_helpers.CVAE` share: the training and
+    evaluation steps of this Keras backend around the subclass's ``batch_loss(data, training)``
+    (:func:`vae_helpers.runtime.train_step`), and a configuration made of the two serialized parts and the
+    subclass's own keyword arguments (``_own_config``), rebuilt by ``from_config``."""
+
+    def train_step(self, *args):
+        """One optimizer step that lowers ``batch_loss`` (the step for this Keras backend: see
+        :func:`vae_helpers.runtime.train_step`)."""
+        return runtime.train_step(self, *args)
+
+    def test_step(self, *args):
+        return runtime.test_step(self, *args)
+
+    def _own_config(self) -> dict:
+        """The subclass's keyword arguments besides ``encoder``, ``decoder`` and ``name`` (JSON values)."""
+        return {}
+
+    def get_config(self):
+        return {"encoder": keras.saving.serialize_keras_object(self.encoder),
+                "decoder": keras.saving.serialize_keras_object(self.decoder), **self._own_config(), "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**parts_from_config(config))
+
+
 @keras.saving.register_keras_serializable(package="vae_helpers")
-class VAE(keras.Model):
+class VAE(EncoderDecoderModel):
     """Variational autoencoder trained with plain ``compile()`` + ``fit()``.
 
     ``fit`` and ``evaluate`` report ``loss`` (-ELBO), ``reconstruction_loss`` and ``kl_loss``, each the mean
@@ -190,29 +217,14 @@ class VAE(keras.Model):
         self.kl_tracker.update_state(kl)
         return loss
 
-    def train_step(self, *args):
-        """One optimizer step that lowers :meth:`batch_loss` (the step for this Keras backend: see
-        :func:`vae_helpers.runtime.train_step`)."""
-        return runtime.train_step(self, *args)
-
-    def test_step(self, *args):
-        return runtime.test_step(self, *args)
-
-    def get_config(self):
+    def _own_config(self) -> dict:
         return {
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
             "beta": float(self.beta.numpy()),
             "free_bits": self.free_bits,
             # only when not the default, so the configs of the Bernoulli models stay as they always were
             **({"likelihood": self.likelihood, "gaussian_std": self.gaussian_std}
                if self.likelihood != "bernoulli" else {}),
-            "name": self.name,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**parts_from_config(config))
 
 
 def parts_from_config(config: dict) -> dict:
