@@ -86,3 +86,10 @@ def test_find_python_skips_a_shim_that_cannot_run_and_takes_the_newest_pyenv_pat
     newest = fake_python(tmp_path / "pyenv/versions/3.12.10/bin/python", "3.12")
     assert test_stack.find_python("3.12") == str(newest)
     assert test_stack.find_python("3.9") is None
+
+
+def test_the_requirements_installed_before_the_course_are_its_dependencies_and_the_stacks_extras():
+    required = test_stack.requirements("jax,test")
+    names = {requirement.split(">")[0].split("=")[0] for requirement in required}
+    assert {"keras", "numpy", "jax", "pytest", "pytest-xdist", "nbval"} <= names and "tensorflow" not in names
+    assert "tensorflow>=2.16.1" in test_stack.requirements("tensorflow,test")

@@ -4,6 +4,8 @@
     python tools/test_stack.py colab     # what Google Colab runs (tools/stacks/colab.txt)
     python tools/test_stack.py jax       # KERAS_BACKEND=jax, no TensorFlow installed (tools/stacks/jax.txt)
     python tools/test_stack.py torch     # KERAS_BACKEND=torch, CPU wheel, no TensorFlow or JAX (not in make test)
+    python tools/test_stack.py minimum colab jax   # what make test runs: the three environments are made at once,
+                                                   # then each stack is tested in turn (the first failure stops)
 
 Each stack is a pip constraints file whose comment lines name its Python (``# python: X.Y``), the extras of the
 course it installs (``# extras: tensorflow,test``, each declared in pyproject.toml), and optionally its Keras backend (``# backend: jax``, default
@@ -27,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -127,28 +130,64 @@ def run(command: list, **kwargs) -> None:
         raise SystemExit(code)
 
 
-def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        print(__doc__, file=sys.stderr)
-        return 2
-    name = argv[0]
+def requirements(extras: str) -> list[str]:
+    """What ``pip install -e .[extras]`` asks for besides the course itself: pyproject.toml's dependencies and those
+    of each extra in ``extras`` (comma-separated)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return [*project["dependencies"],
+            *(req for extra in extras.split(",") for req in project["optional-dependencies"][extra])]
+
+
+def plan(name: str) -> dict:
+    """Check a stack's file and make its virtual environment if it has none; return what :func:`install` and
+    :func:`test` need: ``name``, ``constraints``, ``venv``, ``python`` (the venv's) and the :func:`settings`."""
     constraints = stack_file(name)
     version = wanted_python(constraints)
-    python = find_python(version)
-    if python is None:
-        python = sys.executable
-        print(f"[{name}] Python {version} is not installed here: testing the stack's packages on Python "
-              f"{sys.version_info.major}.{sys.version_info.minor} instead ({python}).", flush=True)
-    venv = ROOT / f".venv-{name}"
-    venv_python = venv / "bin" / "python"
-    if not venv_python.exists():
-        run([python, "-m", "venv", str(venv)])
     stack = settings(constraints)
     unknown = unknown_extras(stack["extras"])
     if unknown:  # pip would only warn, and then miss the packages they bring
         raise SystemExit(f"[{name}] {constraints} names extras that pyproject.toml does not declare: {unknown}. "
                          "Add them to [project.optional-dependencies] or fix the '# extras:' line.")
+    venv = ROOT / f".venv-{name}"
+    venv_python = venv / "bin" / "python"
+    if not venv_python.exists():
+        python = find_python(version)
+        if python is None:
+            python = sys.executable
+            print(f"[{name}] Python {version} is not installed here: testing the stack's packages on Python "
+                  f"{sys.version_info.major}.{sys.version_info.minor} instead ({python}).", flush=True)
+        run([python, "-m", "venv", str(venv)])
+    return {"name": name, "constraints": constraints, "venv": venv, "python": venv_python, **stack}
+
+
+def install_requirements(stacks: list[dict]) -> None:
+    """Install every stack's pinned requirements, all stacks at once: one pip unpacks and byte-compiles on one core
+    (about 75 s for the TensorFlow stacks on 2 cores), so two or three in parallel use the cores that one leaves
+    idle. The course itself is installed afterwards, one stack at a time (:func:`test`): its editable install
+    writes into this checkout."""
+    running = []
+    for stack in stacks:
+        command = [str(stack["python"]), "-m", "pip", "install", "--quiet", "-c", str(stack["constraints"]),
+                   *requirements(stack["extras"])]
+        print(f"[{stack['name']}] +", " ".join(command), flush=True)
+        log = tempfile.TemporaryFile()  # not a pipe: a pip that fills one would wait for the others
+        running.append((stack["name"], subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT), log))
+    failed = []
+    for name, process, log in running:
+        code = process.wait()
+        log.seek(0)
+        output = log.read().decode(errors="replace").strip()
+        if output:
+            print(f"[{name}] pip said:\n{output}", flush=True)
+        if code != 0:
+            failed.append(name)
+    if failed:
+        raise SystemExit(f"pip could not install the requirements of {failed}: see its messages above.")
+
+
+def test(stack: dict) -> None:
+    """Install the course into the stack's environment, check the pins, run the unit tests and the notebooks."""
+    name, venv, venv_python, constraints = stack["name"], stack["venv"], stack["python"], stack["constraints"]
     run([str(venv_python), "-m", "pip", "install", "--quiet", "-c", str(constraints), "-e",
          f"{ROOT}[{stack['extras']}]"])
     installed = subprocess.run([str(venv_python), "-m", "pip", "list", "--format=freeze"], check=True,
@@ -168,6 +207,19 @@ def main(argv=None) -> int:
     env.pop("MPLBACKEND", None)  # the notebooks run with Jupyter's inline backend, as a learner's do
     ignored = [f"--ignore={path}" for path in [*MAIN_STACK_ONLY, *stack["skip"]]]
     run([str(venv_python), "-m", "pytest", "tests", *stack["notebooks"], *ignored, "-q"], cwd=ROOT, env=env)
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    for name in argv:  # every stack named exists before any environment is made
+        settings(stack_file(name))
+    stacks = [plan(name) for name in argv]
+    install_requirements(stacks)
+    for stack in stacks:
+        test(stack)
     return 0
 
 
