@@ -33,7 +33,9 @@ lab: install-lab
 	$(PYTHON) tools/course_setup.py lab $(LAB_ARGS)
 
 ## make test: install the test tools, get the data set and a Chromium if they are missing, then run every test:
-## the main stack (unit, notebooks in quick mode, browser), then the minimum-versions and Colab stacks
+## the main stack (unit, notebooks in quick mode, browser), then the minimum-versions, Colab and JAX stacks.
+## pytest runs one worker per core (pyproject.toml's addopts: pytest-xdist); `PYTEST_ADDOPTS=-n0 make test-main`
+## runs in one process
 test: test-main test-stacks
 
 test-main: install-test
@@ -43,9 +45,7 @@ test-main: install-test
 ## the unit tests and the notebooks (quick mode) on the oldest declared versions, on Colab's versions, and on JAX
 ## without TensorFlow installed
 test-stacks: install-test
-	$(PYTHON) tools/test_stack.py minimum
-	$(PYTHON) tools/test_stack.py colab
-	$(PYTHON) tools/test_stack.py jax
+	$(PYTHON) tools/test_stack.py minimum colab jax
 
 ## make train: train the reference VAE (50 epochs, latent size 2) into runs/
 train: install-lab

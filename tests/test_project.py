@@ -85,7 +85,7 @@ def test_core_dependencies_are_declared():
     assert {"keras", "numpy", "matplotlib", "ipywidgets"} <= names and "tensorflow" not in names
     assert _requirement_names(_pyproject()["project"]["optional-dependencies"]["tensorflow"]) == {"tensorflow"}
     test_names = _requirement_names(_pyproject()["project"]["optional-dependencies"]["test"])
-    assert {"pytest", "nbval", "playwright", "voila"} <= test_names
+    assert {"pytest", "pytest-xdist", "nbval", "playwright", "voila"} <= test_names
 
 
 def _readme_commands():
@@ -119,7 +119,8 @@ def test_makefile_targets_behind_the_readme_commands_exist():
     assert "course_setup.py check" in main_recipe and "VAE_QUICK=1" in main_recipe and "pytest" in main_recipe
     assert main_recipe.index("course_setup.py check") < main_recipe.index("pytest"), "set-up before the tests"
     stacks_recipe = makefile.split("\ntest-stacks:", 1)[1].split("\n\n", 1)[0]
-    assert {"minimum", "colab"} <= set(re.findall(r"test_stack\.py (\w+)", stacks_recipe))
+    stacks = [name for line in re.findall(r"test_stack\.py ([\w ]+)", stacks_recipe) for name in line.split()]
+    assert {"minimum", "colab", "jax"} <= set(stacks)
     assert re.search(r"^test: test-main test-stacks$", makefile, re.M)
 
 
@@ -127,6 +128,14 @@ def test_pytest_runs_the_notebooks_with_nbval():
     options = _pyproject()["tool"]["pytest"]["ini_options"]
     assert "notebooks" in options["testpaths"]
     assert "--nbval-lax" in options["addopts"] and "--nbval-current-env" in options["addopts"]
+
+
+def test_pytest_runs_in_parallel_with_each_test_file_and_notebook_in_one_worker():
+    """pytest-xdist's ``--dist loadfile`` keeps a file's tests in one process: a notebook's cells share one kernel
+    and a module's fixtures are built once."""
+    addopts = _pyproject()["tool"]["pytest"]["ini_options"]["addopts"].split()
+    assert "-n" in addopts and addopts[addopts.index("-n") + 1] == "auto"
+    assert addopts[addopts.index("--dist") + 1] == "loadfile"
 
 
 def test_data_set_is_not_committed():

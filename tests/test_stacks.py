@@ -40,8 +40,15 @@ def test_the_jax_stack_runs_without_tensorflow_and_names_its_notebooks():
     stack = test_stack.settings(test_stack.stack_file("jax"))
     assert stack["backend"] == "jax" and "tensorflow" not in stack["extras"]
     assert "notebooks/05_training.ipynb" in stack["notebooks"]
-    assert "tests/test_project.py" in stack["skip"] and not any("distribute" in path for path in stack["skip"])
+    assert stack["skip"] == ["tests/test_colab.py"]  # Colab runs TensorFlow; nothing of JAX's own is left out
     assert test_stack.settings(test_stack.stack_file("minimum"))["backend"] == "tensorflow"
+
+
+def test_the_tests_left_to_the_main_stack_exist_and_no_stack_leaves_out_a_notebook_or_its_own_backends_tests():
+    root = test_stack.ROOT
+    assert all((root / path).exists() for path in test_stack.MAIN_STACK_ONLY), test_stack.MAIN_STACK_ONLY
+    assert not any(path.startswith("notebooks") or "distribute" in path or "backends" in path
+                   for path in test_stack.MAIN_STACK_ONLY)
 
 
 def test_the_torch_stack_runs_without_tensorflow_or_jax_and_pins_a_cpu_wheel():
@@ -79,3 +86,10 @@ def test_find_python_skips_a_shim_that_cannot_run_and_takes_the_newest_pyenv_pat
     newest = fake_python(tmp_path / "pyenv/versions/3.12.10/bin/python", "3.12")
     assert test_stack.find_python("3.12") == str(newest)
     assert test_stack.find_python("3.9") is None
+
+
+def test_the_requirements_installed_before_the_course_are_its_dependencies_and_the_stacks_extras():
+    required = test_stack.requirements("jax,test")
+    names = {requirement.split(">")[0].split("=")[0] for requirement in required}
+    assert {"keras", "numpy", "jax", "pytest", "pytest-xdist", "nbval"} <= names and "tensorflow" not in names
+    assert "tensorflow>=2.16.1" in test_stack.requirements("tensorflow,test")
