@@ -55,11 +55,12 @@ train: install-lab
 bench: install-test
 	$(PYTHON) benchmarks/run.py
 
-## make pretrained: retrain every shipped model and copy it into the package (about 4.5 hours on 2 CPU cores).
+## make pretrained: retrain every shipped model and copy it into the package (about 5 hours on 2 CPU cores).
 ## float32, as the shipped models were trained (the training command would pick bfloat16 on CPUs that have it);
 ## the beta sweep trains 20 epochs on the 55,000 training images (about 12 min each); notebook 07's collapse
 ## experiment trains latent 16, beta 16 three ways (plain, KL warm-up, free bits), 10 epochs on the 55,000 images
-## each (about 10 min each); each JSON records its exact command.
+## each (about 10 min each); notebook 09's conditional VAE trains 20 epochs like the beta sweep (about 12 min on
+## free cores); each JSON records its exact command.
 ## Its runs live in runs/pretrained/, apart from `make train`'s (a run folder holds one run's settings only)
 pretrained: install-lab
 	$(PYTHON) -m vae_helpers.train --latent-dim 2 --epochs 50 --precision float32 --out runs/pretrained/fashion-latent2
@@ -74,6 +75,8 @@ pretrained: install-lab
 	$(PYTHON) -m vae_helpers.train $$collapse --out runs/pretrained/fashion-latent16-beta16 && \
 	$(PYTHON) -m vae_helpers.train $$collapse --kl-warmup-epochs 5 --out runs/pretrained/fashion-latent16-beta16-warmup && \
 	$(PYTHON) -m vae_helpers.train $$collapse --free-bits 0.5 --out runs/pretrained/fashion-latent16-beta16-freebits
+	$(PYTHON) -m vae_helpers.train --model cvae --latent-dim 2 --beta 1 --epochs 20 --precision float32 \
+	  --out runs/pretrained/fashion-cvae2
 	for run in runs/pretrained/fashion-*; do \
 	  name=$$(basename $$run); \
 	  cp $$run/model.weights.h5 $(PRETRAINED)/$$name.weights.h5 && cp $$run/metrics.json $(PRETRAINED)/$$name.json; \

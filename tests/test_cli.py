@@ -54,7 +54,8 @@ def test_quick_run_writes_the_model_and_the_documented_metrics(quick_runs):
     assert metrics["command"] == f"python -m vae_helpers.train --quick --out {out}"
     assert metrics["quick"] is True and metrics["epochs"] == 1 and metrics["resumed_from_epoch"] == 0
     assert metrics["n_train"] == cli.QUICK["n_train"] and metrics["n_validation"] == cli.QUICK["n_val"]
-    assert metrics["evaluated_on"] == {"train": 500, "validation": 500, "test": 500}
+    n = cli.QUICK["n_eval"]
+    assert metrics["evaluated_on"] == {"train": n, "validation": n, "test": n}
     assert set(metrics["history"]) == {"loss", "reconstruction_loss", "kl_loss", "val_loss",
                                        "val_reconstruction_loss", "val_kl_loss"}
     assert all(len(values) == 1 for values in metrics["history"].values())
@@ -114,7 +115,7 @@ def test_quick_model_loads_and_is_the_evaluated_one(quick_runs):
     vae = vh.load_pretrained(out)  # a run folder loads like a shipped model
     assert isinstance(vae, vh.VAE) and vae.latent_dim == 2 and float(vae.beta.numpy()) == 1.0
     # The JSON was scored with the run's seed: a fresh evaluation of the saved weights reproduces it.
-    x_test = (class_templates()[np.arange(500) % 10] / 255.0).astype(np.float32)[..., None]
+    x_test = (class_templates()[np.arange(cli.QUICK["n_eval"]) % 10] / 255.0).astype(np.float32)[..., None]
     kl = float(ops.convert_to_numpy(ops.mean(vh.kl_divergence(*vae.encoder(x_test)[:2]))))
     assert kl == pytest.approx(metrics["scores"]["test"]["kl"], rel=1e-4, abs=1e-4)
     fresh = vh.evaluate(vae, x_test, seed=metrics["seed"])

@@ -26,7 +26,7 @@ from vae_helpers import runs, runtime
 from vae_helpers.config import N_TRAINING_IMAGES, N_VALIDATION, QUICK_N_TRAIN, split_validation
 from vae_helpers.pretrained import RUN_METRICS, RUN_WEIGHTS
 
-QUICK = {"epochs": 1, "n_train": QUICK_N_TRAIN, "n_val": 512, "n_eval": 500}  # a smoke test of the command
+QUICK = {"epochs": 1, "n_train": QUICK_N_TRAIN, "n_val": 512, "n_eval": 100}  # a smoke test of the command
 IWAE_KS = (1, 10, 100)
 MODELS = ("vae", "autoencoder", "cvae")
 
