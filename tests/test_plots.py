@@ -244,3 +244,23 @@ def test_figure_png_keeps_the_picture_in_a_palette_and_closes_the_figure():
     assert not plt.fignum_exists(fig.number)
     with pytest.raises(ValueError, match="at most 256"):
         vh.figure_png(plt.figure(), colours=300)
+
+
+def test_a_notebook_kernel_shows_the_first_figure_of_its_session_as_a_png(monkeypatch):
+    """What a learner sees: in a Jupyter kernel of this environment (inline backend, as in the notebooks), the first
+    figure shown with plt.show() arrives as a PNG, not as the text "<Figure ...>". With matplotlib 3.7 and 3.8 and
+    IPython 9 it did not (the reason the declared minimum is matplotlib 3.9.0); nbval does not compare pictures, so
+    this test is what catches it."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel picks its backend as a learner's does
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import matplotlib.pyplot as plt"),
+                nbformat.v4.new_code_cell("fig, ax = plt.subplots()\nax.plot([1, 2])\nplt.show()"),
+                nbformat.v4.new_code_cell("fig, ax = plt.subplots()\nax.plot([2, 1])\nplt.show()")]
+    NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    for cell in nb.cells[1:]:
+        figures = [o for o in cell.outputs if o.output_type == "display_data"]
+        assert figures and all("image/png" in o.data for o in figures), \
+            f"a figure was shown without a PNG: {[dict(o.data) for o in figures]}"
