@@ -84,16 +84,16 @@ def checked_one_hot(labels, n: int, num_classes: int, name: str = "labels") -> n
     return np.eye(num_classes, dtype=np.float32)[check_labels(labels, n, name, num_classes)]
 
 
-def check_vae(model, function: str) -> None:
+def check_vae(model, function: str, takes_labels: bool = False) -> None:
     """Raise a clear error unless ``model`` is a VAE (it has an encoder, the decoder's logits and its own
-    -log p(x|z), ``reconstruction_nll``) that takes images alone (a :class:`vae_helpers.CVAE` also needs labels:
-    only ``vh.evaluate`` takes those)."""
+    -log p(x|z), ``reconstruction_nll``) that ``function`` can score: one that takes images alone, or also a
+    :class:`vae_helpers.CVAE` (which needs each image's label) when ``takes_labels``."""
     parts = ("encoder", "decoder_logits", "latent_dim", "reconstruction_nll")
     if not all(hasattr(model, part) for part in parts):
         raise ValueError(f"{function} needs a whole vh.VAE (encoder and decoder), got {type(model).__name__}. "
                          "Pass the model built by vh.build_vae() or loaded by vh.load_pretrained(), not one of its "
                          "parts.")
-    if hasattr(model, "num_classes") and function != "evaluate":
+    if hasattr(model, "num_classes") and not takes_labels:
         raise ValueError(f"{function} scores an unconditional vh.VAE; this {type(model).__name__} also needs each "
                          "image's label. Score it with vh.evaluate(cvae, x, labels=y).")
 

@@ -28,7 +28,7 @@ def evaluate(vae, x, batch_size: int = 1000, seed: int | None = None, labels=Non
     ``labels``: the class index of each image (N,), for a :class:`vae_helpers.CVAE` only (notebook 09): its
     -ELBO bounds -log p(x | y).
     """
-    check_vae(vae, "evaluate")
+    check_vae(vae, "evaluate", takes_labels=True)
     x = validate_images(x, image_shape=image_shape_of(vae))
     condition = _condition(vae, labels, len(x))
     reconstruction, kl = _per_image_terms(vae, x, batch_size, seed, condition)
@@ -77,13 +77,10 @@ def _per_image_terms(vae, x, batch_size, seed, condition=None) -> tuple[np.ndarr
     same numbers on any machine, backend and ``batch_size``)."""
     batch_size = min(check_positive_int(batch_size, "batch_size"), MAX_DECODES_PER_CALL)  # bounded memory
     eps = np.random.default_rng(seed).standard_normal((len(x), vae.latent_dim), dtype=np.float32)  # (N, D)
-    if condition is None:
-        parts = [runtime.compiled(vae, _per_image_losses)(x[start:start + batch_size], eps[start:start + batch_size])
-                 for start in range(0, len(x), batch_size)]
-    else:
-        parts = [runtime.compiled(vae, _conditional_per_image_losses)(
-            x[start:start + batch_size], condition[start:start + batch_size], eps[start:start + batch_size])
-            for start in range(0, len(x), batch_size)]
+    function, arrays = ((_per_image_losses, (x, eps)) if condition is None
+                        else (_conditional_per_image_losses, (x, condition, eps)))
+    parts = [runtime.compiled(vae, function)(*(array[start:start + batch_size] for array in arrays))
+             for start in range(0, len(x), batch_size)]
     return tuple(np.concatenate([np.asarray(part[i]) for part in parts]) for i in (0, 1))
 
 
