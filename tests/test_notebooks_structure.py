@@ -96,6 +96,25 @@ def test_summary_and_at_least_three_exercises_with_checkers_and_hidden_solutions
         assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, "solutions start collapsed"
 
 
+def test_solution_cells_store_no_output_so_no_answer_shows_before_its_exercise(notebook):
+    """GitHub, nbviewer and Colab ignore the collapsed-cell metadata: a stored verdict would show the answer. The
+    checker raises on a wrong answer, so nbval still proves that each solution passes without comparing output."""
+    _, nb = notebook
+    for cell in (c for c in nb["cells"] if c["cell_type"] == "code" and _is_solution(c)):
+        assert not cell["outputs"], f"solution cell stores output:\n{_source(cell)[:200]}"
+        assert not _source(cell).startswith(CHECK), "a solution stores no output, so nbval has nothing to compare"
+
+
+def test_every_notebook_ends_with_a_link_to_the_next_one_and_the_last_to_the_course_map(notebook):
+    path, nb = notebook
+    paths = _notebook_paths()
+    later = [p for p in paths if p.name > path.name]
+    last = nb["cells"][-1]
+    assert last["cell_type"] == "markdown" and "**Next:**" in _source(last), "the last cell says what comes next"
+    target = later[0].name if later else "../README.md#course-map"
+    assert f"]({target})" in _source(last), f"the last cell links to {target}"
+
+
 def test_at_least_two_checked_cells_with_stored_output(notebook):
     _, nb = notebook
     checked = [c for c in nb["cells"] if c["cell_type"] == "code" and _source(c).startswith(CHECK)]
