@@ -34,14 +34,20 @@ def _environment_pip_list():
 DEFAULT_EXTRAS = ("tensorflow", "lab", "test")  # what make lab and make test install; jax is the alternative backend
 
 
-def test_environment_yml_installs_exactly_the_pyproject_requirements():
-    project = _pyproject()["project"]
-    declared = set(project["dependencies"])
-    for extra in DEFAULT_EXTRAS:
-        declared |= set(project["optional-dependencies"][extra])
-    pip_list = [req for req in _environment_pip_list() if not req.startswith("-e")]
-    assert sorted(set(pip_list)) == sorted(declared), "environment.yml and pyproject.toml disagree"
-    assert "-e ." in _environment_pip_list(), "environment.yml must install the package itself"
+def test_environment_yml_installs_the_package_with_the_default_extras_and_repeats_no_dependency():
+    pip_list = _environment_pip_list()
+    assert pip_list == [f"-e .[{','.join(DEFAULT_EXTRAS)}]"], "environment.yml installs pyproject.toml's extras only"
+    assert set(DEFAULT_EXTRAS) <= set(_pyproject()["project"]["optional-dependencies"])
+
+
+def test_the_version_has_one_home():
+    import vae_helpers
+    from vae_helpers._version import __version__
+
+    assert _pyproject()["project"]["dynamic"] == ["version"] and "version" not in _pyproject()["project"]
+    assert _pyproject()["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "vae_helpers._version.__version__"}
+    assert vae_helpers.__version__ == __version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+", __version__)
 
 
 def test_environment_yml_pins_python_311():

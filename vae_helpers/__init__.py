@@ -51,7 +51,7 @@ from vae_helpers.training import (
     KLWarmup, TrainingDivergedError, read_state, train,
 )
 
-__version__ = "0.1.0"
+from vae_helpers._version import __version__
 
 __all__ = [
     "LIKELIHOODS", "load_image_folder", "pixel_nll", "write_sample_patches",

@@ -19,6 +19,7 @@ from keras import ops
 
 from vae_helpers import runs, runtime
 from vae_helpers._checks import check_finite, check_labels, check_positive_int
+from vae_helpers._version import __version__
 from vae_helpers.data import make_dataset, validate_images
 from vae_helpers.runs import RunFolderError
 
@@ -152,8 +153,6 @@ def run_settings(vae, x_train, x_val, batch_size: int, seed, extra: dict | None 
     ``extra`` adds the caller's own (the training command adds its data source).
     Values are JSON-normalised, so they compare equal to what ``state.json`` holds.
     """
-    from vae_helpers import __version__
-
     settings = {
         "model": type(vae).__name__, "latent_dim": getattr(vae, "latent_dim", None),
         "beta": float(ops.convert_to_numpy(vae.beta)) if hasattr(vae, "beta") else None,
