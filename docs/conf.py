@@ -32,6 +32,7 @@ html_theme = "sphinx_book_theme"
 html_title = "VAEs, hands on"
 html_static_path = ["_static"]
 html_css_files = ["book.css"]
+html_js_files = ["explorer.js"]  # the live explorers of notebooks 06 and 09 (loads onnxruntime-web only there)
 html_copy_source = False  # the notebooks are offered as .ipynb downloads instead
 html_show_sourcelink = False
 html_last_updated_fmt = None
