@@ -47,6 +47,9 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # The explorers that run on the page: the helper the notebook calls -> the explorer.js kind (docs/_static/models/
 # explorers.json says which exported decoder each uses)
 LIVE_EXPLORERS = {"vh.explore_latent(": "latent", "vh.explore_conditional(": "conditional"}
+# The pages of docs/ in the book's menu, in this order (a page not listed comes after them, by name)
+PAGES = ("training", "pretrained", "explorers", "backends", "speed", "tests", "troubleshooting", "reference",
+         "maintainers")
 # What npm installs -> where it goes in _static (only the files the pages load)
 VENDORED = {
     "mathjax/es5/tex-chtml.js": "mathjax/tex-chtml.js",
@@ -172,7 +175,8 @@ def stage() -> None:
     shutil.copy2(DOCS / "conf.py", SOURCE / "conf.py")
     shutil.copytree(DOCS / "_static", SOURCE / "_static")
     vendor(SOURCE / "_static")
-    pages = [path for path in sorted(DOCS.glob("*.md"))]
+    pages = sorted(DOCS.glob("*.md"), key=lambda path: (PAGES.index(path.stem) if path.stem in PAGES else len(PAGES),
+                                                         path.stem))
     readme = ROOT / "README.md"
     index = colab_links(rewrite_links(readme.read_text(), readme), None)
     toctree = ["", "```{toctree}", ":hidden:", ":caption: Notebooks", ""]
