@@ -20,6 +20,7 @@ nb_ipywidgets_js = {}  # no widget state is stored; the default would add requir
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "html_image"]
 myst_heading_anchors = 3
+myst_dmath_double_inline = True  # $$...$$ inside a paragraph, as JupyterLab and GitHub render it
 # a stored traceback that Pygments cannot lex is still shown, as plain text
 suppress_warnings = ["misc.highlighting_failure"]
 

@@ -204,7 +204,7 @@ def main(argv=None) -> None:
     shutil.rmtree(OUTPUT, ignore_errors=True)
     command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-j", "auto", str(SOURCE), str(OUTPUT)]
     if args.strict:
-        command[4:4] = ["-W", "--keep-going"]
+        command[3:3] = ["-W", "--keep-going"]
     subprocess.run(command, check=True)
     print(f"the book is in {OUTPUT.relative_to(ROOT)}/index.html")
 
