@@ -128,7 +128,10 @@ def stage_notebook(path: pathlib.Path) -> dict:
         if cell["cell_type"] == "markdown":
             cell["source"] = colab_links(rewrite_links(source, path), path.name)
         if cell["cell_type"] == "code" and "solution" in cell["metadata"].get("tags", []):
-            cell["metadata"]["tags"] = cell["metadata"]["tags"] + ["hide-input", "hide-output"]
+            hide = ["hide-input"] + (["hide-output"] if cell.get("outputs") else [])
+            cell["metadata"]["tags"] = cell["metadata"]["tags"] + hide
+            cell["metadata"]["mystnb"] = {"code_prompt_show": "Show the solution's {type}",
+                                          "code_prompt_hide": "Hide the solution's {type}"}
         cells.append(cell)
         widgets = [out for out in cell.get("outputs", []) if WIDGET_VIEW in out.get("data", {})]
         if widgets:
