@@ -18,12 +18,14 @@ there, never in place:
 
 Nothing in the site is fetched from another host: MathJax and onnxruntime-web are copied from their npm packages
 (versions locked in ``docs/package.json`` and ``docs/package-lock.json``, installed once into ``build/npm/``; set
-``VAE_BOOK_NPM_DIR`` to a folder holding an installed ``node_modules/`` to build with no registry).
+``VAE_BOOK_NPM_DIR`` to a folder holding an installed ``node_modules/`` to build with no registry). Where npm is
+missing, Debian's ``npm`` is installed with apt-get as ``make test`` installs a Chromium (as root or ``sudo -n``).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import pathlib
@@ -143,6 +145,17 @@ def stage_notebook(path: pathlib.Path) -> dict:
     return notebook
 
 
+def _install_npm() -> str | None:
+    """On Debian/Ubuntu, install npm through apt-get (as root or with ``sudo -n``, as ``make test`` gets a Chromium:
+    tools/course_setup.py); the path of npm, or None."""
+    spec = importlib.util.spec_from_file_location("course_setup", ROOT / "tools" / "course_setup.py")
+    course_setup = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(course_setup)
+    print("npm is missing: installing Debian's npm with apt-get, once", flush=True)
+    course_setup.apt_install(course_setup.this_machine(), "npm")
+    return shutil.which("npm")
+
+
 def vendor(static: pathlib.Path) -> None:
     """Copy MathJax and onnxruntime-web from their npm packages into ``static`` (installing them if needed)."""
     npm_dir = pathlib.Path(os.environ.get("VAE_BOOK_NPM_DIR", NPM_DIR))
@@ -150,10 +163,10 @@ def vendor(static: pathlib.Path) -> None:
     installed = npm_dir / "node_modules" / ".package-lock.json"
     if "VAE_BOOK_NPM_DIR" not in os.environ and (not installed.exists() or
                                                  installed.stat().st_mtime < lock.stat().st_mtime):
-        npm = shutil.which("npm")
+        npm = shutil.which("npm") or _install_npm()
         if npm is None:
             raise SystemExit("make book needs npm (Node.js) once, to get MathJax and onnxruntime-web into build/npm/:"
-                             " install Node.js (e.g. `apt-get install npm`), or set VAE_BOOK_NPM_DIR to a folder "
+                             " install it (Debian/Ubuntu: `sudo apt-get install npm`), or set VAE_BOOK_NPM_DIR to a folder "
                              "with those packages in its node_modules/.")
         npm_dir.mkdir(parents=True, exist_ok=True)
         for name in ("package.json", "package-lock.json"):
