@@ -4,7 +4,7 @@ Each table sits in a Markdown file between ``<!-- table: NAME -->`` and ``<!-- e
 written from its data, never by hand:
 
 - ``course-map`` (README.md): one row per notebook (``notebooks/[0-9][0-9]_*.ipynb``): its title and the first
-  sentence of its purpose paragraph (the header cell), the reading time its header states and the run time of its
+  sentences of its purpose paragraph (the header cell), the reading time its header states and the run time of its
   stored full-mode run (the notebook's metadata ``vae_course.seconds``, written by tools/run_notebooks.py);
 - ``pretrained-vae``, ``pretrained-autoencoder``, ``pretrained-cvae`` (docs/pretrained.md): the shipped models'
   JSONs (``vae_helpers/pretrained/*.json``);
@@ -42,9 +42,17 @@ def _load(path: pathlib.Path, name: str):
     return module
 
 
-def _first_sentence(text: str) -> str:
-    sentence = re.split(r"(?<=[.!?])\s+(?=[A-Z(])", " ".join(text.split()), maxsplit=1)[0]
-    return sentence.replace("|", "\\|")
+SUMMARY_CHARS = 80  # a course-map summary is the purpose paragraph's first sentences, up to this length at least
+
+
+def _summary(text: str) -> str:
+    """The first sentences of ``text`` (one paragraph), at least SUMMARY_CHARS long, for a table cell."""
+    sentences, summary = re.split(r"(?<=[.!?])\s+(?=[A-Z(])", " ".join(text.split())), ""
+    for sentence in sentences:
+        summary = f"{summary} {sentence}".strip()
+        if len(summary) >= SUMMARY_CHARS:
+            break
+    return summary.replace("|", "\\|")
 
 
 def course_map() -> str:
@@ -66,7 +74,7 @@ def course_map() -> str:
         colab = f"https://colab.research.google.com/github/{REPOSITORY.removeprefix('https://github.com/')}" \
                 f"/blob/main/notebooks/{path.name}"
         lines.append(f"| {path.name[:2]} | [{title.group(1).strip()}](notebooks/{path.name}) | "
-                     f"{_first_sentence(purpose)} | about {read.group(1)} min to read · about {run_minutes} min "
+                     f"{_summary(purpose)} | about {read.group(1)} min to read · about {run_minutes} min "
                      f"to run | [Open in Colab]({colab}) |")
     return "\n".join(lines)
 
