@@ -36,7 +36,8 @@ lab: install-lab
 	$(PYTHON) tools/course_setup.py lab $(LAB_ARGS)
 
 ## make test: install the test tools, get the data set and a Chromium if they are missing, then run every test:
-## the main stack (unit, notebooks in quick mode, browser), then the minimum-versions, Colab and JAX stacks.
+## the main stack (unit, notebooks in quick mode, browser: the explorers and the web book, which `make book` builds
+## first), then the minimum-versions, Colab and JAX stacks.
 ## pytest runs one worker per core (pyproject.toml's addopts: pytest-xdist); `PYTEST_ADDOPTS=-n0 make test-main`
 ## runs in one process
 test: test-main test-stacks
