@@ -92,7 +92,7 @@ def _models(kind: str) -> list[tuple[str, dict]]:
 def _wall_time(info: dict) -> str:
     resumed, seconds = int(info.get("resumed_from_epoch") or 0), float(info["train_seconds_this_run"])
     if resumed >= int(info["epochs"]):
-        return f"scored on a resume at epoch {resumed} (training time not recorded)"
+        return "not recorded (scored on a resume)"
     text = f"{max(1, round(seconds / 60))} min"
     return text + (f" (resumed at epoch {resumed})" if resumed else "")
 
