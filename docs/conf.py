@@ -42,4 +42,5 @@ html_theme_options = {
     "use_download_button": False,  # its download is the build's copy; each page links the original notebook
     "use_fullscreen_button": False,
     "search_bar_text": "Search the course…",
+    "navbar_persistent": [],  # the sidebar holds the search field; no second one in a header bar
 }
