@@ -15,7 +15,7 @@ PIP ?= $(PYTHON) -m pip
 PRETRAINED := vae_helpers/pretrained
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: lab test test-main test-stacks install-lab install-test bench train pretrained
+.PHONY: lab test test-main test-stacks install-lab install-test install-book book bench train pretrained
 
 ifdef VENV
 $(VENV):
@@ -26,19 +26,23 @@ install-lab: $(VENV)
 	$(PIP) install --quiet -e ".[tensorflow,lab]"
 
 install-test: $(VENV)
-	$(PIP) install --quiet -e ".[tensorflow,jax,test]"
+	$(PIP) install --quiet -e ".[tensorflow,jax,test,book]"
+
+install-book: $(VENV)
+	$(PIP) install --quiet -e ".[book]"
 
 ## make lab: install what the course needs, then open JupyterLab at notebook 01 (prints its URL; Ctrl-C stops it)
 lab: install-lab
 	$(PYTHON) tools/course_setup.py lab $(LAB_ARGS)
 
 ## make test: install the test tools, get the data set and a Chromium if they are missing, then run every test:
-## the main stack (unit, notebooks in quick mode, browser), then the minimum-versions, Colab and JAX stacks.
+## the main stack (unit, notebooks in quick mode, browser: the explorers and the web book, which `make book` builds
+## first), then the minimum-versions, Colab and JAX stacks.
 ## pytest runs one worker per core (pyproject.toml's addopts: pytest-xdist); `PYTEST_ADDOPTS=-n0 make test-main`
 ## runs in one process
 test: test-main test-stacks
 
-test-main: install-test
+test-main: install-test book
 	$(PYTHON) tools/course_setup.py check
 	VAE_QUICK=1 $(PYTHON) -m pytest
 
@@ -46,6 +50,12 @@ test-main: install-test
 ## without TensorFlow installed
 test-stacks: install-test
 	$(PYTHON) tools/test_stack.py minimum colab jax
+
+## make book: the course as a static web book in build/book/ (open build/book/index.html: no Python runs there,
+## nothing is fetched from the network): the stored notebooks (never executed), the README and docs/, with the
+## explorers of notebooks 06 and 09 live on their pages. Needs npm once (MathJax and onnxruntime-web into build/npm/)
+book: install-book
+	$(PYTHON) tools/book.py
 
 ## make train: train the reference VAE (50 epochs, latent size 2) into runs/
 train: install-lab

@@ -192,7 +192,7 @@ def format_table(rows: list[dict]) -> str:
 
 
 def format_markdown(rows: list[dict]) -> str:
-    """The same rows as a Markdown table (for the README): section, row, value with unit, ratio, note."""
+    """The same rows as a Markdown table (docs/speed.md, through tools/tables.py): section, row, value with unit, ratio, note."""
     lines = ["| section | row | value | ratio | note |", "|---|---|---:|---:|---|"]
     for row in rows:
         value = row.get("value")

@@ -124,7 +124,7 @@ def _free_ports(n):
 
 
 def test_two_workers_train_like_one_device(runs):
-    # MultiWorkerMirroredStrategy: two processes on this machine, one replica each, as in the README's example
+    # MultiWorkerMirroredStrategy: two processes on this machine, one replica each, as in docs/training.md's example
     cluster = {"worker": [f"localhost:{port}" for port in _free_ports(2)]}
     script = TRAINING + 'print(json.dumps(train(vh.make_strategy("multiworker"))))'
     workers = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -107,26 +107,3 @@ def test_the_cvae_scores_what_its_json_says_with_the_labels_and_worse_without_th
 def test_unknown_name_lists_the_available_models():
     with pytest.raises(ValueError, match="fashion-latent2"):
         vh.load_pretrained("fashion-latent3")
-
-
-def test_the_readme_table_shows_what_each_json_says():
-    readme = (PRETRAINED_DIR.parents[1] / "README.md").read_text()
-    rows = {line.split("|")[1].strip().strip("`"): [c.strip() for c in line.strip().strip("|").split("|")]
-            for line in readme.splitlines() if line.startswith("| `fashion-")}
-    assert set(rows) == set(vh.list_pretrained())
-    for name, cells in rows.items():
-        info = vh.pretrained_info(name)
-        test = info["scores"]["test"]
-        if info.get("model") == "autoencoder":  # its own table: no beta, ELBO, KL nor IWAE
-            assert cells[1:4] == [str(info["latent_dim"]), f"{info['epochs']} × {info['n_train']:,}",
-                                  f"{test['reconstruction']:.1f}"], name
-            continue
-        if info.get("model") == "cvae":  # its own table: -ELBO given the label, no IWAE
-            assert cells[1:7] == [str(info["latent_dim"]), f"{info['beta']:g}", f"{info['epochs']} × {info['n_train']:,}",
-                                  f"{test['neg_elbo']:.1f}", f"{test['reconstruction']:.1f}", f"{test['kl']:.2f}"], name
-            continue
-        iwae = info["iwae_test"]
-        assert cells[1:4] == [str(info["latent_dim"]), f"{info['beta']:g}",
-                              f"{info['epochs']} × {info['n_train']:,}"], name
-        assert cells[4:9] == [f"{test['neg_elbo']:.1f}", f"{test['reconstruction']:.1f}", f"{test['kl']:.2f}",
-                              f"{iwae['10']:.1f}", f"{iwae['100']:.1f}"], name

@@ -31,7 +31,7 @@ def _environment_pip_list():
     return [line.strip()[2:] for line in lines[start + 1:] if line.strip().startswith("- ")]
 
 
-DEFAULT_EXTRAS = ("tensorflow", "lab", "test")  # what make lab and make test install; jax is the alternative backend
+DEFAULT_EXTRAS = ("tensorflow", "lab", "test", "book")  # what make lab, make test and make book install; jax: the other backend
 
 
 def test_environment_yml_installs_the_package_with_the_default_extras_and_repeats_no_dependency():
@@ -119,7 +119,7 @@ def test_ci_runs_exactly_the_readme_test_command_and_installs_only_make():
 
 def test_makefile_targets_behind_the_readme_commands_exist():
     makefile = (ROOT / "Makefile").read_text()
-    for target in ("lab", "test", "train", "bench", "pretrained"):
+    for target in ("lab", "test", "book", "train", "bench", "pretrained"):
         assert re.search(rf"^{target}:", makefile, re.M), f"Makefile lacks target {target}"
     main_recipe = makefile.split("\ntest-main:", 1)[1].split("\n\n", 1)[0]
     assert "course_setup.py check" in main_recipe and "VAE_QUICK=1" in main_recipe and "pytest" in main_recipe

@@ -1,4 +1,4 @@
-"""Screenshot each latent explorer in JupyterLab for the README: ``python tests/browser/make_screenshots.py``.
+"""Screenshot each latent explorer in JupyterLab for docs/explorers.md: ``python tests/browser/make_screenshots.py``.
 
 Runs a notebook with the four explorers on the shipped ``fashion-latent2`` model in a real JupyterLab, moves a
 few controls so that each picture shows something worth seeing, and saves ``docs/images/explore_*.png``.
