@@ -94,20 +94,49 @@ def test_model_likelihood_is_used_by_evaluation_and_survives_config():
     assert "likelihood" not in vh.build_vae().get_config()  # the Bernoulli models' configs as before
 
 
-def test_notebook_10_checkers_accept_the_answer_and_name_the_mistakes():
+def _bernoulli_nll(x, p):
+    """-[x log p + (1 - x) log(1 - p)] in float64, written out here as an oracle independent of vh."""
+    return -(x * np.log(p) + (1 - x) * np.log(1 - p))
+
+
+def _cb_nll(x, lam):
+    """-log CB(x; lambda) in float64 with C(lambda) = 2 artanh(1 - 2 lambda) / (1 - 2 lambda), written out here."""
+    return _bernoulli_nll(x, lam) - np.log(2 * np.arctanh(1 - 2 * lam) / (1 - 2 * lam))
+
+
+def test_notebook_10_predictions_are_graded_by_what_the_experiments_measure(capsys):
     from vae_helpers.exercises import ExerciseError
 
-    vh.exercises.check_decoder_dense_units(4096)
-    vh.exercises.check_gaussian_constant(0.5 * math.log(2 * math.pi * 0.01))
-    vh.exercises.check_gaussian_constant(float(_np(losses.gaussian_nll_per_pixel(np.float32([[0.3]]),
-                                                                                 np.float32([[math.log(0.3 / 0.7)]]))
-                                                   )[0, 0]))
-    vh.exercises.check_cb_log_constant(float(_np(losses.continuous_bernoulli_log_norm(np.float32([0.0])))[0]))
-    for check, wrong, hint in ((vh.exercises.check_decoder_dense_units, 3136, "7 x 7"),
-                               (vh.exercises.check_gaussian_constant, 1.3836, "sign"),
-                               (vh.exercises.check_cb_log_constant, 2.0, "itself")):
-        with pytest.raises(ExerciseError, match=hint):
-            check(wrong)
+    grid = np.linspace(0.01, 0.99, 99)
+    grid = grid[np.abs(grid - 0.5) > 1e-6]  # the closed form of C is 0/0 at 1/2
+    best_lambda = float(grid[np.argmin(_cb_nll(0.3, grid))])
+    assert best_lambda < 0.28  # its mean 1/(1 - e^-l) - 1/l is 0.3 near lambda = 0.2
+    assert vh.exercises.check_cb_minimum("towards 0", best_lambda) is True
+    assert vh.exercises.check_cb_minimum("at x", best_lambda) is False
+    assert "Not what happened" in capsys.readouterr().out
+    assert vh.exercises.check_cb_minimum("at x", float(grid[np.argmin(_bernoulli_nll(0.3, grid))])) is True
+
+    mid, dark = (_bernoulli_nll(x, x + 0.1) - _bernoulli_nll(x, x) for x in (0.5, 0.05))
+    assert dark > 2 * mid  # curvature 1 / (x (1 - x)): 21 against 4
+    assert vh.exercises.check_error_cost_prediction("more at 0.05", mid, dark) is True
+    assert vh.exercises.check_error_cost_prediction("more at 0.5", mid, dark) is False
+    assert vh.exercises.check_error_cost_prediction("the same", 0.02, 0.021) is True
+
+    errors = np.full(3072, 0.1)  # a reconstruction that misses every pixel value by 0.1
+    def gaussian(sigma):
+        return float(np.sum(0.5 * np.log(2 * np.pi * sigma ** 2) + errors ** 2 / (2 * sigma ** 2)))
+    assert vh.exercises.check_gaussian_std_prediction("higher", gaussian(0.1), gaussian(0.05)) is True
+    errors = np.full(3072, 0.02)  # a precise one: the narrower Gaussian pays off
+    assert vh.exercises.check_gaussian_std_prediction("lower", gaussian(0.1), gaussian(0.05)) is True
+    assert vh.exercises.check_gaussian_std_prediction("higher", gaussian(0.1), gaussian(0.05)) is False
+
+    for check, args in ((vh.exercises.check_cb_minimum, ("maybe", best_lambda)),
+                        (vh.exercises.check_cb_minimum, ("at x", 1.5)),
+                        (vh.exercises.check_error_cost_prediction, ("the same", -0.1, 0.2)),
+                        (vh.exercises.check_gaussian_std_prediction, ("higher", "a lot", 2.0))):
+        with pytest.raises(ExerciseError):
+            check(*args)
+    assert vh.exercises.check_cb_minimum(None, best_lambda) is False  # not answered yet: a nudge, no error
 
 
 @pytest.mark.parametrize("logit", [-30.0, -3.0, -0.5, -1e-3, 0.0, 5e-3, 0.2, 4.0, 30.0])

@@ -15,6 +15,7 @@ except ModuleNotFoundError as err:
     ) from err
 
 from vae_helpers import exercises
+from vae_helpers.amortization import posterior_bounds, refine_posterior
 from vae_helpers.autoencoder import Autoencoder, build_autoencoder, reconstruction_error
 from vae_helpers.claims import ClaimError, check_claim
 from vae_helpers.conditional import CVAE, build_cvae, class_grid
@@ -56,7 +57,7 @@ from vae_helpers._version import __version__
 __all__ = [
     "LIKELIHOODS", "load_image_folder", "pixel_nll", "write_sample_patches",
     "bernoulli_entropy", "complexity_corrected", "load_digits_28", "outlier_sets", "per_image_iwae",
-    "per_image_negative_elbo", "png_bits", "roc_auc",
+    "per_image_negative_elbo", "png_bits", "roc_auc", "posterior_bounds", "refine_posterior",
     "Autoencoder", "build_autoencoder", "reconstruction_error", "CVAE", "build_cvae", "class_grid",
     "CLASS_NAMES", "ClaimError", "N_VALIDATION", "split_validation", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "RunFolderError", "find_fashion_mnist", "KLWarmup", "RunOptions",
     "Sampling", "TrainingDivergedError", "VAE", "build_decoder", "build_encoder", "build_vae", "check_claim", "encode_means",

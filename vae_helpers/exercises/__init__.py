@@ -10,7 +10,6 @@ wrong answers with their hints, and a hint for any other number.
 from vae_helpers.exercises import nb01_data, nb02_sampling, nb03_model, nb04_loss, nb05_training, nb07_further
 from vae_helpers.exercises import nb08_autoencoder
 from vae_helpers.exercises import nb09_conditional
-from vae_helpers.exercises import nb10_own_images
 from vae_helpers.exercises import nb11_outliers
 from vae_helpers.exercises._feedback import ExerciseError
 from vae_helpers.exercises._table import NumericExercise
@@ -34,9 +33,11 @@ from vae_helpers.exercises.nb07_further import (
 from vae_helpers.exercises.nb08_autoencoder import check_code_gaussian, check_head_params, check_image_nll
 from vae_helpers.exercises.nb09_conditional import check_label_nats, check_label_weights, check_style_transfer
 from vae_helpers.exercises.nb10_own_images import (
-    check_cb_log_constant, check_decoder_dense_units, check_gaussian_constant,
+    check_cb_minimum, check_error_cost_prediction, check_gaussian_std_prediction,
 )
-from vae_helpers.exercises.nb11_outliers import check_auc_by_hand, check_entropy_floor, check_serra_score
+from vae_helpers.exercises.nb11_outliers import (
+    check_auc_by_hand, check_entropy_floor, check_serra_score, check_tighter_bound,
+)
 
 #: The checkers graded by a fixed table, with their table.
 TABLES = {
@@ -58,9 +59,6 @@ TABLES = {
     check_auc_by_hand: nb11_outliers.AUC_BY_HAND_TABLE,
     check_serra_score: nb11_outliers.SERRA_SCORE_TABLE,
     check_entropy_floor: nb11_outliers.ENTROPY_FLOOR_TABLE,
-    check_decoder_dense_units: nb10_own_images.DENSE_UNITS_TABLE,
-    check_gaussian_constant: nb10_own_images.GAUSSIAN_CONSTANT_TABLE,
-    check_cb_log_constant: nb10_own_images.CB_CONSTANT_TABLE,
 }
 
 #: The checkers whose table is built from their inputs, with the function that builds it: ``check(answer, *inputs)``

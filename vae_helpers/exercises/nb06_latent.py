@@ -123,5 +123,7 @@ def check_hole_prediction(prediction, distances) -> bool:
     why = (f"The worst step lies {inner.max():.2f} from its nearest test image, the ends {distances[0]:.2f} and "
            f"{distances[-1]:.2f} (step {int(inner.argmax()) + 1} of {distances.size - 2} between them). The ends are "
            "decoded from codes of real images; a step between them is a hole when the decoder draws something no "
-           "test image resembles, typically a blend where two classes meet on the 2-D map.")
+           "test image resembles, typically a blend where two classes meet on the 2-D map. The measure has no margin: "
+           "a blend can look like a plausible garment at a glance and still be farther from every real image than "
+           "both ends: look at the worst step in the strip.")
     return grade_prediction(exercise, prediction, HOLE_CHOICES, outcome, why)

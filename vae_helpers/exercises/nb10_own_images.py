@@ -1,67 +1,101 @@
-"""Checkers for the exercises of notebook 10 (your own images), table-driven like notebook 08's."""
+"""Checkers for the exercises of notebook 10 (your own images): three "predict, then run" questions about the pixel
+likelihoods. Each checker takes the learner's prediction and the number the experiment cell measured, and says what
+happened and why."""
 
 from __future__ import annotations
 
-import math
+from vae_helpers.exercises._answers import as_number
+from vae_helpers.exercises._feedback import grade_prediction, require
 
-from vae_helpers.exercises._table import NumericExercise
-
-
-def _dense_units_table() -> NumericExercise:
-    right = (32 // 4) * (32 // 4) * 64
-    return NumericExercise(
-        name="Exercise 1 (the decoder's first layer for 32 x 32 x 3)", answer=right,
-        mistakes=((7 * 7 * 64, "that is the 28 x 28 reference's 7 x 7 x 64; the decoder starts at H/4 x W/4."),
-                  (8 * 8 * 3, "the Dense layer feeds 64 feature maps, not the 3 colour channels."),
-                  (32 * 32 * 3, "that is the number of pixel values of the image, not of the first feature map.")),
-        conditions=((lambda value: value == int(value) and value > 0, "a number of units is a positive whole "
-                                                                      "number."),),
-        fallback_hint="not quite. Two upsamplings by 2 reach 32, so the decoder starts from 32/4 x 32/4 maps of 64.",
-        success="8 x 8 x 64 = 4,096 units: only this layer and the last one (3 channels) change with the image "
-                "shape.", exact=True)
+GREY_TARGET = 0.3  # Exercise 1: the grey level x of one pixel
+AT_TARGET_TOLERANCE = 0.02  # Exercise 1: a best p within this of x counts as "at x" (the grid step is 0.01)
+ERROR_TARGETS = (0.5, 0.05)  # Exercise 2: a mid-grey and a near-black pixel
+PIXEL_ERROR = 0.1  # Exercise 2: the same error p - x for both
+SAME_COST_RATIO = 1.2  # Exercise 2: costs within a factor 1.2 of each other count as "the same"
+SAME_NATS = 1.0  # Exercise 3: reconstruction terms within 1 nat per image count as "the same"
 
 
-def _gaussian_constant_table() -> NumericExercise:
-    std = 0.1
-    right = 0.5 * math.log(2 * math.pi * std * std)
-    return NumericExercise(
-        name="Exercise 2 (the Gaussian's constant per pixel)", answer=right,
-        mistakes=((-right, "the sign: -log N(x; x, s^2) = +1/2 log(2 pi s^2), negative when s < 0.4."),
-                  (right / math.log(2), "that is in bits; use the natural log for nats."),
-                  (2 * right, "log(2 pi s^2) needs the factor 1/2 in front."),
-                  (0.5 * math.log(2 * math.pi * std), "s^2, not s: the variance is 0.01.")),
-        fallback_hint="not quite. With x equal to the mean, -log N(x; mu, s^2) = 1/2 log(2 pi s^2); s = 0.1.",
-        success="-1.38 nats per pixel: a perfect 32 x 32 x 3 reconstruction scores 3072 x -1.38 = -4,250 nats, a "
-                "negative -ELBO, because a density can exceed 1.")
+def check_cb_minimum(prediction, best_lambda) -> bool:
+    """Exercise 1 (predict, then run): where is the continuous Bernoulli's loss of a pixel x = 0.3 lowest?
+
+    Args:
+        prediction: "at x", "towards 0.5" or "towards 0".
+        best_lambda: the lambda in (0, 1) with the lowest -log CB(x; lambda) on the experiment's grid, for
+            x = ``GREY_TARGET``.
+
+    Returns:
+        True when the prediction matches the measured minimum (a wrong one is explained, not an error).
+    """
+    exercise = "Exercise 1 (predict: where the continuous Bernoulli's loss of a grey pixel is lowest)"
+    best = as_number(best_lambda, exercise)
+    require(0 < best < 1, f"{exercise}: best_lambda is a decoder output strictly between 0 and 1; got {best}.")
+    if abs(best - GREY_TARGET) <= AT_TARGET_TOLERANCE:
+        outcome = "at x"
+    else:
+        outcome = "towards 0.5" if best > GREY_TARGET else "towards 0"
+    choices = {"at x": f"the loss is lowest at lambda = x = {GREY_TARGET}",
+               "towards 0.5": f"the loss is lowest at a lambda between {GREY_TARGET} and 0.5",
+               "towards 0": f"the loss is lowest at a lambda below {GREY_TARGET}"}
+    why = (f"Measured: lowest at lambda = {best:.2f}. The Bernoulli's loss is lowest at p = x (section 3); the "
+           "continuous Bernoulli adds -log C(lambda), which is smallest at lambda = 1/2, and the sum is lowest where "
+           "the mean of CB(lambda) equals x. That mean is pulled towards 1/2 (section 3), so to put it at 0.3 the "
+           "decoder needs a lambda further from 1/2 than 0.3. A continuous-Bernoulli decoder shows bright, dark or "
+           "saturated colours only with extreme lambdas; where its lambdas are not extreme, its pictures are paler.")
+    return grade_prediction(exercise, prediction, choices, outcome, why)
 
 
-def _cb_constant_table() -> NumericExercise:
-    return NumericExercise(
-        name="Exercise 3 (the continuous Bernoulli's constant at lambda = 1/2)", answer=math.log(2.0),
-        mistakes=((2.0, "that is C(1/2) itself; the loss uses log C, in nats."),
-                  (0.0, "at lambda = 1/2 the density is C * 0.5^x * 0.5^(1-x) = C / 2, and it must integrate to 1."),
-                  (1.0, "log C, not log_2 C: use the natural log.")),
-        fallback_hint="not quite. At lambda = 1/2, lambda^x (1-lambda)^(1-x) = 1/2 for every x; which C makes the "
-                      "density integrate to 1 over [0, 1]? Give log C.",
-        success="log 2 = 0.693 nats: the series log 2 + l^2/12 - ... of vh's continuous_bernoulli_log_norm starts "
-                "there.")
+def check_error_cost_prediction(prediction, extra_mid_grey, extra_near_black) -> bool:
+    """Exercise 2 (predict, then run): does the same error p - x = 0.1 cost more at x = 0.5 or at x = 0.05?
+
+    Args:
+        prediction: "more at 0.5", "the same" or "more at 0.05".
+        extra_mid_grey: Bernoulli loss at p = 0.6 minus that at p = 0.5, for x = 0.5, nats (>= 0).
+        extra_near_black: Bernoulli loss at p = 0.15 minus that at p = 0.05, for x = 0.05, nats (>= 0).
+
+    Returns:
+        True when the prediction matches the measured costs (a wrong one is explained, not an error).
+    """
+    exercise = "Exercise 2 (predict: what an error of 0.1 costs a grey and a dark pixel)"
+    mid, dark = as_number(extra_mid_grey, exercise), as_number(extra_near_black, exercise)
+    require(mid > 0 and dark > 0, f"{exercise}: each extra cost is the loss at p = x + 0.1 minus the loss at p = x, "
+                                  f"positive since p = x is the minimum; got {mid} and {dark} nats.")
+    if max(mid, dark) < SAME_COST_RATIO * min(mid, dark):
+        outcome = "the same"
+    else:
+        outcome = "more at 0.5" if mid > dark else "more at 0.05"
+    choices = {"more at 0.5": "the error costs more on the mid-grey pixel",
+               "the same": "the error costs about the same on both",
+               "more at 0.05": "the error costs more on the near-black pixel"}
+    why = (f"Measured: {mid:.4f} nats at x = 0.5, {dark:.4f} nats at x = 0.05. Near its minimum the extra cost is "
+           "about (p - x)^2 / (2 x (1 - x)): the curvature 1 / (x (1 - x)) is 4 at x = 0.5 and 21 at x = 0.05. The "
+           "Bernoulli penalises errors on mid-grey pixels least and errors on near-black or near-white ones most; "
+           "a Gaussian likelihood charges (p - x)^2 / (2 sigma^2) at every grey level alike.")
+    return grade_prediction(exercise, prediction, choices, outcome, why)
 
 
-DENSE_UNITS_TABLE = _dense_units_table()
-GAUSSIAN_CONSTANT_TABLE = _gaussian_constant_table()
-CB_CONSTANT_TABLE = _cb_constant_table()
+def check_gaussian_std_prediction(prediction, reconstruction_at_0_1, reconstruction_at_0_05) -> bool:
+    """Exercise 3 (predict, then run): the Gaussian model's reconstruction term with sigma = 0.05 instead of 0.1.
 
+    Args:
+        prediction: "lower", "the same" or "higher".
+        reconstruction_at_0_1: mean over test patches of -log N(x; mu, 0.1^2) summed over pixel values, nats.
+        reconstruction_at_0_05: the same with sigma = 0.05, for the same decoder means mu, nats.
 
-def check_decoder_dense_units(answer) -> None:
-    """Exercise 1: units of the decoder's first Dense layer for images 32 x 32 x 3."""
-    DENSE_UNITS_TABLE.grade(answer)
-
-
-def check_gaussian_constant(answer) -> None:
-    """Exercise 2: -log N(x; x, 0.1^2) of one pixel reconstructed perfectly, in nats."""
-    GAUSSIAN_CONSTANT_TABLE.grade(answer)
-
-
-def check_cb_log_constant(answer) -> None:
-    """Exercise 3: log C(1/2) of the continuous Bernoulli, in nats."""
-    CB_CONSTANT_TABLE.grade(answer)
+    Returns:
+        True when the prediction matches the measured terms (a wrong one is explained, not an error).
+    """
+    exercise = "Exercise 3 (predict: the Gaussian's reconstruction term with a smaller sigma)"
+    wide, narrow = as_number(reconstruction_at_0_1, exercise), as_number(reconstruction_at_0_05, exercise)
+    if abs(narrow - wide) < SAME_NATS:
+        outcome = "the same"
+    else:
+        outcome = "higher" if narrow > wide else "lower"
+    choices = {"lower": "the term is lower (better) with sigma = 0.05",
+               "the same": "the term is about the same",
+               "higher": "the term is higher (worse) with sigma = 0.05"}
+    why = (f"Measured: {wide:.0f} nats with sigma = 0.1, {narrow:.0f} nats with sigma = 0.05. Per pixel value the "
+           "cost is 1/2 log(2 pi sigma^2) + e^2 / (2 sigma^2): halving sigma lowers the constant by log 2 = 0.69 "
+           "nats but multiplies the squared-error part by 4, a change of -log 2 + 150 e^2 nats: it pays off only for "
+           "errors e below about 0.07 (the mean |error| of section 4 is about 0.1). A density is a claim about how "
+           "precise the decoder is: claiming more precision than it has costs nats.")
+    return grade_prediction(exercise, prediction, choices, outcome, why)

@@ -1,10 +1,13 @@
 """Checkers for the exercises of notebook 11 (likelihood and outliers): ROC-AUC by hand, Serra's score, the -ELBO's
-entropy floor."""
+entropy floor, and which bound is tighter out of distribution (the amortization gap)."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from vae_helpers.exercises._feedback import grade_prediction, require
 from vae_helpers.exercises._table import NumericExercise
 
 AUC_IN_SCORES = (250.0, 260.0, 300.0)  # Exercise 1: -ELBO of three Fashion-MNIST images, nats
@@ -93,3 +96,47 @@ ENTROPY_FLOOR_TABLE = _entropy_floor_table()
 def check_entropy_floor(answer) -> None:
     """Exercise 3: the least Bernoulli reconstruction term, in nats, of a 28x28 image whose pixels are all 0.5."""
     ENTROPY_FLOOR_TABLE.grade(answer)
+
+
+SAME_BOUND_NATS = 1.0  # Exercise 4: mean bounds within 1 nat per image count as "about the same"
+
+
+def check_tighter_bound(prediction, encoder_iwae_nats, refined_elbo_nats) -> bool:
+    """Exercise 4 (predict, then run): on the digits, which upper bound on -log p(x) is tighter, the IWAE bound
+    with k = 100 draws from the encoder's q, or the -ELBO of the per-image refined q?
+
+    Args:
+        prediction: "encoder's iwae", "about the same" or "refined elbo".
+        encoder_iwae_nats: (N,) or a number: -L_100 with the encoder's q as proposal, nats per image.
+        refined_elbo_nats: (N,) or a number: the -ELBO of the refined q of the same images, nats per image.
+
+    Returns:
+        True when the prediction matches the measured means (a wrong one is explained, not an error).
+    """
+    exercise = "Exercise 4 (predict: which bound is tighter on the digits)"
+    iwae, refined = (_mean_nats(value, name, exercise) for value, name in
+                     ((encoder_iwae_nats, "encoder_iwae_nats"), (refined_elbo_nats, "refined_elbo_nats")))
+    if abs(iwae - refined) < SAME_BOUND_NATS:
+        outcome = "about the same"
+    else:
+        outcome = "encoder's iwae" if iwae < refined else "refined elbo"
+    choices = {"encoder's iwae": "the encoder's IWAE-100 bound is the tighter (lower)",
+               "about the same": "the two bounds are about the same",
+               "refined elbo": "the refined q's -ELBO is the tighter (lower)"}
+    why = (f"Measured, mean over the digits: {iwae:.1f} nats for the encoder's IWAE-100, {refined:.1f} for the "
+           "refined q's -ELBO. Importance weighting can only reweight the draws it gets: when the encoder's q puts "
+           "its mass where the true posterior has little (an image unlike the training set), most of its 100 draws "
+           "have tiny weights, and averaging them recovers only part of the gap. One Gaussian placed well, by "
+           "optimising it for this image, can beat a hundred draws placed badly. So an IWAE bound with the "
+           "encoder as proposal can still be far above -log p(x) out of distribution: section 3's ELBO - IWAE gap "
+           "of about 19 nats on the digits was only part of the encoder's error.")
+    return grade_prediction(exercise, prediction, choices, outcome, why)
+
+
+def _mean_nats(value, name: str, exercise: str) -> float:
+    """The mean of one number or of a 1-D array of finite numbers of nats, or an ExerciseError."""
+    array = np.asarray(value, dtype=np.float64) if not isinstance(value, str) else np.array([np.nan])
+    require(array.ndim <= 1 and array.size > 0 and bool(np.all(np.isfinite(array))),
+            f"{exercise}: {name} is one number of nats per image or a 1-D array of them (one per image), "
+            f"got {value!r:.60}.")
+    return float(array.mean())
