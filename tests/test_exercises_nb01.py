@@ -28,17 +28,25 @@ def test_training_steps_agree_with_the_real_pipeline(images, capsys):
 
 
 @pytest.mark.parametrize("wrong, hint", [
-    ((469, 96), "one epoch"),
-    ((468 * 50, 96), "round up"),
-    ((60_000 * 50, 96), "counts images"),
-    ((23_000, 96), "not quite"),
-    ((469 * 50, 128), "what is left"),
-    ((469 * 50, 100), "last batch is not"),
-    (23_450, "two numbers"),
+    ((430, 88), "one epoch"),
+    ((429 * 50, 88), "round up"),
+    ((55_000 * 50, 88), "counts images"),
+    ((469 * 50, 96), "holds 5,000 of them out for validation"),  # the 60,000 images of the whole training set
+    ((23_000, 88), "not quite"),
+    ((430 * 50, 128), "what is left"),
+    ((430 * 50, 100), "last batch is not"),
+    (21_500, "two numbers"),
 ])
 def test_training_steps_mistakes_get_specific_hints(wrong, hint):
+    """Notebook 05's run: 55,000 images (60,000 minus 5,000 for validation), batches of 128, 50 epochs: 430 steps per
+    epoch, the last one with 55,000 - 429 * 128 = 88 images."""
     with pytest.raises(ExerciseError, match=hint):
-        vh.exercises.check_training_steps(wrong, 60_000, batch_size=128, epochs=50)
+        vh.exercises.check_training_steps(wrong, 55_000, batch_size=128, epochs=50)
+
+
+def test_training_steps_right_answer_for_notebook_05(capsys):
+    vh.exercises.check_training_steps((21_500, 88), 55_000, batch_size=128, epochs=50)
+    assert "50 epochs x 430 steps; each epoch ends with a batch of 88 images" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("n_images, batch_size, epochs", [(100, 10, 1), (7, 1, 2), (256, 128, 4)],
@@ -53,7 +61,7 @@ def test_training_steps_accepts_the_right_answer_where_a_typical_mistake_gives_t
 
 def test_training_steps_rejects_sizes_that_are_not_counts():
     with pytest.raises(ExerciseError, match="batch_size must be a positive integer"):
-        vh.exercises.check_training_steps((1, 1), 60_000, batch_size=0, epochs=50)
+        vh.exercises.check_training_steps((1, 1), 55_000, batch_size=0, epochs=50)
 
 
 def test_perfect_decoder_grades_the_prediction_against_the_measured_loss(capsys):

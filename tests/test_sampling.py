@@ -100,3 +100,58 @@ def test_sampling_output_shape():
 def test_reparameterize_rejects_bad_input(z_mean, z_log_var, fragment):
     with pytest.raises(ValueError, match=fragment):
         vh.reparameterize(z_mean, z_log_var)
+
+
+# ------------------------------------------------------------------ gradient_estimates: pathwise vs score function
+
+def squared_distance_to_3(z):
+    """L = sum_d (z_d - 3)^2: (S, B, D) -> (S, B). E[L] = sum_d (mu_d - 3)^2 + sigma_d^2 in closed form."""
+    return ops.sum(ops.square(z - 3.0), axis=-1)
+
+
+@pytest.mark.parametrize("estimator", ["pathwise", "score_function"])
+def test_both_estimators_are_unbiased_against_the_closed_form_gradient(estimator):
+    mu, log_var = np.float32([[1.0], [-0.5], [3.5]]), np.float32([[0.0], [1.0], [-2.0]])  # (B=3, D=1)
+    grad_mean, grad_log_var = vh.sampling.gradient_estimates(squared_distance_to_3, mu, log_var, 200_000,
+                                                             estimator, seed=0)
+    assert grad_mean.shape == grad_log_var.shape == (200_000, 3, 1)
+    exact_mean, exact_log_var = 2 * (mu - 3), np.exp(log_var)  # d/dmu and d/dlog sigma^2 of (mu - 3)^2 + sigma^2
+    for estimates, exact in ((grad_mean, exact_mean), (grad_log_var, exact_log_var)):
+        standard_error = estimates.std(axis=0) / math.sqrt(len(estimates))
+        np.testing.assert_array_less(np.abs(estimates.mean(axis=0) - exact), 5 * standard_error)
+
+
+def test_pathwise_estimates_are_the_chain_rule_of_each_sample():
+    mu, log_var = np.float32([[1.0, -2.0]]), np.float32([[0.0, -1.0]])
+    grad_mean, grad_log_var = vh.sampling.gradient_estimates(squared_distance_to_3, mu, log_var, 50, seed=3)
+    eps = np.random.default_rng(3).standard_normal((50, 1, 2)).astype("float32")  # the noise it documents
+    sigma = np.exp(0.5 * log_var)
+    z = mu + sigma * eps
+    np.testing.assert_allclose(grad_mean, 2 * (z - 3), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(grad_log_var, 2 * (z - 3) * 0.5 * sigma * eps, rtol=1e-5, atol=1e-5)
+
+
+def test_score_function_variance_matches_its_closed_form_and_dwarfs_the_pathwise_one():
+    # mu = 1, sigma = 1: pathwise dL/dmu = 2 (eps - 2), variance 4; score function (eps - 2)^2 eps, variance
+    # E[eps^2 (eps - 2)^4] - 4^2 = 103 - 16 = 87.
+    args = (squared_distance_to_3, np.float32([[1.0]]), np.float32([[0.0]]), 400_000)
+    pathwise = vh.sampling.gradient_estimates(*args, "pathwise", seed=1)[0]
+    score = vh.sampling.gradient_estimates(*args, "score_function", seed=1)[0]
+    assert abs(pathwise.var() - 4.0) < 0.1
+    assert abs(score.var() - 87.0) < 0.1 * 87
+
+
+def test_score_function_works_where_the_loss_has_no_derivative():
+    # L = 1[z > 0]: E[L] = Phi(mu / sigma), d/dmu = phi(mu / sigma) / sigma. Its pathwise derivative is 0 wherever it
+    # exists (the backends report it as None, 0 or an error), so only the score function finds the gradient.
+    step = lambda z: ops.cast(z[..., 0] > 0, "float32")  # (S, B, 1) -> (S, B)
+    mu, log_var = np.float32([[0.5]]), np.float32([[0.0]])
+    exact = math.exp(-0.5 * 0.5**2) / math.sqrt(2 * math.pi)
+    score = vh.sampling.gradient_estimates(step, mu, log_var, 200_000, "score_function", seed=2)[0]
+    assert abs(score.mean() - exact) < 5 * score.std() / math.sqrt(len(score))
+
+
+def test_gradient_estimates_reject_an_unknown_estimator_with_the_choices():
+    with pytest.raises(ValueError, match="pathwise.*score_function"):
+        vh.sampling.gradient_estimates(squared_distance_to_3, np.zeros((1, 1), "float32"),
+                                       np.zeros((1, 1), "float32"), 10, "reinforce")

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from vae_helpers.config import N_VALIDATION
 from vae_helpers.data import validate_images
 from vae_helpers.exercises._answers import as_number
 from vae_helpers.exercises._feedback import correct, grade_prediction, not_answered, require
@@ -79,6 +80,9 @@ def check_training_steps(answer, n_images: int, batch_size: int, epochs: int) ->
             (epochs * (n_images // batch_size), "the last, smaller batch of each epoch is a step too (make_dataset "
                                                 "keeps it): round up."),
             (epochs * n_images, "that counts images; one step processes a whole batch."),
+            (epochs * math.ceil((n_images + N_VALIDATION) / batch_size),
+             f"that counts all {n_images + N_VALIDATION:,} images; notebook 05 holds {N_VALIDATION:,} of them out for "
+             f"validation and trains on {n_images:,}."),
         ),
         fallback_hint="not quite. steps = epochs * ceil(n_images / batch_size).")
     last_batch_part = NumericExercise(
