@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import errno
+import hashlib
 import json
 import os
 import pathlib
@@ -104,8 +105,32 @@ def _write_whole(path: pathlib.Path, write) -> None:
     try:
         write(tmp)
         os.replace(tmp, path)
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise RunFolderError(f"the disk holding {path.parent} is full: {path.name} could not be written "
+                             f"({err.strerror}); the file is as it was before. Free some space and run the same "
+                             "command again (it resumes from the last whole checkpoint).") from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def file_digest(path: pathlib.Path) -> str:
+    """SHA-256 of a file's bytes, hex: the training command records its weights' digest in ``metrics.json``, so
+    a metrics file that is not of the weights beside it is detected."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def array_digest(array) -> str:
+    """SHA-256 of a numpy array's shape, dtype and bytes, hex: what a run records of the images it trains on."""
+    import numpy as np
+
+    array = np.ascontiguousarray(array)
+    return hashlib.sha256(f"{array.shape} {array.dtype}".encode() + array.tobytes()).hexdigest()
 
 
 def write_json(path: pathlib.Path, value) -> None:
