@@ -11,6 +11,7 @@ import keras
 from keras import layers, ops
 
 from vae_helpers import runtime
+from vae_helpers.fast_decoding import MAX_DECODES_PER_CALL, call_in_chunks
 from vae_helpers._checks import (
     check_finite, check_float, check_image_shape, checked_one_hot, check_positive_int, encoder_of, image_shape_of, shape_of, shapes_agree,
 )
@@ -249,7 +250,7 @@ def decode_points(model, z):
             f"z must have shape (B, {model.latent_dim}) for this model, got {shape_of(z)}. "
             "For a single point pass z[None]."
         )
-    return model.decoder(z, training=False)
+    return call_in_chunks(lambda chunk: model.decoder(chunk, training=False), z)  # bounded memory for any B
 
 
 def check_decoder(decoder, model: str) -> None:
@@ -310,7 +311,7 @@ def encode_means(encoder, x, batch_size: int = 1000, labels=None):
 
     encoder = encoder_of(encoder)
     x = validate_images(x, image_shape=image_shape_of(encoder))
-    batch_size = check_positive_int(batch_size, "batch_size")
+    batch_size = min(check_positive_int(batch_size, "batch_size"), MAX_DECODES_PER_CALL)  # bounded memory
     conditional = len(encoder.inputs) == 2  # a CVAE's encoder takes [images, one-hot labels]
     if conditional != (labels is not None):
         raise ValueError("labels= is needed for a conditional VAE's encoder (vh.build_cvae()), and only for it: "
