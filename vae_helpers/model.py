@@ -233,8 +233,19 @@ def parts_from_config(config: dict) -> dict:
     arguments of ``VAE`` or ``Autoencoder`` (their ``from_config``)."""
     config = dict(config)
     for part in ("encoder", "decoder"):
-        config[part] = keras.saving.deserialize_keras_object(config[part])
+        config[part] = _one_input_as_built(keras.saving.deserialize_keras_object(config[part]))
     return config
+
+
+def _one_input_as_built(model: keras.Model) -> keras.Model:
+    """A reloaded functional model of one input, rebuilt on its own layers (weights shared) to take that tensor
+    itself, as the course's models are built and called. Some Keras releases (3.10 among them) reload a one-input
+    model as taking a list of one tensor and warn at every call with the tensor ("The structure of `inputs`
+    doesn't match the expected structure"). Models of several inputs (a CVAE's) are returned as they are."""
+    if len(model.inputs) != 1:
+        return model
+    outputs = model.outputs if len(model.outputs) > 1 else model.outputs[0]
+    return keras.Model(model.inputs[0], outputs, name=model.name)
 
 
 def logits_model(decoder: keras.Model) -> keras.Model:
