@@ -20,11 +20,13 @@ import vae_helpers as vh
 import vae_helpers.model as model_module
 from vae_helpers import cli, pretrained, runs
 
+SMALL = {"n_train": 128, "n_eval": 20}  # a smaller quick run: the folder's logic is what is tested
 QUICK_RUN = textwrap.dedent("""
     import pathlib, sys, time
     import vae_helpers as vh
     from vae_helpers import cli
-    cli.QUICK.update(epochs={epochs}, n_train=256)
+    cli.QUICK.update(epochs={epochs}, **{small!r})
+    cli.IWAE_KS = (1, 10)
     if {stall}:  # stand for the minutes of scoring a full run: say so, then wait to be killed
         def stall(*args, **kwargs):
             pathlib.Path({marker!r}).write_text("scoring")
@@ -39,7 +41,7 @@ def quick_argv(out):
 
 
 def run_quick(out, data_dir, epochs, stall=False, marker=""):
-    script = QUICK_RUN.format(epochs=epochs, stall=stall, marker=str(marker), argv=quick_argv(out))
+    script = QUICK_RUN.format(epochs=epochs, small=SMALL, stall=stall, marker=str(marker), argv=quick_argv(out))
     env = {**os.environ, "VAE_DATA_DIR": str(data_dir), "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -50,8 +52,9 @@ def files_of(out):
 
 
 def main_in_process(out, epochs, monkeypatch, capsys):
-    monkeypatch.setitem(cli.QUICK, "epochs", epochs)
-    monkeypatch.setitem(cli.QUICK, "n_train", 256)
+    for key, value in {**SMALL, "epochs": epochs}.items():
+        monkeypatch.setitem(cli.QUICK, key, value)
+    monkeypatch.setattr(cli, "IWAE_KS", (1, 10))
     capsys.readouterr()
     metrics = cli.main(quick_argv(out))
     return metrics, capsys.readouterr().out
@@ -182,30 +185,30 @@ def test_a_strategy_that_cannot_start_here_ends_with_a_message(monkeypatch, fake
 
 
 BOUNDED_DECODES = textwrap.dedent("""
-    import resource
+    import resource, sys
     import numpy as np
     import vae_helpers as vh
     from vae_helpers import fast_decoding
     vae, cvae = vh.load_pretrained("fashion-latent2"), vh.load_pretrained("fashion-cvae2")
-    z = np.zeros((6000, 2), np.float32)
+    z = np.zeros((3000, 2), np.float32)
     vh.FastDecoder(vae)(z[:10]), vae.decode(z[:10]), cvae.generate(3, n=10), vh.class_grid(cvae, z[:1])  # warm up
-    fast_decoding.MAX_DECODES_PER_CALL = 250  # so that a few thousand points already need chunks
+    fast_decoding.MAX_DECODES_PER_CALL = int(sys.argv[1])  # 250: a few thousand points already need chunks
     size = int(next(l for l in open("/proc/self/status") if l.startswith("VmSize")).split()[1]) * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (size + 300 * 2**20, resource.RLIM_INFINITY))  # 300 MB more
-    shapes = [vh.FastDecoder(vae)(z).shape, tuple(vae.decode(z).shape), cvae.generate(3, n=6000).shape,
-              vh.class_grid(cvae, z[:600]).shape]
+    resource.setrlimit(resource.RLIMIT_AS, (size + 150 * 2**20, resource.RLIM_INFINITY))  # 150 MB more
+    shapes = [vh.FastDecoder(vae)(z).shape, tuple(vae.decode(z).shape), cvae.generate(3, n=3000).shape,
+              vh.class_grid(cvae, z[:300]).shape]
     print(shapes)
 """)
 
 
 def test_decoding_many_points_stays_within_an_address_space_cap():
-    """Each of 6,000 points decoded at once needs about 110 kB of activations (some 650 MB): over the cap. In
-    chunks of 250 they fit."""
-    done = subprocess.run([sys.executable, "-c", BOUNDED_DECODES], capture_output=True, text=True, timeout=600,
+    """Each of 3,000 points decoded at once needs about 110 kB of activations (some 330 MB): over the cap (with
+    ``MAX_DECODES_PER_CALL`` above 3,000 the child fails). In chunks of 250 they fit."""
+    done = subprocess.run([sys.executable, "-c", BOUNDED_DECODES, "250"], capture_output=True, text=True, timeout=600,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip().splitlines()[-1] == str([(6000, 28, 28), (6000, 28, 28, 1), (6000, 28, 28, 1),
-                                                         (10, 600, 28, 28)])
+    assert done.stdout.strip().splitlines()[-1] == str([(3000, 28, 28), (3000, 28, 28, 1), (3000, 28, 28, 1),
+                                                         (10, 300, 28, 28)])
 
 
 def test_chunks_are_decoded_at_most_max_decodes_per_call(monkeypatch):

@@ -288,7 +288,7 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
     runs.write_json(outputs[1], metrics)
     score = (f"test reconstruction error {scores['test']['reconstruction']:.2f} nats" if autoencoder else
              f"test -ELBO {scores['test']['neg_elbo']:.2f} nats"
-             + ("" if iwae is None else f", IWAE-100 {iwae['100']:.2f} nats"))
+             + ("" if iwae is None else f", IWAE-{max(IWAE_KS)} {iwae[str(max(IWAE_KS))]:.2f} nats"))
     print(f"Wrote {args.out / RUN_WEIGHTS} and {args.out / RUN_METRICS}: {score}.")
     return metrics
 
