@@ -153,6 +153,15 @@ def test_a_full_disk_is_reported_naming_the_folder_and_the_file_is_kept(tmp_path
     assert json.loads(path.read_text()) == {"epochs": 1} and [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
 
 
+def test_weights_that_cannot_fit_on_the_disk_are_refused_before_h5py_writes(make_tiny_vae, tmp_path, monkeypatch):
+    """h5py, when the disk fills during a write, leaves an object that crashes the interpreter at exit."""
+    monkeypatch.setattr(runs.shutil, "disk_usage", lambda path: runs.shutil._ntuple_diskusage(10**9, 10**9, 50_000))
+    with pytest.raises(runs.RunFolderError, match=r"is full: model.weights.h5 could not be written \(about 0.\d MB "
+                                                  r"needed, 0.1 MB free\)"):
+        runs.save_weights(make_tiny_vae(), tmp_path / "model.weights.h5")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--image-size", "0"], "--image-size only apply to your own images"),
     (["--data-dir", "x", "--image-size", "260"], "--image-size must be a multiple of 4 from 4 to 256"),
