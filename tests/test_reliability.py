@@ -2,10 +2,8 @@
 writes, a finished folder without its checkpoint, images replaced in place, bounded decodes under an address-space
 cap, crafted run folders, and the command's flags. Each test failed before its fix."""
 
-import errno
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -137,20 +135,6 @@ def test_a_data_folder_whose_images_were_replaced_in_place_is_not_resumed(tmp_pa
         cli.main([*argv, "--epochs", "2"])
     assert "holds a run made with other settings" in str(info.value.code)
     assert "data_sha256:" in str(info.value.code)
-
-
-def test_a_full_disk_is_reported_naming_the_folder_and_the_file_is_kept(tmp_path):
-    path = tmp_path / "metrics.json"
-    runs.write_json(path, {"epochs": 1})
-
-    def disk_full(tmp):
-        tmp.write_text("partial")
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    with pytest.raises(runs.RunFolderError, match=re.escape(f"the disk holding {tmp_path} is full: metrics.json could "
-                                                            "not be written (No space left on device)")):
-        runs._write_whole(path, disk_full)
-    assert json.loads(path.read_text()) == {"epochs": 1} and [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
 
 
 def test_weights_that_cannot_fit_on_the_disk_are_refused_before_h5py_writes(make_tiny_vae, tmp_path, monkeypatch):
@@ -303,7 +287,7 @@ def test_small_api_gaps_are_refused_clearly(tmp_path, monkeypatch):
         vh.latent_grid(cvae, n=3)
     with pytest.raises(ValueError, match=r"z must be latent points of shape \(S, 2\) for this CVAE, got \(2,\)"):
         vh.class_grid(cvae, np.zeros(2))
-    with pytest.raises(ValueError, match="finite real scores .* dtype complex128"):
+    with pytest.raises(ValueError, match=r"finite scores \(real numbers, .* dtype complex128"):
         vh.roc_auc([1 + 2j], [1])
     with pytest.raises(ValueError, match="chunk must be a positive integer, got -1"):
         vh.nearest_distances(np.zeros((5, 2)), np.zeros((6, 2)), chunk=-1)
