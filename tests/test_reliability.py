@@ -304,3 +304,23 @@ def test_small_api_gaps_are_refused_clearly(tmp_path, monkeypatch):
 def test_grid_coordinates_are_bounded():
     with pytest.raises(ValueError, match="n must be an integer from 1 to 100"):
         vh.grid_coordinates(10**9)
+
+
+def test_a_reloaded_part_declaring_a_list_of_one_input_takes_its_tensor_silently():
+    """Keras 3.10 reloads a one-input encoder or decoder as taking a list of one tensor, and then warns at every
+    call with the tensor itself ("The structure of `inputs` doesn't match"). Such a part, on any Keras release:"""
+    import warnings
+
+    import keras
+
+    vae = vh.build_vae(2, seed=0)
+    listed = {part: keras.Model([getattr(vae, part).inputs[0]], getattr(vae, part).outputs, name=part)
+              for part in ("encoder", "decoder")}
+    config = {**vae.get_config(), **{part: keras.saving.serialize_keras_object(model)
+                                     for part, model in listed.items()}}
+    rebuilt = vh.VAE.from_config(config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        z_mean, _, _ = rebuilt.encoder(np.zeros((2, 28, 28, 1), np.float32))
+        images = rebuilt.decoder(z_mean)
+    assert tuple(images.shape) == (2, 28, 28, 1)
