@@ -153,6 +153,7 @@ def test_weights_that_cannot_fit_on_the_disk_are_refused_before_h5py_writes(make
     (["--data-dir", "x", "--model", "autoencoder"], "--model autoencoder is the 28 x 28 grey model"),
     (["--seed", str(2**32)], "--seed must be from 0 to 2**32 - 1"),
     (["--latent-dim", "2000"], "--latent-dim must be at most 1024"),
+    (["--batch-size", "100000"], "--batch-size must be at most 4096"),
 ])
 def test_flags_out_of_range_are_refused_with_a_message(argv, message, capsys):
     with pytest.raises(SystemExit) as info:

@@ -56,6 +56,7 @@ def check_positive_int(value, name: str, maximum: int | None = None, hint: str =
 
 
 MAX_LATENT_DIM = 1024  # latent sizes the course's models are built with: 2 to 64; bounds what a JSON file can ask
+MAX_BATCH_SIZE = 4096  # images per training step: the activations and gradients of a step stay within a few GB
 MAX_IMAGE_SIDE = 256  # pixels per side of an image the models take (notebook 10 uses 32): bounded model size
 
 

@@ -27,7 +27,7 @@ import sys
 import time
 
 from vae_helpers import runs, runtime
-from vae_helpers._checks import MAX_IMAGE_SIDE, MAX_LATENT_DIM
+from vae_helpers._checks import MAX_BATCH_SIZE, MAX_IMAGE_SIDE, MAX_LATENT_DIM
 from vae_helpers.config import N_TRAINING_IMAGES, N_VALIDATION, QUICK_N_TRAIN, split_validation
 from vae_helpers.pretrained import RUN_METRICS, RUN_WEIGHTS
 
@@ -97,6 +97,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     for name in ("epochs", "latent_dim", "batch_size", "n_val", "n_train", "steps_per_execution"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.batch_size > MAX_BATCH_SIZE:
+        parser.error(f"--batch-size must be at most {MAX_BATCH_SIZE} (a step's activations grow with it; the "
+                     f"reference uses 128), got {args.batch_size}")
     if args.latent_dim > MAX_LATENT_DIM:
         parser.error(f"--latent-dim must be at most {MAX_LATENT_DIM} (the course uses 2 to 64), got {args.latent_dim}")
     if args.data_dir is None:
