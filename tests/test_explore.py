@@ -259,7 +259,7 @@ def test_explore_interpolation_reports_an_out_of_range_index_in_the_widget(vae, 
 
 @pytest.mark.parametrize("kwargs, message", [({"start": N_IMAGES}, "start 40 is out of range"),
                                              ({"end": -1}, "end -1 is out of range"),
-                                             ({"steps": 1}, "steps must be an integer >= 2")])
+                                             ({"steps": 1}, "steps must be an integer from 2 to 64")])
 def test_explore_interpolation_rejects_bad_arguments(vae, data, kwargs, message):
     with pytest.raises(ValueError, match=message):
         vh.explore_interpolation(vae, vae, data[0], **kwargs)

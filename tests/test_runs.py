@@ -186,7 +186,8 @@ def test_a_failed_checkpoint_write_keeps_the_previous_checkpoint_whole(make_tiny
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(type(vae), "save_weights", disk_full)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(vh.RunFolderError, match=f"the disk holding {tmp_path} is full: {CHECKPOINT_FILE} could not "
+                                                r"be written \(No space left on device\)"):
         train(vae, tmp_path, epochs=2)
     assert ((tmp_path / CHECKPOINT_FILE).read_bytes(), (tmp_path / STATE_FILE).read_bytes()) == good
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(runs.TMP_PREFIX)]

@@ -45,10 +45,24 @@ def check_gaussian_params(z_mean, z_log_var) -> None:
         )
 
 
-def check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+def check_positive_int(value, name: str, maximum: int | None = None, hint: str = "") -> int:
+    """``value`` as an int if it is a whole number (Python or numpy, not a bool) in 1..``maximum``, else a clear
+    error naming ``name``, the range and ``hint`` (why the bound)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1 or \
+            (maximum is not None and value > maximum):
+        bound = "a positive integer" if maximum is None else f"an integer from 1 to {maximum:,}"
+        raise ValueError(f"{name} must be {bound}{f' ({hint})' if hint else ''}, got {value!r}.")
     return int(value)
+
+
+MAX_LATENT_DIM = 1024  # latent sizes the course's models are built with: 2 to 64; bounds what a JSON file can ask
+MAX_BATCH_SIZE = 4096  # images per training step: the activations and gradients of a step stay within a few GB
+MAX_IMAGE_SIDE = 256  # pixels per side of an image the models take (notebook 10 uses 32): bounded model size
+
+
+def check_latent_dim(latent_dim, name: str = "latent_dim") -> int:
+    """``latent_dim`` as an int in 1..:data:`MAX_LATENT_DIM`, else a clear error."""
+    return check_positive_int(latent_dim, name, MAX_LATENT_DIM, "the course uses 2 to 64")
 
 
 def check_finite(value, name: str, minimum: float | None = None, strict: bool = False, hint: str = "") -> float:
@@ -124,17 +138,19 @@ def encoder_of(model):
 
 
 def check_image_shape(image_shape) -> tuple:
-    """``image_shape`` (H, W, C) as a tuple of ints if H and W are positive multiples of 4 and C >= 1 (the
-    encoder halves the size twice, the decoder doubles it twice), else a clear error. Notebook 10."""
+    """``image_shape`` (H, W, C) as a tuple of ints if H and W are positive multiples of 4 up to
+    :data:`MAX_IMAGE_SIDE` and C is 1 or 3 (the encoder halves the size twice, the decoder doubles it twice), else a
+    clear error. Notebook 10."""
     try:
         shape = tuple(image_shape)
     except TypeError:
         shape = None
     ok = (shape is not None and len(shape) == 3 and all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
                                                          for d in shape))
-    if not ok or shape[0] < 4 or shape[1] < 4 or shape[0] % 4 or shape[1] % 4 or shape[2] < 1:
-        raise ValueError(f"image_shape must be (H, W, C) with H and W positive multiples of 4 (the encoder halves "
-                         f"them twice) and C >= 1 channels (1 grey, 3 RGB), got {image_shape!r}. "
+    if not ok or not all(4 <= side <= MAX_IMAGE_SIDE and side % 4 == 0 for side in shape[:2]) \
+            or shape[2] not in (1, 3):
+        raise ValueError(f"image_shape must be (H, W, C) with H and W multiples of 4 from 4 to {MAX_IMAGE_SIDE} (the "
+                         f"encoder halves them twice) and C 1 (grey) or 3 (RGB) channels, got {image_shape!r}. "
                          "Resize your images, e.g. vh.load_image_folder(path, size=(32, 32)).")
     return tuple(int(d) for d in shape)
 

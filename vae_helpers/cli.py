@@ -5,7 +5,11 @@ trains the plain autoencoder of notebook 08 instead (``vh.build_autoencoder``: n
 the conditional VAE of notebook 09 (``vh.build_cvae``: encoder and decoder also get each image's label);
 ``--data-dir FOLDER --image-size 32 --color rgb [--likelihood gaussian]`` trains on your own images (notebook 10). Running the same command
 again after an interruption resumes from the last finished epoch (the checkpoint lives in ``OUT/checkpoint``);
-a resume with other settings (``--beta``, ``--free-bits``, ``--kl-warmup-epochs``, ...) stops and names them.
+a resume with other settings (``--beta``, ``--free-bits``, ``--kl-warmup-epochs``, ..., or other images in
+``--data-dir``: their SHA-256 is recorded) stops and names them. A run stopped after its last epoch but before
+both files below were written is scored and written by the same command (``metrics.json`` records the epochs and
+the SHA-256 of the weights file it describes, so a mismatched pair is detected); a folder that holds a model but
+no ``checkpoint/`` is never trained over (use ``--restart`` or another ``--out``).
 Writes ``OUT/model.weights.h5`` (float32 weights; load the model with ``vh.load_pretrained(OUT)``) and
 ``OUT/metrics.json`` (command, seed, versions, wall time, history, -ELBO/reconstruction/KL per split, IWAE bounds;
 for an autoencoder the reconstruction error per split, ``vh.reconstruction_error``).
@@ -23,12 +27,17 @@ import sys
 import time
 
 from vae_helpers import runs, runtime
+from vae_helpers._checks import MAX_BATCH_SIZE, MAX_IMAGE_SIDE, MAX_LATENT_DIM
 from vae_helpers.config import N_TRAINING_IMAGES, N_VALIDATION, QUICK_N_TRAIN, split_validation
 from vae_helpers.pretrained import RUN_METRICS, RUN_WEIGHTS
 
 QUICK = {"epochs": 1, "n_train": QUICK_N_TRAIN, "n_val": 512, "n_eval": 100}  # a smoke test of the command
+WEIGHTS_DIGEST = "weights_sha256"  # in metrics.json: the SHA-256 of the model.weights.h5 it describes
+MAX_SEED = 2**32 - 1  # Keras seeds numpy's generator, which takes 32-bit seeds
 IWAE_KS = (1, 10, 100)
 MODELS = ("vae", "autoencoder", "cvae")
+STRATEGY_NEEDS = {"tpu": "--strategy tpu needs a TPU runtime (Colab or Cloud TPU). ",
+                  "multiworker": "--strategy multiworker needs $TF_CONFIG describing the workers. "}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -55,7 +64,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "FOLDER or in one subfolder per class, read by vh.load_image_folder; a tenth is held "
                              "out for validation and a tenth for the test scores")
     parser.add_argument("--image-size", type=int, default=None, metavar="N",
-                        help="with --data-dir: resize the images to N x N (a multiple of 4; default 28)")
+                        help=f"with --data-dir: resize the images to N x N (a multiple of 4 up to {MAX_IMAGE_SIDE}; "
+                             "default 28)")
     parser.add_argument("--color", choices=("grayscale", "rgb"), default=None,
                         help="with --data-dir: read the images as grayscale (default) or rgb")
     parser.add_argument("--likelihood", choices=("bernoulli", "gaussian", "continuous_bernoulli"),
@@ -81,18 +91,25 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "the saved model and its evaluation are always float32")
     parser.add_argument("--steps-per-execution", type=int, default=1, help="batches per compiled call")
     parser.add_argument("--quick", action="store_true",
-                        help=f"smoke test: {QUICK['epochs']} epoch on {QUICK['n_train']} images, small evaluation")
+                        help=f"smoke test: {QUICK['epochs']} epoch on {QUICK['n_train']} images, small evaluation "
+                             f"(--n-val {QUICK['n_val']} unless given)")
     args = parser.parse_args(argv)
     for name in ("epochs", "latent_dim", "batch_size", "n_val", "n_train", "steps_per_execution"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.batch_size > MAX_BATCH_SIZE:
+        parser.error(f"--batch-size must be at most {MAX_BATCH_SIZE} (a step's activations grow with it; the "
+                     f"reference uses 128), got {args.batch_size}")
+    if args.latent_dim > MAX_LATENT_DIM:
+        parser.error(f"--latent-dim must be at most {MAX_LATENT_DIM} (the course uses 2 to 64), got {args.latent_dim}")
     if args.data_dir is None:
-        given = [flag for flag, value in (("--image-size", args.image_size), ("--color", args.color)) if value]
+        given = [flag for flag, value in (("--image-size", args.image_size), ("--color", args.color))
+                 if value is not None]
         if given:
             parser.error(f"{' and '.join(given)} only apply to your own images: add --data-dir FOLDER.")
-    elif args.image_size is not None and (args.image_size < 4 or args.image_size % 4):
-        parser.error(f"--image-size must be a positive multiple of 4 (the encoder halves it twice), got "
-                     f"{args.image_size}")
+    elif args.image_size is not None and not (4 <= args.image_size <= MAX_IMAGE_SIDE and args.image_size % 4 == 0):
+        parser.error(f"--image-size must be a multiple of 4 from 4 to {MAX_IMAGE_SIDE} (the encoder halves it twice), "
+                     f"got {args.image_size}")
     if not 0 < args.gaussian_std < math.inf:
         parser.error(f"--gaussian-std must be a finite number > 0, got {args.gaussian_std}")
     if args.gaussian_std != 0.1 and args.likelihood != "gaussian":
@@ -101,9 +118,16 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--likelihood is for --model vae (the {args.model}'s loss is the Bernoulli one)")
     if args.model == "cvae" and args.data_dir is not None:
         parser.error("--model cvae learns from Fashion-MNIST's labels; with --data-dir train --model vae")
+    if args.model == "autoencoder" and args.data_dir is not None:
+        parser.error("--model autoencoder is the 28 x 28 grey model of notebook 08 (Fashion-MNIST only); with "
+                     "--data-dir train --model vae")
     if args.model == "cvae" and args.free_bits:
         parser.error("--free-bits is for --model vae (the cvae's objective is the plain ELBO, optionally with "
                      "--beta and --kl-warmup-epochs)")
+    if args.quick:  # an --n-val given explicitly is kept
+        args.epochs, args.n_train = QUICK["epochs"], QUICK["n_train"]
+        if args.n_val is None and args.data_dir is None:
+            args.n_val = QUICK["n_val"]
     if args.n_val is None:
         args.n_val = N_VALIDATION if args.data_dir is None else None  # a folder: a tenth, set when it is read
     if args.n_val is not None and args.data_dir is None and args.n_val >= N_TRAINING_IMAGES:
@@ -123,11 +147,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         if given:
             parser.error(f"{', '.join(given)}: an autoencoder has no KL term; these options are for --model vae. "
                          "Drop them, or train a VAE.")
-    if args.seed < 0:
-        parser.error(f"--seed must be >= 0, got {args.seed}")
-    if args.quick:
-        args.epochs, args.n_val = QUICK["epochs"], QUICK["n_val"] if args.data_dir is None else args.n_val
-        args.n_train = QUICK["n_train"]
+    if not 0 <= args.seed <= MAX_SEED:
+        parser.error(f"--seed must be from 0 to 2**32 - 1 = {MAX_SEED} (numpy's seeds are 32-bit), got {args.seed}")
     if args.out is None:
         suffixes = [f"-freebits{args.free_bits:g}" if args.free_bits else "",
                     f"-warmup{args.kl_warmup_epochs}" if args.kl_warmup_epochs else "", "-quick" if args.quick else ""]
@@ -168,7 +189,13 @@ def main(argv=None) -> dict:
         labels = {"train": y_train[:args.n_train], "validation": y_val, "test": y_test}
     if args.n_train is not None:
         x_train = x_train[:args.n_train]
-    strategy = vh.make_strategy(args.strategy)
+    try:
+        strategy = vh.make_strategy(args.strategy)
+    except Exception as err:  # TensorFlow raises several types when the hardware or $TF_CONFIG is missing
+        sys.exit(f"error: --strategy {args.strategy} cannot start here ({type(err).__name__}: "
+                 f"{str(err).strip().splitlines()[0] if str(err).strip() else 'no detail'}). "
+                 f"{STRATEGY_NEEDS.get(args.strategy, '')}Run without --strategy to train on this machine's "
+                 "devices.")
     precision = vh.fastest_dtype_policy() if args.precision == "auto" else args.precision
     try:
         if args.restart and args.out.exists():
@@ -185,13 +212,19 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
     import vae_helpers as vh
 
     checkpoint = args.out / "checkpoint"
+    outputs = (args.out / RUN_WEIGHTS, args.out / RUN_METRICS)
     previous_state = vh.read_state(checkpoint)
+    if previous_state is None and any(path.exists() for path in outputs):
+        raise runs.RunFolderError(
+            f"{args.out} holds a trained model ({', '.join(p.name for p in outputs if p.exists())}) but no checkpoint "
+            f"to resume from ({checkpoint} is gone), so training again would overwrite it; nothing was changed. "
+            + runs.ways_out(args.out))
     with runtime.strategy_scope(strategy):
         vae = _build(args, precision)
     warmup = [vh.KLWarmup(args.kl_warmup_epochs, final_beta=args.beta)] if args.kl_warmup_epochs else []
     if args.data_dir is not None:  # a run folder never resumes with another folder, size or colour
         data = {"data": str(args.data_dir.resolve()), "image_size": args.image_size or 28,
-                "color": args.color or "grayscale"}
+                "color": args.color or "grayscale", "data_sha256": args.data_sha256}
     else:
         data = vh.find_fashion_mnist()
         data = {"data": str(data) if data is not None else "downloaded by Keras"}
@@ -204,11 +237,15 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
                        callbacks=warmup, settings=data,
                        **({} if labels is None else {"y_train": labels["train"], "y_val": labels["validation"]}))
     train_seconds = time.perf_counter() - start
-    outputs = (args.out / RUN_WEIGHTS, args.out / RUN_METRICS)
-    if previous_state and previous_state["epochs_done"] >= args.epochs and all(p.is_file() for p in outputs):
-        print(f"This run was already finished ({previous_state['epochs_done']} epochs): {outputs[0]} and "
-              f"{outputs[1]} are left as they are.")
-        return json.loads(outputs[1].read_text())
+    epochs_done = vh.read_state(checkpoint)["epochs_done"]
+    finished = _finished_metrics(outputs, epochs_done)
+    if finished is not None:
+        print(f"This run was already finished ({epochs_done} epochs): {outputs[0]} and {outputs[1]} are left as "
+              "they are.")
+        return finished
+    if previous_state and previous_state["epochs_done"] >= args.epochs:
+        print(f"{checkpoint} holds {epochs_done} finished epochs but {outputs[0].name} and {outputs[1].name} are "
+              "not theirs (the run stopped before writing them): scoring and writing them now.")
     # Evaluate and save a float32 copy: the same weights in full-precision arithmetic, without optimizer state,
     # exactly the model that vh.load_pretrained(OUT) rebuilds.
     trained, vae = vae, _build(args, "float32")
@@ -237,7 +274,7 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
                                                       "gaussian_std": args.gaussian_std}),
         "latent_dim": args.latent_dim, **({} if autoencoder else {
             "beta": args.beta, "free_bits": args.free_bits, "kl_warmup_epochs": args.kl_warmup_epochs}),
-        "epochs": args.epochs, "batch_size": args.batch_size,
+        "epochs": epochs_done, "batch_size": args.batch_size,
         "seed": args.seed, "quick": args.quick, "strategy": args.strategy, "training_precision": precision,
         "n_train": len(x_train), "n_validation": len(x_val),
         "evaluated_on": {split: len(x) for split, x in splits.items()},
@@ -250,12 +287,28 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
         "versions": versions(), "history": history,
     }
     runs.save_weights(vae, outputs[0])  # each file whole or not at all: a failed write keeps the old one
+    metrics[WEIGHTS_DIGEST] = runs.file_digest(outputs[0])  # a crash before the next write is detected on a rerun
     runs.write_json(outputs[1], metrics)
     score = (f"test reconstruction error {scores['test']['reconstruction']:.2f} nats" if autoencoder else
              f"test -ELBO {scores['test']['neg_elbo']:.2f} nats"
-             + ("" if iwae is None else f", IWAE-100 {iwae['100']:.2f} nats"))
+             + ("" if iwae is None else f", IWAE-{max(IWAE_KS)} {iwae[str(max(IWAE_KS))]:.2f} nats"))
     print(f"Wrote {args.out / RUN_WEIGHTS} and {args.out / RUN_METRICS}: {score}.")
     return metrics
+
+
+def _finished_metrics(outputs, epochs_done: int) -> dict | None:
+    """The metrics of a finished run: ``metrics.json`` if it is readable, records ``epochs_done`` epochs (those of
+    the checkpoint) and the SHA-256 of the weights file beside it; else None (scoring is missing work)."""
+    weights, metrics = outputs
+    if not (weights.is_file() and metrics.is_file()):
+        return None
+    try:
+        recorded = json.loads(metrics.read_text())
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(recorded, dict) or recorded.get("epochs") != epochs_done:
+        return None
+    return recorded if recorded.get(WEIGHTS_DIGEST) == runs.file_digest(weights) else None
 
 
 def _build(args, precision):
@@ -287,6 +340,7 @@ def _read_folder(args):
         x, _, _ = vh.load_image_folder(args.data_dir, size=(size, size), color=args.color or "grayscale")
     except (OSError, ValueError) as err:
         sys.exit(f"error: {err}")
+    args.data_sha256 = runs.array_digest(x)  # recorded: a resume on other images (even as many) stops
     x = x[np.random.default_rng(args.seed).permutation(len(x))]
     n_val = args.n_val or max(1, len(x) // 10)
     n_test = max(1, len(x) // 10)

@@ -24,6 +24,7 @@ from keras import layers, ops
 from vae_helpers import runtime
 from vae_helpers._checks import check_finite, check_float, check_positive_int, checked_one_hot, shape_of, shapes_agree
 from vae_helpers.data import CLASS_NAMES, validate_images
+from vae_helpers.fast_decoding import call_in_chunks
 from vae_helpers.losses import kl_divergence, reconstruction_loss
 from vae_helpers.model import EncoderDecoderModel, build_decoder, check_decoder, encoder_trunk, logits_model
 from vae_helpers.sampling import Sampling
@@ -119,7 +120,8 @@ class CVAE(EncoderDecoderModel):
                              "For a single point pass z[None].")
         n = shape_of(z)[0]
         labels = np.full(n, labels) if np.ndim(labels) == 0 else labels
-        return self.decoder([z, self._one_hot(labels, n)], training=False)
+        return call_in_chunks(lambda *chunk: self.decoder(list(chunk), training=False),  # bounded memory
+                              z, self._one_hot(labels, n))
 
     def generate(self, label: int, n: int = 10, seed=None) -> np.ndarray:
         """``n`` new images (n, 28, 28, 1) of class ``label``: z ~ N(0, I) (numpy, ``seed``) decoded with that label."""
@@ -208,6 +210,9 @@ def class_grid(cvae: CVAE, z) -> np.ndarray:
     if not is_conditional(cvae):
         raise ValueError(f"class_grid needs a vh.CVAE, got {type(cvae).__name__}.")
     z = np.asarray(z, dtype=np.float32)
+    if z.ndim != 2 or z.shape[1] != cvae.latent_dim:
+        raise ValueError(f"z must be latent points of shape (S, {cvae.latent_dim}) for this CVAE, got {z.shape}. "
+                         "For a single point pass z[None].")
     n = len(z)
     points = np.tile(z, (cvae.num_classes, 1))  # (K*S, D), class-major
     labels = np.repeat(np.arange(cvae.num_classes), n)  # (K*S,)

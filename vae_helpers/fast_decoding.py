@@ -90,9 +90,19 @@ def _forward(decoder, z):
 def decode_in_chunks(decoder, z: np.ndarray) -> np.ndarray:
     """Pixel probabilities (N, 28, 28, 1) for latent points ``z`` (N, D) float32, through
     :func:`compiled_decoder`, at most :data:`MAX_DECODES_PER_CALL` points per call (bounded memory for any N)."""
-    forward = compiled_decoder(decoder)
-    return np.concatenate([forward(z[start:start + MAX_DECODES_PER_CALL])
-                           for start in range(0, len(z), MAX_DECODES_PER_CALL)])
+    return call_in_chunks(compiled_decoder(decoder), z, concatenate=np.concatenate)
+
+
+def call_in_chunks(function, *arrays, concatenate=ops.concatenate):
+    """``function(*arrays)`` computed on consecutive slices of at most :data:`MAX_DECODES_PER_CALL` rows of the
+    ``arrays`` (all of one length N, or of unknown length inside a traced graph: then one call) and joined along
+    the first axis with ``concatenate``: the activations of a decoder stay bounded for any N."""
+    arrays = [array if hasattr(array, "shape") else np.asarray(array) for array in arrays]  # nested lists
+    n = arrays[0].shape[0]
+    if n is None or n <= MAX_DECODES_PER_CALL:
+        return function(*arrays)
+    return concatenate([function(*(array[start:start + MAX_DECODES_PER_CALL] for array in arrays))
+                        for start in range(0, n, MAX_DECODES_PER_CALL)], axis=0)
 
 
 def _layer_chain(model):
@@ -188,12 +198,13 @@ class FastDecoder:
 
     def __call__(self, z) -> np.ndarray:
         """Decode latent points ``z`` (B, D) to pixel probabilities, a float32 numpy array (B, H, W) for one
-        channel (e.g. (B, 28, 28)), (B, H, W, C) for more (RGB, notebook 10)."""
+        channel (e.g. (B, 28, 28)), (B, H, W, C) for more (RGB, notebook 10); any B, at most
+        :data:`MAX_DECODES_PER_CALL` points per call."""
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(
                 f"z must have shape (B, {self.latent_dim}) for this decoder, got {z.shape}. "
                 "For a single point pass z[None]."
             )
-        images = self._decode(z)
+        images = decode_in_chunks(self.decoder, z)  # the shared compiled copy, bounded memory for any B
         return images[..., 0] if images.shape[-1] == 1 else images

@@ -11,20 +11,72 @@ import pathlib
 
 import numpy as np
 
-from vae_helpers._checks import check_positive_int
+from vae_helpers._checks import MAX_IMAGE_SIDE, check_positive_int
 
 EXTENSIONS = (".png", ".jpg", ".jpeg")
 COLORS = {"grayscale": "L", "rgb": "RGB"}
+# Pillow modes of 8 bits per channel (palette, bilevel, alpha and other colour spaces included): Pillow converts them
+# to "L" or "RGB" exactly. Modes of 16-bit PNG grey ("I;16*", or "I" on some Pillow releases) hold 0..65535.
+EIGHT_BIT_MODES = ("1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV")
+SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+SIXTEEN_BIT_MAX = 65535
 
 
 def _check_size(size) -> tuple[int, int]:
     try:
-        height, width = (int(size), int(size)) if isinstance(size, (int, np.integer)) else tuple(size)
+        height, width = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
     except (TypeError, ValueError):
         height = width = None
-    if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 1 for d in (height, width)):
-        raise ValueError(f"size must be (H, W), two positive integers (or one int for a square), got {size!r}.")
+    if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and 1 <= d <= MAX_IMAGE_SIDE
+               for d in (height, width)):
+        raise ValueError(f"size must be (H, W), two integers from 1 to {MAX_IMAGE_SIDE} pixels (or one int for a "
+                         f"square), got {size!r}.")
     return int(height), int(width)
+
+
+def _read_image(file: pathlib.Path, color: str, height: int, width: int) -> np.ndarray:
+    """One image file as float32 (H, W, C) in [0, 1]. Refuses, naming the file: an image of more than
+    ``PIL.Image.MAX_IMAGE_PIXELS`` pixels (a decompression bomb: refused before it is decoded), a mode of neither
+    :data:`EIGHT_BIT_MODES` nor :data:`SIXTEEN_BIT_MODES` (named), a file Pillow cannot read."""
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as picture:
+                mode = picture.mode
+                array = _pixels(picture, color, height, width)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise ValueError(f"{file} is too large to read safely ({err}). Shrink it or remove it; nothing was "
+                         "changed.") from err
+    except (OSError, ValueError) as err:  # UnidentifiedImageError and truncated files are OSErrors
+        raise ValueError(f"{file} cannot be read as an image ({type(err).__name__}: {err}). Remove or replace "
+                         "it; nothing was changed.") from err
+    if array is None:
+        raise ValueError(f"{file} has the image mode {mode!r}, which load_image_folder does not read (it reads "
+                         f"8-bit images of the modes {', '.join(EIGHT_BIT_MODES)} and 16-bit grey). Convert it to "
+                         "an 8-bit image, e.g. PIL.Image.open(path).convert('RGB').save(path).")
+    return array
+
+
+def _pixels(picture, color: str, height: int, width: int) -> np.ndarray | None:
+    """An open Pillow image as float32 (H, W) or (H, W, 3) in [0, 1], or None for a mode not read: 8-bit modes
+    through Pillow's conversion, 16-bit grey scaled by 65535 and resized in float32 (so no level is clipped)."""
+    from PIL import Image
+
+    if picture.mode in EIGHT_BIT_MODES:
+        picture = picture.convert(COLORS[color]).resize((width, height), Image.BILINEAR)
+        return np.asarray(picture, dtype=np.float32) / 255.0
+    if picture.mode not in SIXTEEN_BIT_MODES:
+        return None
+    levels = np.asarray(picture, dtype=np.float64)
+    if levels.ndim != 2 or levels.min() < 0 or levels.max() > SIXTEEN_BIT_MAX:
+        raise ValueError(f"mode {picture.mode} holds values outside 0..{SIXTEEN_BIT_MAX}")
+    grey = Image.fromarray((levels / SIXTEEN_BIT_MAX).astype(np.float32), mode="F")
+    array = np.clip(np.asarray(grey.resize((width, height), Image.BILINEAR), dtype=np.float32), 0.0, 1.0)
+    return array if color == "grayscale" else np.repeat(array[..., None], 3, axis=-1)
 
 
 def load_image_folder(path, size=(28, 28), color: str = "grayscale"):
@@ -34,8 +86,10 @@ def load_image_folder(path, size=(28, 28), color: str = "grayscale"):
     the index of its subfolder in sorted order). Files are read in sorted order; other files are ignored.
 
     Args:
-        path: the folder. size: (H, W) in pixels (one int for a square); each image is resized to it (Pillow,
-            bilinear, aspect ratio not kept). color: ``"grayscale"`` (C = 1) or ``"rgb"`` (C = 3).
+        path: the folder. size: (H, W) in pixels, each from 1 to 256 (one int for a square); each image is resized
+            to it (Pillow, bilinear, aspect ratio not kept). color: ``"grayscale"`` (C = 1) or ``"rgb"`` (C = 3).
+            8-bit images of any Pillow mode are converted by Pillow; 16-bit grey PNGs are scaled by 65535 (a grey
+            one read as ``"rgb"`` gets three equal channels).
 
     Returns:
         ``(images, labels, class_names)``: images float32 (N, H, W, C) in [0, 1]; labels int64 (N,) and
@@ -43,10 +97,9 @@ def load_image_folder(path, size=(28, 28), color: str = "grayscale"):
 
     Raises:
         FileNotFoundError: ``path`` is not a folder. ValueError: bad ``size`` or ``color``, an empty folder, no
-        PNG/JPEG file, both loose files and subfolders, or a file Pillow cannot read (named in the message).
+        PNG/JPEG file, both loose files and subfolders, a file Pillow cannot read, of another mode, or of more than
+        ``PIL.Image.MAX_IMAGE_PIXELS`` pixels (each named in the message, with its mode).
     """
-    from PIL import Image, UnidentifiedImageError
-
     height, width = _check_size(size)
     if color not in COLORS:
         raise ValueError(f"color must be one of {tuple(COLORS)}, got {color!r}.")
@@ -75,14 +128,7 @@ def load_image_folder(path, size=(28, 28), color: str = "grayscale"):
                          "subfolders); nothing of the kind load_image_folder reads.")
     images = np.empty((len(files), height, width, 1 if color == "grayscale" else 3), dtype=np.float32)
     for i, file in enumerate(files):
-        try:
-            with Image.open(file) as picture:
-                picture = picture.convert(COLORS[color]).resize((width, height), Image.BILINEAR)
-                array = np.asarray(picture, dtype=np.float32) / 255.0
-        except (OSError, UnidentifiedImageError, ValueError) as err:
-            raise ValueError(f"{file} cannot be read as an image ({type(err).__name__}: {err}). Remove or replace "
-                             "it; nothing was changed.") from err
-        images[i] = array.reshape(images.shape[1:])
+        images[i] = _read_image(file, color, height, width).reshape(images.shape[1:])
     return images, labels, names
 
 

@@ -15,6 +15,7 @@ from vae_helpers._checks import check_finite, check_positive_int, decoder_of
 from vae_helpers.fast_decoding import decode_in_chunks
 
 INTERPOLATIONS = ("linear", "spherical")
+MAX_GRID_N = 100  # a grid of at most 100 x 100 decoded images: a 2,800 x 2,800 picture (31 MB)
 
 
 def interpolate_latent(z_start, z_end, t, method: str = "linear") -> np.ndarray:
@@ -74,11 +75,12 @@ def nearest_distances(points, reference, chunk: int = 256) -> np.ndarray:
 
     Args:
         points: (N, ...) arrays of one shape each. reference: (M, ...) of the same per-row shape, M >= 1.
-        chunk: points compared at once (memory: chunk * M floats).
+        chunk: points compared at once, a positive integer (memory: chunk * M floats).
 
     Returns:
         (N,) float64 distances, in the units of the inputs (latent units, or pixel values for images).
     """
+    chunk = check_positive_int(chunk, "chunk")
     points, reference = np.asarray(points, np.float64), np.asarray(reference, np.float64)
     points = points.reshape(len(points), int(np.prod(points.shape[1:])))  # (N, F)
     reference = reference.reshape(len(reference), int(np.prod(reference.shape[1:])))  # (M, F)
@@ -94,17 +96,14 @@ def nearest_distances(points, reference, chunk: int = 256) -> np.ndarray:
     return np.concatenate(distances) if distances else np.zeros(0)
 
 
-MAX_GRID_N = 100  # a grid of at most 100 x 100 decoded images: a 2,800 x 2,800 picture (31 MB)
-
-
 def grid_coordinates(n: int = 30, span: float = 2.0, spacing: str = "linear") -> np.ndarray:
     """The n values per axis of the latent grid, from -span to +span.
 
     ``"linear"``: evenly spaced (the reference tutorial). ``"quantile"``: ``Phi^-1`` of evenly spaced
     probabilities between ``Phi(-span)`` and ``Phi(span)``, so each cell holds the same prior mass and the
-    dense centre of N(0, 1) gets more cells (notebook 06).
+    dense centre of N(0, 1) gets more cells (notebook 06). ``n`` is at most :data:`MAX_GRID_N` (100).
     """
-    n = check_positive_int(n, "n")
+    n = check_positive_int(n, "n", MAX_GRID_N, "values per axis of the latent grid; the reference uses 30")
     span = check_finite(span, "span", minimum=0.0, strict=True, hint="the reference uses 2.0")
     if spacing == "linear":
         return np.linspace(-span, span, n)
@@ -136,6 +135,9 @@ def latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "linear"
         notebook 10); n is at most :data:`MAX_GRID_N` (100).
     """
     decoder = decoder_of(decoder)
+    if len(decoder.inputs) != 1:
+        raise ValueError(f"latent_grid decodes latent points alone; this decoder takes {len(decoder.inputs)} inputs "
+                         "(a conditional VAE's [z, one-hot label]). Draw each class with vh.class_grid(cvae, z).")
     latent_dim = int(decoder.inputs[0].shape[-1])
     if latent_dim < 2:
         raise ValueError(f"latent_grid needs a latent space of at least 2 dimensions, got {latent_dim}.")

@@ -11,6 +11,7 @@ import keras
 from keras import layers, ops
 
 from vae_helpers import runtime
+from vae_helpers.fast_decoding import MAX_DECODES_PER_CALL, call_in_chunks
 from vae_helpers._checks import (
     check_finite, check_float, check_image_shape, checked_one_hot, check_positive_int, encoder_of, image_shape_of, shape_of, shapes_agree,
 )
@@ -232,8 +233,19 @@ def parts_from_config(config: dict) -> dict:
     arguments of ``VAE`` or ``Autoencoder`` (their ``from_config``)."""
     config = dict(config)
     for part in ("encoder", "decoder"):
-        config[part] = keras.saving.deserialize_keras_object(config[part])
+        config[part] = _one_input_as_built(keras.saving.deserialize_keras_object(config[part]))
     return config
+
+
+def _one_input_as_built(model: keras.Model) -> keras.Model:
+    """A reloaded functional model of one input, rebuilt on its own layers (weights shared) to take that tensor
+    itself, as the course's models are built and called. Some Keras releases (3.10 among them) reload a one-input
+    model as taking a list of one tensor and warn at every call with the tensor ("The structure of `inputs`
+    doesn't match the expected structure"). Models of several inputs (a CVAE's) are returned as they are."""
+    if len(model.inputs) != 1:
+        return model
+    outputs = model.outputs if len(model.outputs) > 1 else model.outputs[0]
+    return keras.Model(model.inputs[0], outputs, name=model.name)
 
 
 def logits_model(decoder: keras.Model) -> keras.Model:
@@ -249,7 +261,7 @@ def decode_points(model, z):
             f"z must have shape (B, {model.latent_dim}) for this model, got {shape_of(z)}. "
             "For a single point pass z[None]."
         )
-    return model.decoder(z, training=False)
+    return call_in_chunks(lambda chunk: model.decoder(chunk, training=False), z)  # bounded memory for any B
 
 
 def check_decoder(decoder, model: str) -> None:
@@ -310,7 +322,7 @@ def encode_means(encoder, x, batch_size: int = 1000, labels=None):
 
     encoder = encoder_of(encoder)
     x = validate_images(x, image_shape=image_shape_of(encoder))
-    batch_size = check_positive_int(batch_size, "batch_size")
+    batch_size = min(check_positive_int(batch_size, "batch_size"), MAX_DECODES_PER_CALL)  # bounded memory
     conditional = len(encoder.inputs) == 2  # a CVAE's encoder takes [images, one-hot labels]
     if conditional != (labels is not None):
         raise ValueError("labels= is needed for a conditional VAE's encoder (vh.build_cvae()), and only for it: "

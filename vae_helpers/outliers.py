@@ -170,10 +170,12 @@ def roc_auc(in_scores, out_scores) -> float:
 
     arrays = []
     for name, scores in (("in_scores", in_scores), ("out_scores", out_scores)):
-        array = np.asarray(scores, dtype=np.float64) if not isinstance(scores, str) else np.array([])
+        array = np.asarray(scores) if not isinstance(scores, str) else np.array([])
+        array = array.astype(np.float64) if array.dtype.kind in "biuf" else np.array([])  # no complex, no text
         if array.ndim != 1 or array.size == 0 or not np.all(np.isfinite(array)):
-            raise ValueError(f"{name} must be a non-empty 1-D array of finite scores (one per image), got "
-                             f"{type(scores).__name__} with shape {np.shape(scores)}.")
+            raise ValueError(f"{name} must be a non-empty 1-D array of finite scores (real numbers, one per image), "
+                             f"got {type(scores).__name__} with shape {np.shape(scores)}"
+                             f"{f' and dtype {np.asarray(scores).dtype}' if not isinstance(scores, str) else ''}.")
         arrays.append(array)
     labels = np.concatenate([np.zeros(len(arrays[0])), np.ones(len(arrays[1]))])
     return float(roc_auc_score(labels, np.concatenate(arrays)))

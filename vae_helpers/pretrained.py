@@ -34,10 +34,16 @@ def _files(name_or_folder) -> tuple[pathlib.Path, pathlib.Path]:
     """``(weights, metrics JSON)`` of a shipped model name, or of a folder written by the training command."""
     if isinstance(name_or_folder, str) and name_or_folder in list_pretrained():
         return PRETRAINED_DIR / f"{name_or_folder}{WEIGHTS_SUFFIX}", PRETRAINED_DIR / f"{name_or_folder}.json"
-    if not isinstance(name_or_folder, (str, os.PathLike)):
-        raise ValueError(f"expected a model name (str) or a run folder (path), got {type(name_or_folder).__name__}.")
+    if not isinstance(name_or_folder, (str, os.PathLike)) or not str(name_or_folder).strip():
+        raise ValueError(f"expected a model name (str, e.g. 'fashion-latent2') or a run folder (path), got "
+                         f"{name_or_folder!r}; available: {list_pretrained()}.")
     folder = pathlib.Path(name_or_folder).expanduser()
-    if folder.is_dir():
+    try:
+        is_folder = folder.is_dir()
+    except OSError as err:  # e.g. a name too long for the file system
+        raise ValueError(f"{str(name_or_folder)[:80]!r}... is neither a pretrained model nor a folder "
+                         f"({err.strerror}); available: {list_pretrained()}.") from None
+    if is_folder:
         missing = [file for file in (RUN_WEIGHTS, RUN_METRICS) if not (folder / file).is_file()]
         if missing:
             raise ValueError(
@@ -53,7 +59,67 @@ def _files(name_or_folder) -> tuple[pathlib.Path, pathlib.Path]:
 
 def pretrained_info(name: str) -> dict:
     """The metrics JSON of a shipped model (how it was made and what it scores), or of a run folder."""
-    return json.loads(_files(name)[1].read_text())
+    return _read_metrics(_files(name)[1])
+
+
+def _read_metrics(path: pathlib.Path) -> dict:
+    """The JSON object in ``path``; ValueError naming the file if it is unreadable or not an object."""
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise ValueError(f"{path} is not readable JSON ({type(err).__name__}: {str(err)[:200]}). It is written by "
+                         "`python -m vae_helpers.train`; run that again.") from None
+    if not isinstance(info, dict):
+        raise ValueError(f"{path} must hold a JSON object (how the model was made), got a {type(info).__name__}.")
+    return info
+
+
+def _build(info: dict):
+    """``(model, builder name)`` from a metrics JSON, each value checked (bounds included) before anything is
+    allocated. KeyError for a missing value, ValueError/TypeError for a bad one."""
+    from vae_helpers._checks import check_finite, check_image_shape, check_latent_dim
+    from vae_helpers.autoencoder import build_autoencoder
+    from vae_helpers.conditional import build_cvae
+    from vae_helpers.model import build_vae
+
+    kind = info.get("model", "vae")  # JSONs written before the autoencoder existed are VAEs
+    if kind not in ("vae", "autoencoder", "cvae"):
+        raise ValueError(f"model {kind!r} is none of 'vae', 'autoencoder' and 'cvae'.")
+    latent_dim, seed = check_latent_dim(info["latent_dim"]), info.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
+        raise ValueError(f"seed must be an integer from 0 to 2**32 - 1, or absent, got {seed!r}.")
+    if kind == "autoencoder":
+        return build_autoencoder(latent_dim, seed=seed), "build_autoencoder"
+    beta = check_finite(info["beta"], "beta", minimum=0.0)
+    if kind == "cvae":
+        return build_cvae(latent_dim, beta=beta, seed=seed), "build_cvae"
+    free_bits = check_finite(info.get("free_bits") or 0.0, "free_bits", minimum=0.0)  # older JSONs predate it
+    own = {key: info[key] for key in ("likelihood", "gaussian_std") if key in info}  # notebook 10
+    if "image_shape" in info:
+        if not isinstance(info["image_shape"], list):
+            raise ValueError(f"image_shape must be a list [H, W, C], got {info['image_shape']!r}.")
+        own["image_shape"] = check_image_shape(info["image_shape"])
+    return build_vae(latent_dim, beta=beta, seed=seed, free_bits=free_bits, **own), "build_vae"
+
+
+def _check_declared_shapes(model, weights: pathlib.Path, builder: str) -> None:
+    """Compare the shapes of the arrays ``weights`` declares with the model's before any array is read, so a small
+    file declaring huge arrays costs no memory. ValueError naming the file if they differ or it is not HDF5."""
+    import h5py
+
+    declared = []
+    try:
+        with h5py.File(weights, "r") as file:
+            file.visititems(lambda _, item: declared.append(tuple(item.shape))
+                            if isinstance(item, h5py.Dataset) else None)
+    except (OSError, RuntimeError, ValueError) as err:
+        raise ValueError(f"{weights} is not a readable weights file ({type(err).__name__}: {err}).") from None
+    expected = sorted(tuple(int(d) for d in w.shape) for w in model.weights)
+    if sorted(declared) != expected:
+        unexpected = sorted(set(declared) - set(expected)) or sorted(declared)
+        raise ValueError(f"{weights} does not hold the weights of vh.{builder}(latent_dim={model.latent_dim}): it "
+                         f"declares {len(declared)} arrays (shapes such as {unexpected[:3]}), the model has "
+                         f"{len(expected)}. Retrain it with the command recorded beside it.")
 
 
 def load_pretrained(name="fashion-latent2"):
@@ -70,33 +136,22 @@ def load_pretrained(name="fashion-latent2"):
     the file, so no code from the file ever runs.
 
     Raises:
-        ValueError: unknown name, an unfinished run folder, or a weights file that does not fit the architecture.
+        ValueError: unknown name, an unfinished run folder, a metrics JSON that is unreadable or describes no model
+            the course builds (latent_dim 1..1024, image sides up to 256: checked before anything is built), or a
+            weights file that does not fit the architecture (the shapes it declares are compared before any array
+            is read).
     """
-    from vae_helpers.autoencoder import build_autoencoder
-    from vae_helpers.conditional import build_cvae
-    from vae_helpers.model import build_vae
-
     weights, metrics = _files(name)
-    info = json.loads(metrics.read_text())
-    kind = info.get("model", "vae")  # JSONs written before the autoencoder existed are VAEs
+    info = _read_metrics(metrics)
     try:
-        latent_dim, seed = int(info["latent_dim"]), info.get("seed")
-        if kind == "autoencoder":
-            model, builder = build_autoencoder(latent_dim, seed=seed), "build_autoencoder"
-        elif kind == "cvae":
-            model, builder = build_cvae(latent_dim, beta=float(info["beta"]), seed=seed), "build_cvae"
-        elif kind == "vae":
-            beta = float(info["beta"])
-            free_bits = float(info.get("free_bits") or 0.0)  # older JSONs predate free bits
-            own = {key: info[key] for key in ("likelihood", "gaussian_std") if key in info}  # notebook 10
-            if "image_shape" in info:
-                own["image_shape"] = tuple(info["image_shape"])
-            model, builder = build_vae(latent_dim, beta=beta, seed=seed, free_bits=free_bits, **own), "build_vae"
-        else:
-            raise ValueError(f"model {kind!r} is none of 'vae', 'autoencoder' and 'cvae'")
-    except (KeyError, TypeError, ValueError) as err:
+        model, builder = _build(info)
+    except KeyError as err:
         raise ValueError(f"{metrics} must record the model's latent_dim and beta (only latent_dim when its "
-                         f"\"model\" is \"autoencoder\") ({err}).") from err
+                         f"\"model\" is \"autoencoder\"); it lacks {err}.") from None
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{metrics} does not describe a model the course builds: {err}") from None
+    latent_dim = model.latent_dim
+    _check_declared_shapes(model, weights, builder)
     try:
         model.load_weights(weights)
     except Exception as err:  # h5py and Keras raise several types for a file that does not fit

@@ -9,9 +9,12 @@ from __future__ import annotations
 import contextlib
 import datetime
 import errno
+import hashlib
 import json
+import math
 import os
 import pathlib
+import shutil
 import socket
 
 LOCK_FILE = ".lock"
@@ -104,8 +107,36 @@ def _write_whole(path: pathlib.Path, write) -> None:
     try:
         write(tmp)
         os.replace(tmp, path)
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise RunFolderError(_disk_full(path, "No space left on device")) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def file_digest(path: pathlib.Path) -> str:
+    """SHA-256 of a file's bytes, hex: the training command records its weights' digest in ``metrics.json``, so
+    a metrics file that is not of the weights beside it is detected."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def array_digest(array) -> str:
+    """SHA-256 of a numpy array's shape, dtype and bytes, hex: what a run records of the images it trains on."""
+    import numpy as np
+
+    array = np.ascontiguousarray(array)
+    return hashlib.sha256(f"{array.shape} {array.dtype}".encode() + array.tobytes()).hexdigest()
+
+
+def _disk_full(path: pathlib.Path, detail: str) -> str:
+    return (f"the disk holding {path.parent} is full: {path.name} could not be written ({detail}); the file is as "
+            "it was before. Free some space and run the same command again (it resumes from the last whole "
+            "checkpoint, if any).")
 
 
 def write_json(path: pathlib.Path, value) -> None:
@@ -114,8 +145,23 @@ def write_json(path: pathlib.Path, value) -> None:
 
 
 def save_weights(model, path: pathlib.Path) -> None:
-    """``model.save_weights(path)`` whole or not at all: a failed write leaves the old file as it was."""
+    """``model.save_weights(path)`` whole or not at all: a failed write leaves the old file as it was.
+
+    The free space is checked first (the arrays' bytes, optimizer state included, plus a tenth and 64 kB for the
+    HDF5 structure): h5py, when the disk fills in the middle of a write, leaves a file object that crashes the
+    interpreter at exit, so a write that cannot fit is refused before it starts (RunFolderError)."""
+    variables = [*model.weights, *getattr(getattr(model, "optimizer", None), "variables", [])]
+    needed = int(1.1 * sum(math.prod(v.shape) * _itemsize(v.dtype) for v in variables)) + 64 * 1024
+    free = shutil.disk_usage(path.parent).free
+    if free < needed:
+        raise RunFolderError(_disk_full(path, f"about {needed / 1e6:.1f} MB needed, {free / 1e6:.1f} MB free"))
     _write_whole(path, model.save_weights)
+
+
+def _itemsize(dtype) -> int:
+    """Bytes per value of a Keras variable's dtype name ("float32", "bfloat16", "int64", ...)."""
+    name = str(getattr(dtype, "name", dtype))
+    return 8 if "64" in name else 2 if "16" in name else 1 if "8" in name and "128" not in name else 4
 
 
 def differences(recorded: dict, current: dict) -> list[str]:

@@ -18,7 +18,7 @@ import keras
 from keras import ops
 
 from vae_helpers import runs, runtime
-from vae_helpers._checks import check_finite, check_labels, check_positive_int
+from vae_helpers._checks import MAX_BATCH_SIZE, check_finite, check_labels, check_positive_int
 from vae_helpers._version import __version__
 from vae_helpers.data import make_dataset, validate_images
 from vae_helpers.runs import RunFolderError
@@ -182,7 +182,7 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
         y_train, y_val: the class index of each image (N,), for a :class:`vae_helpers.CVAE` only (notebook 09):
             they travel with the images through :func:`vae_helpers.make_dataset`.
         epochs: total epochs (a resumed run counts the epochs already done).
-        batch_size: global batch size (split over replicas under a strategy).
+        batch_size: global batch size (split over replicas under a strategy), 1 to 4096 (``MAX_BATCH_SIZE``).
         checkpoint_dir: folder for ``checkpoint.weights.h5`` + ``state.json``; resumes from it if present (with
             the settings recorded there; more epochs continue the run; the learning rate the model was compiled
             with is the one used, the optimizer's moments are kept). One process at a time per folder.
@@ -215,7 +215,8 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
         x_val = validate_images(x_val, "x_val", image_shape=shape)
     y_train, y_val = _checked_labels(vae, x_train, x_val, y_train, y_val)
     epochs = check_positive_int(epochs, "epochs")
-    batch_size = check_positive_int(batch_size, "batch_size")
+    batch_size = check_positive_int(batch_size, "batch_size", MAX_BATCH_SIZE,
+                                    "a step's activations grow with it; the reference uses 128")
     steps_per_execution = check_positive_int(steps_per_execution, "steps_per_execution")
     learning_rate = check_finite(learning_rate, "learning_rate", minimum=0.0, strict=True)
     if jit_compile not in (True, False, "auto"):

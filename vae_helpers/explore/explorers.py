@@ -36,6 +36,8 @@ from vae_helpers.explore.pictures import ERROR_MAP_MAX_NATS, LatentMap, error_ma
 from vae_helpers.losses import bernoulli_nll_per_pixel, kl_divergence
 from vae_helpers.model import VAE, encode_means
 
+MAX_INTERPOLATION_STEPS = 64  # images in the interpolation strip: a row at most 64 x 28 x 3 = 5,376 pixels wide
+
 
 def explore_latent(decoder, span: float = 3.0, seed=None) -> widgets.VBox:
     """Move one slider per latent dimension and watch the decoded image change.
@@ -127,7 +129,8 @@ def explore_interpolation(encoder, decoder, x, start: int = 0, end: int = 1, ste
 
     Args:
         encoder: encoder model or :class:`vae_helpers.VAE`. decoder: decoder model, VAE or ``FastDecoder``.
-        x: images (N, 28, 28, 1) in [0, 1], N >= 2. start, end: indices into ``x``. steps: images in the strip.
+        x: images (N, 28, 28, 1) in [0, 1], N >= 2. start, end: indices into ``x``. steps: images in the strip,
+            2 to :data:`MAX_INTERPOLATION_STEPS` (64).
 
     Returns:
         ``VBox`` with CSS class ``interpolation-explorer``. An index typed out of range shows a message in it.
@@ -136,8 +139,10 @@ def explore_interpolation(encoder, decoder, x, start: int = 0, end: int = 1, ste
     check_same_latent_dim(encoder, fast)
     x = validate_images(x)
     start, end = check_index(start, len(x), "start"), check_index(end, len(x), "end")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-        raise ValueError(f"steps must be an integer >= 2 (images in the strip), got {steps!r}.")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 2 <= steps <= MAX_INTERPOLATION_STEPS:
+        raise ValueError(f"steps must be an integer from 2 to {MAX_INTERPOLATION_STEPS} (images in the strip, one "
+                         f"row of pictures), got {steps!r}.")
+    steps = int(steps)
     start_box = index_box("start image", start)
     end_box = index_box("end image", end)
     method = widgets.ToggleButtons(options=list(INTERPOLATIONS), value="linear",
