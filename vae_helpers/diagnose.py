@@ -200,8 +200,10 @@ def _finding(code, severity, message, **evidence) -> Finding:
 
 
 def _json_ready(value):
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, np.ndarray)):
-        return [_json_ready(v) for v in np.asarray(value).tolist()]
+        return [_json_ready(v) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
     if isinstance(value, (bool, np.bool_, str)) or value is None:
         return value if not isinstance(value, np.bool_) else bool(value)
     if isinstance(value, (int, np.integer)):
