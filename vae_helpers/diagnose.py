@@ -50,6 +50,8 @@ OVERFITTING_EPOCHS = 3  # epochs since the best validation loss before it counts
 OVERFITTING_RISE = 0.005  # and a rise of more than 0.5 % of the best validation loss since then
 
 SEVERITIES = ("problem", "note")
+CODES = ("diverged", "pixel_range", "posterior_collapse", "inactive_dimensions", "loss_per_pixel",
+         "gaussian_std_too_large", "still_improving", "overfitting")  # every code a finding can have
 
 
 @dataclasses.dataclass(frozen=True)

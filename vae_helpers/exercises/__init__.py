@@ -12,6 +12,7 @@ from vae_helpers.exercises import nb08_autoencoder
 from vae_helpers.exercises import nb09_conditional
 from vae_helpers.exercises import nb10_own_images
 from vae_helpers.exercises import nb11_outliers
+from vae_helpers.exercises import nb12_diagnose
 from vae_helpers.exercises._feedback import ExerciseError
 from vae_helpers.exercises._table import NumericExercise
 from vae_helpers.exercises.nb01_data import check_constant_guess_loss, check_perfect_decoder, check_training_steps
@@ -37,6 +38,9 @@ from vae_helpers.exercises.nb10_own_images import (
     check_cb_log_constant, check_decoder_dense_units, check_gaussian_constant,
 )
 from vae_helpers.exercises.nb11_outliers import check_auc_by_hand, check_entropy_floor, check_serra_score
+from vae_helpers.exercises.nb12_diagnose import (
+    check_best_gaussian_std, check_mystery_run, check_per_pixel_factor, mystery_history,
+)
 
 #: The checkers graded by a fixed table, with their table.
 TABLES = {
@@ -61,6 +65,8 @@ TABLES = {
     check_decoder_dense_units: nb10_own_images.DENSE_UNITS_TABLE,
     check_gaussian_constant: nb10_own_images.GAUSSIAN_CONSTANT_TABLE,
     check_cb_log_constant: nb10_own_images.CB_CONSTANT_TABLE,
+    check_best_gaussian_std: nb12_diagnose.BEST_STD_TABLE,
+    check_per_pixel_factor: nb12_diagnose.PER_PIXEL_FACTOR_TABLE,
 }
 
 #: The checkers whose table is built from their inputs, with the function that builds it: ``check(answer, *inputs)``
