@@ -168,19 +168,26 @@ def test_overfitting_is_named_with_the_best_epoch(healthy, test_images):
 
 def test_overfitting_edges(healthy, test_images):
     x, _ = test_images
-    history = falling_history(epochs=8, fall=0.01)
-    epochs_needed = diagnosis_module.OVERFITTING_EPOCHS
-    for since, rise, flagged in ((epochs_needed, 0.02, True), (epochs_needed - 1, 0.02, False),
-                                 (epochs_needed, diagnosis_module.OVERFITTING_RISE * 0.9, False)):
+    history = falling_history(epochs=10, fall=0.01)
+    needed, threshold = diagnosis_module.OVERFITTING_EPOCHS, diagnosis_module.OVERFITTING_RISE
+    for since, rise, flagged in ((needed, 2 * threshold, True), (needed - 1, 2 * threshold, False),
+                                 (needed, 1.1 * threshold, True), (needed, 0.9 * threshold, False)):
         val = list(history["val_loss"])
         best = len(val) - 1 - since
-        val[best + 1:] = [val[best] * (1 + rise * (i + 1) / since) for i in range(since)]
+        val[best + 1:] = [val[best] * (1 + rise)] * since  # the mean of the last epochs is best * (1 + rise)
         result = vh.diagnose(healthy, x, history={**history, "val_loss": val})
         assert ("overfitting" in result.codes) == flagged, (since, rise)
     val = list(history["val_loss"])
     val[-3:] = [val[-4] * 1.05] * 3
-    rising_train = {**history, "val_loss": val, "loss": [300.0 + e for e in range(8)]}  # both rise: not overfitting
+    rising_train = {**history, "val_loss": val, "loss": [300.0 + e for e in range(10)]}  # both rise: not overfitting
     assert "overfitting" not in vh.diagnose(healthy, x, history=rising_train).codes
+
+
+def test_one_noisy_last_epoch_is_not_still_improving(healthy, test_images):
+    x, _ = test_images
+    history = falling_history(epochs=10)
+    history["val_loss"][-1] *= 0.995  # a lucky last epoch on a plateau: 0.5 % below the others
+    assert "still_improving" not in vh.diagnose(healthy, x, history=history).codes
 
 
 def test_the_report_renders_as_text_markdown_and_json(test_images):

@@ -17,10 +17,13 @@ values, JSON-ready). The codes and what decides them (the thresholds are the con
 * ``gaussian_std_too_large`` (problem): a Gaussian decoder whose fixed std is more than :data:`GAUSSIAN_STD_RATIO`
   times the root-mean-square error of its own reconstructions: the likelihood says the pixels are noisier than
   they are, so blur costs little.
-* ``still_improving`` (note): the validation loss (else the training loss) fell by more than
-  :data:`STILL_IMPROVING_FALL` of its value per epoch over the last :data:`STILL_IMPROVING_EPOCHS` epochs.
+* ``still_improving`` (note): the validation loss (else the training loss), averaged over its last W epochs, is
+  lower than over the W epochs before by more than :data:`STILL_IMPROVING_FALL` of its value per epoch
+  (W = :data:`STILL_IMPROVING_EPOCHS`, or half the history when it is shorter; averages, so one noisy epoch does
+  not decide).
 * ``overfitting`` (problem): the validation loss's best epoch is at least :data:`OVERFITTING_EPOCHS` epochs before
-  the end, it has risen since by more than :data:`OVERFITTING_RISE` of its best value, while the training loss fell.
+  the end, its mean over the last :data:`OVERFITTING_EPOCHS` epochs is above the best by more than
+  :data:`OVERFITTING_RISE` of it, and the training loss fell since the best epoch.
 
 The model is scored on at most :data:`MAX_IMAGES` images of ``x`` (the first ones), with a fixed seed.
 """
@@ -44,10 +47,10 @@ DECODER_REACTS = 0.1  # the decoder "still reacts" when its output spread is abo
 TWICE_SCALED_MAX = 2 / 255  # largest pixel below 2/255: the images were divided by 255 twice (real images are brighter)
 PER_PIXEL_RATIO = 1.0  # model's / history's reconstruction above 1.0 x sqrt(pixels) (28 for 28x28): per pixel
 GAUSSIAN_STD_RATIO = 2.0  # a Gaussian std above twice the reconstructions' RMS error: too large, blur is cheap
-STILL_IMPROVING_EPOCHS = 3  # epochs looked at for "still improving"
-STILL_IMPROVING_FALL = 0.001  # a fall of more than 0.1 % of the loss per epoch over them: train longer
-OVERFITTING_EPOCHS = 3  # epochs since the best validation loss before it counts as overfitting
-OVERFITTING_RISE = 0.005  # and a rise of more than 0.5 % of the best validation loss since then
+STILL_IMPROVING_EPOCHS = 3  # the last 3 epochs against the 3 before, for "still improving"
+STILL_IMPROVING_FALL = 0.001  # a fall of more than 0.1 % of the loss per epoch between them: train longer
+OVERFITTING_EPOCHS = 3  # epochs since the best validation loss (and averaged at the end) for overfitting
+OVERFITTING_RISE = 0.01  # a rise of more than 1 % of the best validation loss (above the noise of one z per image)
 
 SEVERITIES = ("problem", "note")
 CODES = ("diverged", "pixel_range", "posterior_collapse", "inactive_dimensions", "loss_per_pixel",
@@ -360,8 +363,8 @@ def _gaussian_std(model, x) -> list:
         "gaussian_std_too_large", "problem",
         f"the Gaussian decoder's fixed std is {std:g}, {ratio:.1f}x the RMS error of its own reconstructions "
         f"({rms:.3g}): the likelihood says the pixels are that noisy, so a blurred reconstruction costs little "
-        f"and the KL wins. Fix: a std near the reconstruction error (e.g. gaussian_std={max(rms, 0.01):.2g}) or "
-        "the Bernoulli / continuous Bernoulli likelihood.",
+        f"and the KL wins. Fix: retrain with a std of {rms:.2g} or less (the course uses 0.1) and diagnose "
+        "again, or use the Bernoulli or continuous Bernoulli likelihood.",
         gaussian_std=std, reconstruction_rms=rms, ratio=ratio, threshold_ratio=GAUSSIAN_STD_RATIO)]
 
 
@@ -370,13 +373,14 @@ def _history_findings(history) -> list:
     key = "val_loss" if "val_loss" in history else "loss" if "loss" in history else None
     values = history.get(key, [])
     if len(values) >= 2 and all(math.isfinite(v) for v in values):
-        window = min(STILL_IMPROVING_EPOCHS, len(values) - 1)
-        fall = (values[-1 - window] - values[-1]) / window / abs(values[-1])  # share of the loss per epoch
+        window = min(STILL_IMPROVING_EPOCHS, len(values) // 2)
+        before, last = float(np.mean(values[-2 * window:-window])), float(np.mean(values[-window:]))
+        fall = (before - last) / window / abs(last)  # share of the loss per epoch
         if fall > STILL_IMPROVING_FALL:
             findings.append(_finding(
                 "still_improving", "note",
-                f"{key} was still falling at the end: {100 * fall:.2g} % per epoch over the last {window} "
-                f"epoch(s) (from {values[-1 - window]:.2f} to {values[-1]:.2f} nats). Fix: train longer (the same "
+                f"{key} was still falling at the end: {100 * fall:.2g} % per epoch (mean of the last {window} "
+                f"epoch(s) {last:.2f} nats, of the {window} before {before:.2f}). Fix: train longer (the same "
                 "vh.train call with more epochs= continues from the checkpoint).",
                 metric=key, fall_per_epoch=fall, window=window, threshold=STILL_IMPROVING_FALL))
     train = history.get("loss", [])
@@ -384,15 +388,17 @@ def _history_findings(history) -> list:
     if len(values) > OVERFITTING_EPOCHS and len(train) == len(values) \
             and all(math.isfinite(v) for v in values + train):
         best = int(np.argmin(values))
-        rise = (values[-1] - values[best]) / abs(values[best])
+        end = float(np.mean(values[-OVERFITTING_EPOCHS:]))
+        rise = (end - values[best]) / abs(values[best])
         if len(values) - 1 - best >= OVERFITTING_EPOCHS and rise > OVERFITTING_RISE and train[-1] < train[best]:
             findings.append(_finding(
                 "overfitting", "problem",
-                f"overfitting: the validation loss was lowest at epoch {best + 1} ({values[best]:.2f} nats) and "
-                f"rose {100 * rise:.2g} % in the {len(values) - 1 - best} epochs since (to {values[-1]:.2f}), while "
-                f"the training loss fell from {train[best]:.2f} to {train[-1]:.2f}. Fix: keep the weights of epoch "
+                f"overfitting: the validation loss was lowest at epoch {best + 1} ({values[best]:.2f} nats); over "
+                f"the last {OVERFITTING_EPOCHS} epochs it averages {end:.2f}, {100 * rise:.2g} % higher, while the "
+                f"training loss fell from {train[best]:.2f} to {train[-1]:.2f}. Fix: keep the weights of epoch "
                 f"{best + 1} (keras.callbacks.EarlyStopping(restore_best_weights=True)), or train on more images.",
-                best_epoch=best + 1, best_val_loss=values[best], last_val_loss=values[-1], rise=rise,
+                best_epoch=best + 1, best_val_loss=values[best], last_val_loss_mean=end, rise=rise,
                 epochs_since_best=len(values) - 1 - best, threshold_epochs=OVERFITTING_EPOCHS,
                 threshold_rise=OVERFITTING_RISE))
+            findings = [f for f in findings if f.code != "still_improving"]  # more epochs would not help
     return findings
