@@ -22,7 +22,7 @@ METRICS_KEYS = {
     "command", "latent_dim", "beta", "epochs", "batch_size", "seed", "quick", "strategy", "n_train", "n_validation",
     "evaluated_on", "units", "scores", "iwae_test", "train_seconds_this_run", "resumed_from_epoch", "machine",
     "versions", "history", "training_precision", "learning_rate", "learning_rate_per_epoch", "free_bits",
-    "kl_warmup_epochs", "weights_sha256",
+    "kl_warmup_epochs", "weights_sha256", "diagnosis",
 }
 
 
@@ -108,6 +108,15 @@ def test_mixed_precision_training_saves_and_evaluates_a_float32_model(fake_fashi
         dtypes = set()
         weights.visititems(lambda name, item: dtypes.add(str(item.dtype)) if isinstance(item, h5py.Dataset) else None)
         assert dtypes == {"float32"} and "optimizer" not in weights
+
+
+def test_the_run_ends_with_a_diagnosis_printed_and_stored(quick_runs):
+    _, [(process, metrics, _), _] = quick_runs
+    assert "Diagnosis:" in process.stdout
+    assert isinstance(metrics["diagnosis"], list)
+    for found in metrics["diagnosis"]:
+        assert set(found) == {"code", "severity", "message", "evidence"} and found["severity"] in ("problem", "note")
+        assert f"[{found['severity']}] {found['code']}: " in process.stdout
 
 
 def test_quick_model_loads_and_is_the_evaluated_one(quick_runs):

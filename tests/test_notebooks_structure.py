@@ -13,7 +13,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 EXPECTED = ["01_data", "02_sampling_trick", "03_encoder_decoder", "04_loss_elbo", "05_training",
             "06_latent_space", "07_going_further", "08_autoencoder_vs_vae", "09_conditional_vae", "10_your_own_images",
-            "11_likelihood_and_outliers"]
+            "11_likelihood_and_outliers", "12_when_training_goes_wrong"]
 # Numbered notebooks that nbval does not execute, with the reason. Empty: every notebook runs in CI.
 EXCLUDED_FROM_NBVAL: dict[str, str] = {}
 CHECK = "# NBVAL_CHECK_OUTPUT"

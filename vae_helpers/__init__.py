@@ -2,7 +2,7 @@
 
 Each name below is introduced in a notebook (module in brackets):
 data (01) · sampling (02) · model (03) · losses (04) · training, evaluation (05) · plots, latent, pretrained,
-fast_decoding, explore (06) · autoencoder (08) · conditional (09) · claims, exercises (all notebooks); runtime: what depends on the Keras backend.
+fast_decoding, explore (06) · autoencoder (08) · conditional (09) · claims, exercises (all notebooks); diagnose (12); runtime: what depends on the Keras backend.
 """
 
 try:
@@ -20,6 +20,7 @@ from vae_helpers.autoencoder import Autoencoder, build_autoencoder, reconstructi
 from vae_helpers.claims import ClaimError, check_claim
 from vae_helpers.conditional import CVAE, build_cvae, class_grid
 from vae_helpers.config import DEFAULT_SEED, N_VALIDATION, RunOptions, is_quick_mode, run_options, split_validation
+from vae_helpers.diagnose import diagnose
 from vae_helpers.data import (
     CLASS_NAMES, CorruptDataError, DataNotFoundError, find_fashion_mnist, load_fashion_mnist, make_dataset,
     validate_images,
@@ -61,7 +62,7 @@ __all__ = [
     "Autoencoder", "build_autoencoder", "reconstruction_error", "CVAE", "build_cvae", "class_grid",
     "CLASS_NAMES", "ClaimError", "N_VALIDATION", "split_validation", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "RunFolderError", "find_fashion_mnist", "KLWarmup", "RunOptions",
     "Sampling", "TrainingDivergedError", "VAE", "build_decoder", "build_encoder", "build_vae", "check_claim", "encode_means",
-    "evaluate", "exercises", "explore_conditional", "explore_interpolation", "explore_latent", "explore_latent_map",
+    "diagnose", "evaluate", "exercises", "explore_conditional", "explore_interpolation", "explore_latent", "explore_latent_map",
     "explore_reconstruction", "explorer_snapshot", "fastest_dtype_policy", "figure_png", "gaussian_log_density", "grid_coordinates", "interpolate_latent",
     "is_quick_mode", "iwae_bound", "kl_divergence", "kl_monte_carlo", "kl_per_dimension", "latent_grid",
     "nearest_distances",

@@ -12,7 +12,8 @@ the SHA-256 of the weights file it describes, so a mismatched pair is detected);
 no ``checkpoint/`` is never trained over (use ``--restart`` or another ``--out``).
 Writes ``OUT/model.weights.h5`` (float32 weights; load the model with ``vh.load_pretrained(OUT)``) and
 ``OUT/metrics.json`` (command, seed, versions, wall time, history, -ELBO/reconstruction/KL per split, IWAE bounds;
-for an autoencoder the reconstruction error per split, ``vh.reconstruction_error``).
+for an autoencoder the reconstruction error per split, ``vh.reconstruction_error``; ``diagnosis``: the findings of
+``vh.diagnose`` on the validation images and the history, also printed).
 """
 
 from __future__ import annotations
@@ -266,6 +267,9 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
     else:
         scores = {split: vh.evaluate(vae, x, seed=args.seed) for split, x in splits.items()}
         iwae = {str(k): vh.iwae_bound(vae, splits["test"], k, seed=args.seed) for k in IWAE_KS}
+    diagnosis = vh.diagnose(vae, splits["validation"], history=history,  # notebook 12
+                            labels=None if labels is None else labels["validation"][:len(splits["validation"])])
+    print(diagnosis)
     metrics = {
         "command": " ".join(["python -m vae_helpers.train", *argv]),
         **({} if args.model == "vae" else {"model": args.model}),  # a JSON without "model" is a VAE's
@@ -284,7 +288,7 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
         "train_seconds_this_run": round(train_seconds, 1),
         "resumed_from_epoch": previous_state["epochs_done"] if previous_state else 0,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "versions": versions(), "history": history,
+        "versions": versions(), "history": history, "diagnosis": diagnosis.as_dicts(),
     }
     runs.save_weights(vae, outputs[0])  # each file whole or not at all: a failed write keeps the old one
     metrics[WEIGHTS_DIGEST] = runs.file_digest(outputs[0])  # a crash before the next write is detected on a rerun

@@ -11,6 +11,7 @@ from vae_helpers.exercises import nb01_data, nb02_sampling, nb03_model, nb04_los
 from vae_helpers.exercises import nb08_autoencoder
 from vae_helpers.exercises import nb09_conditional
 from vae_helpers.exercises import nb11_outliers
+from vae_helpers.exercises import nb12_diagnose
 from vae_helpers.exercises._feedback import ExerciseError
 from vae_helpers.exercises._table import NumericExercise
 from vae_helpers.exercises.nb01_data import check_constant_guess_loss, check_perfect_decoder, check_training_steps
@@ -38,6 +39,9 @@ from vae_helpers.exercises.nb10_own_images import (
 from vae_helpers.exercises.nb11_outliers import (
     check_auc_by_hand, check_entropy_floor, check_serra_score, check_tighter_bound,
 )
+from vae_helpers.exercises.nb12_diagnose import (
+    check_best_gaussian_std, check_mystery_run, check_per_pixel_factor, mystery_history,
+)
 
 #: The checkers graded by a fixed table, with their table.
 TABLES = {
@@ -59,6 +63,8 @@ TABLES = {
     check_auc_by_hand: nb11_outliers.AUC_BY_HAND_TABLE,
     check_serra_score: nb11_outliers.SERRA_SCORE_TABLE,
     check_entropy_floor: nb11_outliers.ENTROPY_FLOOR_TABLE,
+    check_best_gaussian_std: nb12_diagnose.BEST_STD_TABLE,
+    check_per_pixel_factor: nb12_diagnose.PER_PIXEL_FACTOR_TABLE,
 }
 
 #: The checkers whose table is built from their inputs, with the function that builds it: ``check(answer, *inputs)``
