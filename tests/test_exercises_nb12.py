@@ -28,7 +28,7 @@ def test_the_mystery_run_praises_the_code_and_explains_each_other_one(capsys):
     vh.exercises.check_mystery_run(" Overfitting ")
     assert "Correct!" in capsys.readouterr().out
     assert set(nb12_diagnose.MYSTERY_HINTS) | {"overfitting"} == set(diagnosis_module.CODES)
-    for code, hint in nb12_diagnose.MYSTERY_HINTS.items():
+    for code in nb12_diagnose.MYSTERY_HINTS:
         with pytest.raises(ExerciseError, match=f"not '{code}'"):
             vh.exercises.check_mystery_run(code)
     with pytest.raises(ExerciseError, match="not one of vh.diagnose's codes"):
