@@ -1,7 +1,6 @@
 """vh.diagnose: each code is triggered by a case built to show it and not by a healthy one; threshold edges; the
 messages carry the numbers and a fix; the report renders; bad arguments get clear errors."""
 
-import importlib
 import json
 import math
 
@@ -12,7 +11,7 @@ import vae_helpers as vh
 from vae_helpers.exercises.nb05_training import overfitting_history
 from vae_helpers.training import NaNGuard
 
-diagnosis_module = importlib.import_module("vae_helpers.diagnose")  # vh.diagnose is the function
+from vae_helpers import diagnosis as diagnosis_module
 
 
 @pytest.fixture(scope="module")

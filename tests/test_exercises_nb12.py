@@ -2,7 +2,6 @@
 run is graded against what vh.diagnose finds in it, and the tables' answers against computations that do not use
 them."""
 
-import importlib
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ import pytest
 import vae_helpers as vh
 from vae_helpers.exercises import ExerciseError, nb12_diagnose
 
-diagnosis_module = importlib.import_module("vae_helpers.diagnose")
+from vae_helpers import diagnosis as diagnosis_module
 
 
 def test_the_mystery_history_is_consistent_plottable_and_diagnosed_as_overfitting():

@@ -20,7 +20,7 @@ from vae_helpers.autoencoder import Autoencoder, build_autoencoder, reconstructi
 from vae_helpers.claims import ClaimError, check_claim
 from vae_helpers.conditional import CVAE, build_cvae, class_grid
 from vae_helpers.config import DEFAULT_SEED, N_VALIDATION, RunOptions, is_quick_mode, run_options, split_validation
-from vae_helpers.diagnose import diagnose
+from vae_helpers.diagnosis import diagnose
 from vae_helpers.data import (
     CLASS_NAMES, CorruptDataError, DataNotFoundError, find_fashion_mnist, load_fashion_mnist, make_dataset,
     validate_images,

@@ -3,8 +3,7 @@ Gaussian std that fits the reconstructions, how much too much the KL weighs when
 
 from __future__ import annotations
 
-import importlib
-
+from vae_helpers import diagnosis
 from vae_helpers.exercises._feedback import correct, not_answered, require
 from vae_helpers.exercises._table import NumericExercise
 
@@ -33,7 +32,6 @@ def mystery_history() -> dict:
 
 def _history_problem(history) -> str:
     """The one problem code that :func:`vae_helpers.diagnose` finds in ``history`` alone (the oracle)."""
-    diagnosis = importlib.import_module("vae_helpers.diagnose")  # the module; vh.diagnose is the function
     problems = [f.code for f in diagnosis._history_findings(history) if f.severity == "problem"]
     require(len(problems) == 1, f"{MYSTERY_RUN}: internal error, the history shows {problems}")
     return problems[0]
