@@ -187,7 +187,7 @@ def test_negative_epochs_exit_with_code_2_and_a_message(tmp_path):
         (["--steps-per-execution", "0"], "--steps-per-execution must be >= 1, got 0"),
         (["--beta", "-0.5"], "--beta must be a finite number >= 0, got -0.5"),
         (["--beta", "nan"], "--beta must be a finite number >= 0, got nan"),
-        (["--seed", "-1"], "--seed must be >= 0, got -1"),
+        (["--seed", "-1"], "--seed must be from 0 to 2**32 - 1 = 4294967295 (numpy's seeds are 32-bit), got -1"),
         (["--free-bits", "-0.1"], "--free-bits must be a finite number >= 0 (nats per latent dimension), got -0.1"),
         (["--free-bits", "nan"], "--free-bits must be a finite number >= 0"),
         (["--free-bits", "inf"], "--free-bits must be a finite number >= 0"),

@@ -223,8 +223,8 @@ def test_the_interpolation_explorer_refuses_a_huge_strip():
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"latent_dim": 10**7}, "latent_dim must be an integer from 1 to 1,024"),
-    ({"latent_dim": 2.9}, "latent_dim must be an integer from 1 to 1,024"),
+    ({"latent_dim": 10**7}, "latent_dim must be a positive integer up to 1,024"),
+    ({"latent_dim": 2.9}, "latent_dim must be a positive integer up to 1,024"),
     ({"image_shape": [2048, 2048, 1]}, "image_shape must be .* multiples of 4 from 4 to 256"),
     ({"image_shape": [-28, 28, 1]}, "image_shape must be .* multiples of 4 from 4 to 256"),
     ({"beta": float("nan")}, "beta must be a finite number >= 0"),
@@ -303,7 +303,7 @@ def test_small_api_gaps_are_refused_clearly(tmp_path, monkeypatch):
 
 
 def test_grid_coordinates_are_bounded():
-    with pytest.raises(ValueError, match="n must be an integer from 1 to 100"):
+    with pytest.raises(ValueError, match="n must be a positive integer up to 100"):
         vh.grid_coordinates(10**9)
 
 

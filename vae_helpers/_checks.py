@@ -50,7 +50,7 @@ def check_positive_int(value, name: str, maximum: int | None = None, hint: str =
     error naming ``name``, the range and ``hint`` (why the bound)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1 or \
             (maximum is not None and value > maximum):
-        bound = "a positive integer" if maximum is None else f"an integer from 1 to {maximum:,}"
+        bound = "a positive integer" + ("" if maximum is None else f" up to {maximum:,}")
         raise ValueError(f"{name} must be {bound}{f' ({hint})' if hint else ''}, got {value!r}.")
     return int(value)
 
