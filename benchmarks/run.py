@@ -382,7 +382,7 @@ def run(quick: bool = False) -> dict:
         "machine": machine_name(device, gpu_name=gpu), "device": device, "gpu": gpu, "backend": keras.backend.backend(),
         "cpu": _cpu_model(), "cpu_count": os.cpu_count(), "quick": quick, "sizes": {k: list(v) if isinstance(
             v, tuple) else v for k, v in sizes.items()},
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "versions": backend_versions(backends), "backends": backends,
         "gpu_note": None if gpu else "no GPU available in this run: no GPU row (nothing is estimated)",
         "load_average_1min": {"start": round(load_before[0], 2), "end": round(os.getloadavg()[0], 2)},

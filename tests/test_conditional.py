@@ -7,7 +7,6 @@ import json
 import keras
 import numpy as np
 import pytest
-from keras import ops
 
 import vae_helpers as vh
 from vae_helpers import cli, pretrained

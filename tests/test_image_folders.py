@@ -1,7 +1,6 @@
 """Notebook 10: image folders, any image shape through the helpers, the training command on a folder."""
 
 import json
-import os
 
 import numpy as np
 import pytest

@@ -135,7 +135,7 @@ def test_reconstruction_loss_is_finite_and_exact_for_extreme_logits(logit, dtype
 def test_reconstruction_gradient_is_sigmoid_minus_x_even_for_extreme_logits():
     x = np.array([[0.0, 0.3, 1.0, 0.7, 0.2]], np.float32)
     logits = np.array([[-1000.0, -50.0, 0.5, 50.0, 1000.0]], np.float32)
-    _, (grad,) = value_and_gradients(lambda l: ops.sum(vh.reconstruction_loss(x, l)), logits)
+    _, (grad,) = value_and_gradients(lambda lg: ops.sum(vh.reconstruction_loss(x, lg)), logits)
     expected = 0.5 * (1 + np.tanh(0.5 * logits.astype(np.float64))) - x  # sigmoid, no overflow
     assert np.all(np.isfinite(grad))
     np.testing.assert_allclose(grad, expected, atol=1e-6)
@@ -166,8 +166,8 @@ def test_reconstruction_gradient_matches_finite_differences():
     rng = np.random.default_rng(7)
     x = rng.uniform(size=(2, 3, 3, 1))
     logits0 = rng.normal(0, 3, size=(2, 3, 3, 1))
-    _, (gradient,) = value_and_gradients(lambda l: ops.sum(vh.reconstruction_loss(x, l)), logits0)
-    numeric = central_difference(lambda l: float(ops.sum(vh.reconstruction_loss(x, l))), logits0)
+    _, (gradient,) = value_and_gradients(lambda lg: ops.sum(vh.reconstruction_loss(x, lg)), logits0)
+    numeric = central_difference(lambda lg: float(ops.sum(vh.reconstruction_loss(x, lg))), logits0)
     np.testing.assert_allclose(gradient, numeric, rtol=1e-6, atol=1e-9)
 
 

@@ -9,7 +9,6 @@ import sys
 import time
 import tomllib
 
-import pytest
 
 from conftest import load_tool
 

@@ -20,7 +20,7 @@ import pathlib
 import shutil
 import subprocess
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = "notebooks"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from vae_helpers.exercises._answers import as_number, is_close
 from vae_helpers.exercises._feedback import ExerciseError, correct, not_answered

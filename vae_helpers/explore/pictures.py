@@ -31,7 +31,7 @@ def to_uint8(image) -> np.ndarray:
     return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _colour_lookup(cmap_name: str) -> np.ndarray:
     """(256, 3) floats in [0, 1]: the RGB colour that colormap ``cmap_name`` gives to 256 evenly spaced values."""
     import matplotlib
@@ -39,7 +39,7 @@ def _colour_lookup(cmap_name: str) -> np.ndarray:
     return matplotlib.colormaps[cmap_name](np.linspace(0.0, 1.0, 256))[:, :3]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _grey_lookup(cmap_name: str) -> np.ndarray:
     """(256,) uint8: the grey level that colormap ``cmap_name`` gives to each of 256 evenly spaced values in [0, 1]."""
     rgb = _colour_lookup(cmap_name)  # (256, 3) in [0, 1]
@@ -83,7 +83,7 @@ def image_png(image, scale: int = IMAGE_SCALE) -> bytes:
     return png_bytes(grey_levels(image), scale)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def font(size: int = 14):
     """Matplotlib's DejaVu Sans at ``size`` px for text drawn with Pillow (the same font on every machine).
 
