@@ -330,8 +330,8 @@ def _latent_findings(model, x, one_hot, measured) -> list:
         reacts = spread > DECODER_REACTS * data_spread
         decoder = (f"the decoder still reacts to z (its output moves by {spread:.3g} per pixel under z ~ N(0, I), "
                    f"the images by {data_spread:.3g}), so the encoder alone was pushed onto the prior" if reacts else
-                   f"the decoder ignores z too (its output moves by {spread:.3g} per pixel under z ~ N(0, I), the "
-                   f"images by {data_spread:.3g}): every output is about the same image")
+                   f"the decoder barely reacts to z either (its output moves by {spread:.3g} per pixel under z ~ N(0, I), "
+                   f"the images by {data_spread:.3g}): every output is about the same image")
         return [_finding(
             "posterior_collapse", "problem",
             f"posterior collapse: the KL of every one of the {len(kl)} latent dimensions is below "
