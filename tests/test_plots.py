@@ -226,6 +226,11 @@ def test_plot_reconstructions_shows_inputs_above_outputs(make_tiny_vae, images):
         assert reconstruction.shape == (28, 28) and 0 <= reconstruction.min() and reconstruction.max() <= 1
 
 
+def test_plot_reconstructions_refuses_a_conditional_vae_and_says_how_to_reconstruct_it(images):
+    with pytest.raises(ValueError, match=r"also needs each image's label.*cvae.decode\(cvae.encode\(x, y\)\[0\], y\)"):
+        vh.plot_reconstructions(vh.build_cvae(latent_dim=2, seed=0), images)
+
+
 @pytest.mark.parametrize("n", [0, -1, 1.5])
 def test_plot_reconstructions_rejects_bad_n(make_tiny_vae, images, n):
     with pytest.raises(ValueError, match="n must be a positive integer"):

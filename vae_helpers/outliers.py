@@ -130,10 +130,15 @@ def complexity_corrected(neg_log_likelihood_nats, x) -> np.ndarray:
     """
     scores = np.asarray(neg_log_likelihood_nats, np.float64)
     x = validate_images(x)
-    if scores.shape != (len(x),) or not np.all(np.isfinite(scores)):
-        raise ValueError(f"neg_log_likelihood_nats must hold one finite number of nats per image, shape "
-                         f"({len(x)},) for these {len(x)} images; got shape {scores.shape}. Fix: pass the per-image "
-                         "scores of the same images, e.g. vh.per_image_negative_elbo(vae, x).")
+    if scores.shape != (len(x),):
+        raise ValueError(f"neg_log_likelihood_nats must hold one number of nats per image, shape ({len(x)},) for "
+                         f"these {len(x)} images; got shape {scores.shape}. Fix: pass the per-image scores of the "
+                         "same images, e.g. vh.per_image_negative_elbo(vae, x).")
+    if not np.all(np.isfinite(scores)):
+        bad = np.flatnonzero(~np.isfinite(scores))
+        raise ValueError(f"neg_log_likelihood_nats must be finite; {len(bad)} of {len(scores)} scores are not "
+                         f"(first at image {bad[0]}: {scores[bad[0]]}). Fix: score the images with a model whose "
+                         "weights are finite (vh.diagnose names a diverged one), or drop those images.")
     return nats_to_bits(scores) - png_bits(x)
 
 
