@@ -97,6 +97,21 @@ def test_iwae_is_reproducible_with_a_seed(trained_vae):
     assert vh.iwae_bound(vae, x[:16], 10, seed=3) == vh.iwae_bound(vae, x[:16], 10, seed=3)
 
 
+def test_a_batch_larger_than_the_images_gives_its_room_to_the_samples_with_the_same_noise(trained_vae, monkeypatch):
+    """batch_size=5,000 for 2 images once decoded one importance sample per call: 1,000 calls for k = 1,000."""
+    from vae_helpers import evaluation, runtime
+
+    vae, _, x = trained_vae
+    compiled = runtime.compiled(vae, evaluation._log_sum_importance_weights)
+    before = compiled.calls
+    wide = vh.iwae_bound(vae, x[:2], 1000, batch_size=5000, seed=1)
+    assert compiled.calls - before == 1, "one call: 2 images x 1,000 samples is within 5,000 decodes"
+    monkeypatch.setattr(evaluation, "MAX_DECODES_PER_CALL", 100)  # 50 samples per call: 20 calls, same noise
+    before = compiled.calls
+    assert vh.iwae_bound(vae, x[:2], 1000, batch_size=5000, seed=1) == pytest.approx(wide, abs=1e-3)
+    assert compiled.calls - before == 20
+
+
 @pytest.mark.parametrize(
     "kwargs, fragment",
     [

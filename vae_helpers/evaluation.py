@@ -142,8 +142,9 @@ def _iwae_log_sums(vae, x, k, batch_size, seed):
     images ``x``; the noise comes from numpy's generator seeded with ``seed``."""
     # At most MAX_DECODES_PER_CALL decoded images per call, whatever k and batch_size: any k completes.
     images = max(1, MAX_DECODES_PER_CALL // k) if batch_size is None else check_positive_int(batch_size, "batch_size")
-    images = min(images, MAX_DECODES_PER_CALL)
-    samples = max(1, MAX_DECODES_PER_CALL // images)  # importance samples per call
+    images = min(images, MAX_DECODES_PER_CALL, len(x))  # no more than there are: the rest goes to the samples
+    samples = max(1, MAX_DECODES_PER_CALL // images)  # importance samples per call (the noise is drawn sample-major,
+    # so how the k samples are split into calls does not change it)
     rng = np.random.default_rng(seed)
     for start in range(0, len(x), images):
         xb = x[start:start + images]  # (B, H, W, C)
