@@ -36,7 +36,7 @@ import math
 import numpy as np
 from keras import ops
 
-from vae_helpers._checks import checked_one_hot, image_shape_of
+from vae_helpers._checks import image_shape_of
 from vae_helpers.data import validate_images
 
 MAX_IMAGES = 1_000  # images scored: enough for means within a few tenths of a nat, about a second per pass on a CPU
@@ -132,8 +132,9 @@ def diagnose(model, x, history=None, labels=None) -> Diagnosis:
     history = _checked_history(history)
     shape = image_shape_of(model)
     array = _checked_array(x, shape)[:MAX_IMAGES]
-    conditional = hasattr(model, "num_classes")
-    one_hot = _checked_labels(model, labels, len(np.asarray(x)), conditional)
+    from vae_helpers.evaluation import condition_for  # the one labels gate
+
+    one_hot = condition_for(model, labels, len(np.asarray(x)))
     one_hot = None if one_hot is None else one_hot[:MAX_IMAGES]
     findings = [*_diverged(model, history), *_pixel_range(array)]
     measured = {"images_scored": len(array)}
@@ -187,17 +188,6 @@ def _checked_array(x, shape) -> np.ndarray:
         raise ValueError(f"x must be numbers of shape (N, {', '.join(map(str, shape))}), got {array.dtype} "
                          f"{array.shape}.")  # not reached for arrays validate_images rejects
     return array
-
-
-def _checked_labels(model, labels, n, conditional):
-    if not conditional:
-        if labels is not None:
-            raise ValueError(f"labels are for a conditional VAE (vh.build_cvae()); this {type(model).__name__} "
-                             "models images alone. Drop labels=.")
-        return None
-    if labels is None:
-        raise ValueError("a CVAE is diagnosed with the images' labels: pass labels=, the class index of each image.")
-    return checked_one_hot(labels, n, model.num_classes)
 
 
 def _finding(code, severity, message, **evidence) -> Finding:

@@ -30,7 +30,7 @@ def evaluate(vae, x, batch_size: int = 1000, seed: int | None = None, labels=Non
     """
     check_vae(vae, "evaluate", takes_labels=True)
     x = validate_images(x, image_shape=image_shape_of(vae))
-    condition = _condition(vae, labels, len(x))
+    condition = condition_for(vae, labels, len(x))
     reconstruction, kl = _per_image_terms(vae, x, batch_size, seed, condition)
     return {
         "neg_elbo": float(np.mean(reconstruction + kl)),
@@ -57,8 +57,9 @@ def per_image_negative_elbo(vae, x, batch_size: int = 1000, seed: int | None = N
     return reconstruction.astype(np.float64) + kl.astype(np.float64)
 
 
-def _condition(vae, labels, n: int):
-    """The one-hot labels (n, K) a conditional VAE needs, or None for a VAE (which must get no labels)."""
+def condition_for(vae, labels, n: int):
+    """The one-hot labels (n, K) a conditional VAE needs, or None for a VAE (which must get no labels): the one
+    labels gate of the scores and of :func:`vae_helpers.diagnose`."""
     from vae_helpers.conditional import is_conditional
 
     if not is_conditional(vae):
