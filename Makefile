@@ -67,6 +67,7 @@ bench: install-test
 	$(PYTHON) benchmarks/run.py
 
 ## make pretrained: retrain every shipped model and copy it into the package (about 5 hours on 2 CPU cores).
+## fashion-latent2-fast is the fast recipe's model (notebook 05; benchmarks/time_to_quality.py trains the same run).
 ## float32, as the shipped models were trained (the training command would pick bfloat16 on CPUs that have it);
 ## the beta sweep trains 20 epochs on the 55,000 training images (about 12 min each); notebook 07's collapse
 ## experiment trains latent 16, beta 16 three ways (plain, KL warm-up, free bits), 10 epochs on the 55,000 images
@@ -75,6 +76,7 @@ bench: install-test
 ## Its runs live in runs/pretrained/, apart from `make train`'s (a run folder holds one run's settings only)
 pretrained: install-lab
 	$(PYTHON) -m vae_helpers.train --latent-dim 2 --epochs 50 --precision float32 --out runs/pretrained/fashion-latent2
+	$(PYTHON) -m vae_helpers --recipe fast --latent-dim 2 --precision float32 --out runs/pretrained/fashion-latent2-fast
 	$(PYTHON) -m vae_helpers.train --latent-dim 16 --epochs 50 --precision float32 --out runs/pretrained/fashion-latent16
 	$(PYTHON) -m vae_helpers.train --model autoencoder --latent-dim 2 --epochs 50 --precision float32 \
 	  --out runs/pretrained/fashion-autoencoder2

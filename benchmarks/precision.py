@@ -53,7 +53,7 @@ def summary(metrics: dict) -> dict:
     """The comparable part of a metrics JSON: command, precision, test scores, IWAE bounds, training time."""
     return {"command": metrics["command"], "precision": metrics.get("training_precision", "float32"),
             "epochs": metrics["epochs"], "test": metrics["scores"]["test"], "iwae_test": metrics["iwae_test"],
-            "train_seconds_last_run": metrics["train_seconds_this_run"]}
+            "train_seconds_last_run": metrics["train_wall_seconds"]}
 
 
 def compare(float32: dict, mixed: dict) -> dict:

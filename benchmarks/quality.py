@@ -135,7 +135,7 @@ def main(argv=None) -> dict:
         course_source = f"shipped {SHIPPED} (python -m vae_helpers.train, {shipped['epochs']} epochs)"
         model = vh.load_pretrained(source)
         results["course"] = {**score(model, x_test, args.iwae_k), "epochs": shipped["epochs"],
-                             "train_seconds": shipped.get("train_seconds_this_run"), "history": shipped["history"]}
+                             "train_seconds": shipped.get("train_wall_seconds"), "history": shipped["history"]}
     else:
         course_source = f"trained here with vh.train for the same {args.epochs} epochs"
         vae, seconds, history = train_course(x_train, x_val, args.epochs)

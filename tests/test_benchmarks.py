@@ -240,7 +240,7 @@ def test_markdown_table_has_one_line_per_row():
 
 
 def scored(neg_elbo, iwae100, precision=None):
-    metrics = {"command": "python -m vae_helpers.train", "epochs": 50, "train_seconds_this_run": 1.0,
+    metrics = {"command": "python -m vae_helpers.train", "epochs": 50, "train_wall_seconds": 1.0,
                "scores": {"test": {"neg_elbo": neg_elbo}}, "iwae_test": {"100": iwae100}}
     if precision:
         metrics["training_precision"] = precision
@@ -274,3 +274,32 @@ def test_explore_latency_runs_every_side_with_one_trace_and_a_new_image_per_upda
     lines = explore_latency.format_table(result).splitlines()
     assert len(lines) == 2 + len(explore_latency.SIDES) + 2  # title, header, one line per side, two goal lines
     assert lines[-1].startswith("conditional explorer: goal p95 < 10 ms")
+
+
+def test_time_to_quality_table_marks_the_target_and_the_ratios():
+    from benchmarks import time_to_quality
+
+    arm = lambda label, cpu, neg_elbo, epochs: {  # noqa: E731
+        "label": label, "epochs": epochs, "train_cpu_seconds": cpu, "train_wall_seconds": cpu / 2,
+        "test": {"neg_elbo": neg_elbo}, "cpu_ratio": 1000.0 / cpu}
+    report = {"target_neg_elbo": 262.0, "arms": [arm("tutorial", 1000.0, 262.0, 50), arm("fast", 200.0, 261.9, 18),
+                                                 arm("slow", 500.0, 262.5, 10)],
+              "levers": [{"setting": "float32", "cpu_ms_per_image": 0.8}, {"setting": "bf16", "cpu_ms_per_image": 0.4}]}
+    rows = time_to_quality.table(report).splitlines()[2:]
+    assert rows[0].endswith("| yes | 1.00× |") and rows[1].endswith("| yes | 5.00× |")
+    assert rows[2].endswith("| no | 2.00× |")
+    assert time_to_quality.lever_table(report).splitlines()[-1] == "| bf16 | 0.400 | 2.00× |"
+
+
+def test_time_to_quality_quick_run_measures_every_arm_and_lever(tmp_path):
+    """A smoke run of the whole benchmark on 2,048 images: every arm trains, is scored and has a CPU time."""
+    from benchmarks import time_to_quality
+
+    out = tmp_path / "ttq.json"
+    report = time_to_quality.main(["--quick", "--out", str(out)])
+    assert out.is_file() and report["quick"]
+    assert [arm["recipe"] if "recipe" in arm else arm["command"] for arm in report["arms"]][0] == "tutorial"
+    assert report["arms"][0]["cpu_ratio"] == 1.0
+    assert all(arm["train_cpu_seconds"] > 0 and arm["test"]["neg_elbo"] > 0 for arm in report["arms"])
+    assert "--recipe fast --precision float32" in report["arms"][2]["command"]
+    assert len(report["levers"]) == 5 and all(row["cpu_ms_per_image"] > 0 for row in report["levers"])

@@ -20,7 +20,8 @@ from conftest import class_templates
 
 METRICS_KEYS = {
     "command", "latent_dim", "beta", "epochs", "batch_size", "seed", "quick", "strategy", "n_train", "n_validation",
-    "evaluated_on", "units", "scores", "iwae_test", "train_seconds_this_run", "resumed_from_epoch", "machine",
+    "evaluated_on", "units", "scores", "iwae_test", "train_wall_seconds", "train_cpu_seconds", "recipe",
+    "resumed_from_epoch", "machine",
     "versions", "history", "training_precision", "learning_rate", "learning_rate_per_epoch", "free_bits",
     "kl_warmup_epochs", "weights_sha256", "diagnosis",
 }

@@ -40,7 +40,7 @@ def test_json_records_how_the_model_was_made(name):
     info = vh.pretrained_info(name)
     assert info["command"].startswith("python -m vae_helpers.train")
     assert not info["quick"], "a shipped model must come from a full (non-quick) run"
-    for key in ("seed", "epochs", "latent_dim", "beta", "versions", "train_seconds_this_run", "history",
+    for key in ("seed", "epochs", "latent_dim", "beta", "versions", "train_wall_seconds", "history",
                 "training_precision"):
         assert key in info, f"{name}.json lacks {key}"
     assert len(info["history"]["loss"]) == info["epochs"]

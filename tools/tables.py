@@ -8,8 +8,9 @@ written from its data, never by hand:
   stored full-mode run (the notebook's metadata ``vae_course.seconds``, written by tools/run_notebooks.py);
 - ``pretrained-vae``, ``pretrained-autoencoder``, ``pretrained-cvae`` (docs/pretrained.md): the shipped models'
   JSONs (``vae_helpers/pretrained/*.json``);
-- ``benchmark`` and ``quality`` (docs/speed.md): ``benchmarks/results/`` (the rows of ``make bench`` in the same
-  format as ``benchmarks/run.py --markdown``, and ``benchmarks/quality.py``'s comparison).
+- ``benchmark``, ``quality`` and ``time-to-quality`` (docs/speed.md): ``benchmarks/results/`` (the rows of ``make
+  bench`` in the same format as ``benchmarks/run.py --markdown``, ``benchmarks/quality.py``'s comparison and
+  ``benchmarks/time_to_quality.py``'s arms and levers).
 
 tests/test_tables.py checks that every table in the repository equals what this tool writes.
 """
@@ -90,7 +91,7 @@ def _models(kind: str) -> list[tuple[str, dict]]:
 
 
 def _wall_time(info: dict) -> str:
-    resumed, seconds = int(info.get("resumed_from_epoch") or 0), float(info["train_seconds_this_run"])
+    resumed, seconds = int(info.get("resumed_from_epoch") or 0), float(info["train_wall_seconds"])
     if resumed >= int(info["epochs"]):
         return "not recorded (scored on a resume)"
     text = f"{max(1, round(seconds / 60))} min"
@@ -144,6 +145,16 @@ def quality_table() -> str:
     return "\n".join(lines)
 
 
+def time_to_quality_tables() -> str:
+    """``benchmarks/time_to_quality.py``'s arms (CPU time to the tutorial's 50-epoch test -ELBO) and levers."""
+    time_to_quality = _load(ROOT / "benchmarks" / "time_to_quality.py", "time_to_quality")
+    report = json.loads((RESULTS / "time_to_quality.json").read_text())
+    caption = (f"Measured on {report['machine']['cpus']} cores ({report['machine']['processor']}), {report['date']}, "
+               f"target: the tutorial's test −ELBO, {report['target_neg_elbo']:.2f} nats "
+               "(`benchmarks/results/time_to_quality.json`):")
+    return "\n\n".join([caption, time_to_quality.table(report), time_to_quality.lever_table(report)])
+
+
 TABLES = {
     "course-map": course_map,
     "pretrained-vae": lambda: pretrained_table("vae"),
@@ -151,6 +162,7 @@ TABLES = {
     "pretrained-cvae": lambda: pretrained_table("cvae"),
     "benchmark": benchmark_table,
     "quality": quality_table,
+    "time-to-quality": time_to_quality_tables,
 }
 FILES = ("README.md", "docs/pretrained.md", "docs/speed.md")  # the files that hold tables
 

@@ -1,7 +1,7 @@
 """Helpers for the hands-on VAE course: ``import vae_helpers as vh``.
 
 Each name below is introduced in a notebook (module in brackets):
-data (01) · sampling (02) · model (03) · losses (04) · training, evaluation (05) · plots, latent, pretrained,
+data (01) · sampling (02) · model (03) · losses (04) · training, recipes, evaluation (05) · plots, latent, pretrained,
 fast_decoding, explore (06) · autoencoder (08) · conditional (09) · claims, exercises (all notebooks); diagnose (12); runtime: what depends on the Keras backend.
 """
 
@@ -46,6 +46,7 @@ from vae_helpers.plots import (
     figure_png, plot_history, plot_latent_grid, plot_latent_scatter, plot_reconstructions, show_images,
 )
 from vae_helpers.pretrained import list_pretrained, load_pretrained, pretrained_info
+from vae_helpers.recipes import RECIPES
 from vae_helpers.runs import RunFolderError
 from vae_helpers.runtime import fastest_dtype_policy, make_strategy
 from vae_helpers.sampling import Sampling, reparameterize
@@ -60,7 +61,7 @@ __all__ = [
     "bernoulli_entropy", "complexity_corrected", "load_digits_28", "outlier_sets", "per_image_iwae",
     "per_image_negative_elbo", "png_bits", "roc_auc", "posterior_bounds", "refine_posterior",
     "Autoencoder", "build_autoencoder", "reconstruction_error", "CVAE", "build_cvae", "class_grid",
-    "CLASS_NAMES", "ClaimError", "N_VALIDATION", "split_validation", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "RunFolderError", "find_fashion_mnist", "KLWarmup", "RunOptions",
+    "CLASS_NAMES", "ClaimError", "N_VALIDATION", "split_validation", "CorruptDataError", "DEFAULT_SEED", "DataNotFoundError", "FastDecoder", "RunFolderError", "find_fashion_mnist", "KLWarmup", "RECIPES", "RunOptions",
     "Sampling", "TrainingDivergedError", "VAE", "build_decoder", "build_encoder", "build_vae", "check_claim", "encode_means",
     "diagnose", "evaluate", "exercises", "explore_conditional", "explore_interpolation", "explore_latent", "explore_latent_map",
     "explore_reconstruction", "explorer_snapshot", "fastest_dtype_policy", "figure_png", "gaussian_log_density", "grid_coordinates", "interpolate_latent",

@@ -31,6 +31,7 @@ from vae_helpers import runs, runtime
 from vae_helpers._checks import MAX_BATCH_SIZE, MAX_IMAGE_SIDE, MAX_LATENT_DIM
 from vae_helpers.config import N_TRAINING_IMAGES, N_VALIDATION, QUICK_N_TRAIN, split_validation
 from vae_helpers.pretrained import RUN_METRICS, RUN_WEIGHTS
+from vae_helpers.recipes import DEFAULT_RECIPE, RECIPES
 
 QUICK = {"epochs": 1, "n_train": QUICK_N_TRAIN, "n_val": 512, "n_eval": 100}  # a smoke test of the command
 WEIGHTS_DIGEST = "weights_sha256"  # in metrics.json: the SHA-256 of the model.weights.h5 it describes
@@ -47,7 +48,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="vae (default: vh.build_vae), autoencoder (vh.build_autoencoder, notebook 08: the same "
                              "encoder trunk and decoder, one deterministic code, reconstruction loss only) or cvae "
                              "(vh.build_cvae, notebook 09: encoder and decoder also get Fashion-MNIST's labels)")
-    parser.add_argument("--epochs", type=int, default=50, help="total epochs (default 50, as in the reference)")
+    parser.add_argument("--recipe", choices=tuple(RECIPES), default=DEFAULT_RECIPE,
+                        help="reference (default: the tutorial's Adam 1e-3, batch 128, 50 epochs; what the shipped "
+                             f"models were trained with) or fast (batch {RECIPES['fast'].batch_size}, warm-up and "
+                             f"cosine decay from {RECIPES['fast'].learning_rate:g}, {RECIPES['fast'].epochs} epochs: "
+                             "the reference's test -ELBO in a fraction of its time; vae_helpers.recipes)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="total epochs (default: the recipe's, 50 for the reference)")
     parser.add_argument("--latent-dim", type=int, default=2, help="latent size (default 2)")
     parser.add_argument("--beta", type=float, default=1.0, help="KL weight (default 1.0: the ELBO)")
     parser.add_argument("--free-bits", type=float, default=0.0, metavar="LAMBDA",
@@ -56,7 +63,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--kl-warmup-epochs", type=int, default=0, metavar="N",
                         help="KL warm-up: raise beta linearly from 0 to --beta over the first N epochs "
                              "(vh.KLWarmup; default 0: no warm-up)")
-    parser.add_argument("--batch-size", type=int, default=128, help="global batch size (default 128)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="global batch size (default: the recipe's, 128 for the reference)")
     parser.add_argument("--n-val", type=int, default=None,
                         help=f"training images held out for validation (default {N_VALIDATION}; with --data-dir a "
                              "tenth of the folder)")
@@ -75,9 +83,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="with --likelihood gaussian: its fixed standard deviation in pixel units (default 0.1)")
     parser.add_argument("--n-train", type=int, default=None, help="use only this many training images")
     parser.add_argument("--seed", type=int, default=42, help="seed for weights, shuffling and sampling")
-    parser.add_argument("--learning-rate", type=float, default=1e-3,
-                        help="Adam's learning rate (default 0.001, as in the reference); on a resume, the rate "
-                             "used from then on (the optimizer's moments are kept)")
+    parser.add_argument("--learning-rate", type=float, default=None,
+                        help="Adam's learning rate, or the peak of the fast recipe's schedule (default: the "
+                             "recipe's, 0.001 for the reference); for the reference, on a resume, the rate used "
+                             "from then on (the optimizer's moments are kept)")
     parser.add_argument("--restart", action="store_true",
                         help="move an existing OUT folder aside (to OUT.old-<date>; nothing is deleted) and train "
                              "from scratch")
@@ -95,6 +104,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help=f"smoke test: {QUICK['epochs']} epoch on {QUICK['n_train']} images, small evaluation "
                              f"(--n-val {QUICK['n_val']} unless given)")
     args = parser.parse_args(argv)
+    recipe = RECIPES[args.recipe]
+    args.epochs = recipe.epochs if args.epochs is None else args.epochs
+    args.batch_size = recipe.batch_size if args.batch_size is None else args.batch_size
+    args.learning_rate = recipe.learning_rate if args.learning_rate is None else args.learning_rate
     for name in ("epochs", "latent_dim", "batch_size", "n_val", "n_train", "steps_per_execution"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
@@ -231,13 +244,14 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
         data = {"data": str(data) if data is not None else "downloaded by Keras"}
     if args.likelihood != "bernoulli":
         data.update(likelihood=args.likelihood, gaussian_std=args.gaussian_std)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     history = vh.train(vae, x_train, x_val, epochs=args.epochs, batch_size=args.batch_size,
                        checkpoint_dir=checkpoint, strategy=strategy, seed=args.seed,
                        steps_per_execution=args.steps_per_execution, learning_rate=args.learning_rate,
+                       recipe=args.recipe,
                        callbacks=warmup, settings=data,
                        **({} if labels is None else {"y_train": labels["train"], "y_val": labels["validation"]}))
-    train_seconds = time.perf_counter() - start
+    train_seconds, train_cpu_seconds = time.perf_counter() - start, time.process_time() - start_cpu
     epochs_done = vh.read_state(checkpoint)["epochs_done"]
     finished = _finished_metrics(outputs, epochs_done)
     if finished is not None:
@@ -278,14 +292,15 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
                                                       "gaussian_std": args.gaussian_std}),
         "latent_dim": args.latent_dim, **({} if autoencoder else {
             "beta": args.beta, "free_bits": args.free_bits, "kl_warmup_epochs": args.kl_warmup_epochs}),
-        "epochs": epochs_done, "batch_size": args.batch_size,
+        "recipe": args.recipe, "epochs": epochs_done, "batch_size": args.batch_size,
         "seed": args.seed, "quick": args.quick, "strategy": args.strategy, "training_precision": precision,
         "n_train": len(x_train), "n_validation": len(x_val),
         "evaluated_on": {split: len(x) for split, x in splits.items()},
         "units": "nats per image (means); lower is better",
         "scores": scores, **({} if iwae is None else {"iwae_test": iwae}),
         "learning_rate": args.learning_rate, "learning_rate_per_epoch": vh.read_state(checkpoint)["learning_rates"],
-        "train_seconds_this_run": round(train_seconds, 1),
+        # this run's training (epochs and validation; loading and scoring excluded): wall and process CPU time
+        "train_wall_seconds": round(train_seconds, 1), "train_cpu_seconds": round(train_cpu_seconds, 1),
         "resumed_from_epoch": previous_state["epochs_done"] if previous_state else 0,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "versions": versions(), "history": history, "diagnosis": diagnosis.as_dicts(),

@@ -55,7 +55,8 @@ class RunOptions:
         seed: seed for every random number generator the notebook uses.
         n_train: number of training images to use (60,000 in full mode).
         n_test: number of test images to use (10,000 in full mode).
-        epochs: training epochs for notebooks that train (50 in full mode, as in the reference tutorial).
+        epochs: training epochs for notebooks that train (50 in full mode, as in the reference tutorial);
+            :meth:`epochs_for` gives a recipe's.
         batch_size: images per gradient step (128, as in the reference tutorial).
     """
 
@@ -65,6 +66,13 @@ class RunOptions:
     n_test: int = 10_000
     epochs: int = 50
     batch_size: int = 128
+
+    def epochs_for(self, recipe: str) -> int:
+        """Epochs of a run with the training recipe ``recipe`` (:mod:`vae_helpers.recipes`): the recipe's own
+        number in full mode (50 for ``"reference"``), :attr:`epochs` in quick mode."""
+        from vae_helpers.recipes import recipe_named
+
+        return self.epochs if self.quick else recipe_named(recipe).epochs
 
 
 def run_options(seed: int = DEFAULT_SEED) -> RunOptions:

@@ -21,6 +21,7 @@ from vae_helpers import runs, runtime
 from vae_helpers._checks import MAX_BATCH_SIZE, check_finite, check_labels, check_positive_int
 from vae_helpers._version import __version__
 from vae_helpers.data import make_dataset, validate_images
+from vae_helpers.recipes import DEFAULT_RECIPE, recipe_named, steps_per_epoch
 from vae_helpers.runs import RunFolderError
 
 CHECKPOINT_FILE = "checkpoint.weights.h5"
@@ -50,10 +51,13 @@ class NaNGuard(keras.callbacks.Callback):
             )
 
 
-def _learning_rate(optimizer) -> float | None:
-    """The optimizer's current learning rate, or None when it follows a schedule."""
-    if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-        return None
+def _follows_schedule(optimizer) -> bool:
+    """True when the optimizer's learning rate is a schedule (a function of its step counter)."""
+    return isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule)
+
+
+def _learning_rate(optimizer) -> float:
+    """The optimizer's current learning rate (a schedule's value at the optimizer's current step)."""
     return float(ops.convert_to_numpy(optimizer.learning_rate))
 
 
@@ -61,7 +65,8 @@ class HistoryRecorder(keras.callbacks.Callback):
     """Append each epoch's logs to ``history`` (a dict metric -> list of floats), also across resumes.
 
     An epoch whose training or validation losses are not all finite raises :class:`TrainingDivergedError`
-    before anything is recorded or saved. ``learning_rates`` gets the learning rate of each epoch.
+    before anything is recorded or saved. ``learning_rates`` gets the learning rate at the end of each epoch
+    (for a schedule, the rate of the epoch's last step).
     """
 
     def __init__(self, history: dict, learning_rates: list):
@@ -168,25 +173,33 @@ def run_settings(vae, x_train, x_val, batch_size: int, seed, extra: dict | None 
     return json.loads(json.dumps(settings))
 
 
-def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, checkpoint_dir=None, strategy=None,
-          seed: int = 42, verbose="auto", callbacks=(), steps_per_execution: int = 1, jit_compile="auto",
-          restart: bool = False, settings: dict | None = None, learning_rate: float = 1e-3, y_train=None,
-          y_val=None):
+def train(vae, x_train, x_val=None, epochs: int | None = None, batch_size: int | None = None, checkpoint_dir=None,
+          strategy=None, seed: int = 42, verbose="auto", callbacks=(), steps_per_execution: int = 1,
+          jit_compile="auto", restart: bool = False, settings: dict | None = None,
+          learning_rate: float | None = None, y_train=None, y_val=None, recipe: str = DEFAULT_RECIPE):
     """Train ``vae`` on images (and, for a conditional VAE, their labels) and return the per-epoch history
     (resumed epochs included).
 
     Args:
-        vae: a :class:`vae_helpers.VAE`. If it is not compiled yet it is compiled with
-            ``Adam(learning_rate)`` (1e-3 by default, as in the reference). With ``strategy``, build and compile it inside ``strategy.scope()`` (or let
-            :func:`vae_helpers.build_vae` do so under the scope); see the README's "Training on many machines".
+        vae: a :class:`vae_helpers.VAE`. If it is not compiled yet it is compiled with Adam and the recipe's
+            learning rate (the reference's: a constant 1e-3). With ``strategy``, build and compile it inside
+            ``strategy.scope()`` (or let :func:`vae_helpers.build_vae` do so under the scope); see the book's
+            Training page. A recipe with a schedule (``"fast"``) needs a model that is not compiled yet.
         x_train: (N, H, W, C) float images in [0, 1], the shape the model takes (default (N, 28, 28, 1)). x_val: same, or None for no validation.
         y_train, y_val: the class index of each image (N,), for a :class:`vae_helpers.CVAE` only (notebook 09):
             they travel with the images through :func:`vae_helpers.make_dataset`.
-        epochs: total epochs (a resumed run counts the epochs already done).
-        batch_size: global batch size (split over replicas under a strategy), 1 to 4096 (``MAX_BATCH_SIZE``).
+        epochs: total epochs (a resumed run counts the epochs already done); None: the recipe's (50 for the
+            reference).
+        batch_size: global batch size (split over replicas under a strategy), 1 to 4096 (``MAX_BATCH_SIZE``);
+            None: the recipe's (128 for the reference).
+        learning_rate: Adam's constant rate, or the peak of the recipe's schedule; None: the recipe's.
+        recipe: ``"reference"`` (the default: the tutorial's constant 1e-3, batch 128, 50 epochs) or ``"fast"``
+            (:mod:`vae_helpers.recipes`: warm-up and cosine decay over ``epochs``, larger batches; the
+            reference's quality in a fraction of its time, notebook 05).
         checkpoint_dir: folder for ``checkpoint.weights.h5`` + ``state.json``; resumes from it if present (with
-            the settings recorded there; more epochs continue the run; the learning rate the model was compiled
-            with is the one used, the optimizer's moments are kept). One process at a time per folder.
+            the settings recorded there; for a constant rate, more epochs continue the run and the rate the
+            model was compiled with is the one used; a schedule's length and peak are settings, and it continues
+            from the saved step; the optimizer's moments are kept). One process at a time per folder.
         strategy: None for one device, or what :func:`vae_helpers.make_strategy` returns: a ``tf.distribute``
             strategy on TensorFlow, a ``keras.distribution.DataParallel`` on JAX.
         seed: shuffle seed. verbose: Keras progress bar mode. callbacks: extra Keras callbacks.
@@ -215,18 +228,25 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
     if x_val is not None:
         x_val = validate_images(x_val, "x_val", image_shape=shape)
     y_train, y_val = _checked_labels(vae, x_train, x_val, y_train, y_val)
-    epochs = check_positive_int(epochs, "epochs")
-    batch_size = check_positive_int(batch_size, "batch_size", MAX_BATCH_SIZE,
-                                    "a step's activations grow with it; the reference uses 128")
+    recipe = recipe_named(recipe)
+    epochs = check_positive_int(recipe.epochs if epochs is None else epochs, "epochs")
+    batch_size = check_positive_int(recipe.batch_size if batch_size is None else batch_size, "batch_size",
+                                    MAX_BATCH_SIZE, "a step's activations grow with it; the reference uses 128")
     steps_per_execution = check_positive_int(steps_per_execution, "steps_per_execution")
-    learning_rate = check_finite(learning_rate, "learning_rate", minimum=0.0, strict=True)
+    if learning_rate is not None:
+        learning_rate = check_finite(learning_rate, "learning_rate", minimum=0.0, strict=True)
     if jit_compile not in (True, False, "auto"):
         raise ValueError(f"jit_compile must be True, False or 'auto' (Keras picks per device), got {jit_compile!r}.")
     strategy = runtime.checked_strategy(vae, strategy)
+    schedule = recipe.learning_rate_schedule(steps_per_epoch(len(x_train), batch_size), epochs, learning_rate)
     if not vae.compiled:
         with runtime.strategy_scope(strategy):
-            vae.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=steps_per_execution,
+            vae.compile(optimizer=keras.optimizers.Adam(schedule), steps_per_execution=steps_per_execution,
                         jit_compile=jit_compile)
+    elif recipe.decay != "constant":
+        raise ValueError(f"the {recipe.name!r} recipe compiles the model with its own learning-rate schedule, but "
+                         "this model is compiled already. Build a new one (vh.build_vae()) and pass it uncompiled, "
+                         "or train this one with recipe='reference'.")
 
     user_callbacks = list(callbacks)
     if checkpoint_dir is None:
@@ -239,7 +259,8 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
         runs.move_aside(folder)
     warmups = [callback.warmup_epochs for callback in user_callbacks if isinstance(callback, KLWarmup)]
     current = run_settings(vae, x_train, x_val, batch_size, seed,
-                           {**({"kl_warmup_epochs": warmups[0]} if warmups else {}), **(settings or {})})
+                           {**({"kl_warmup_epochs": warmups[0]} if warmups else {}),
+                            **recipe.run_settings(epochs, learning_rate), **(settings or {})})
     with runs.exclusive(folder):
         state = read_state(folder)
         history, learning_rates, initial_epoch = {}, [], 0
@@ -263,8 +284,9 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
 
 
 def _load_checkpoint(vae, folder: pathlib.Path, strategy) -> None:
-    """Load weights and optimizer state, keeping the learning rate ``vae`` was compiled with."""
-    learning_rate = _learning_rate(vae.optimizer)
+    """Load weights and optimizer state (its step counter included, so a schedule continues where it stopped),
+    keeping the constant learning rate ``vae`` was compiled with."""
+    learning_rate = None if _follows_schedule(vae.optimizer) else _learning_rate(vae.optimizer)
     with runtime.strategy_scope(strategy):
         vae.optimizer.build(vae.trainable_variables)
     try:

@@ -1,0 +1,134 @@
+"""recipes.py and recipe= in vh.train: the fast recipe's schedule against its formula, its resume, its errors;
+the fused decoder that the time-to-quality benchmark measures computes the same gradients as the plain one."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import vae_helpers as vh
+from vae_helpers import cli
+from vae_helpers.fast_decoding import decoder_forward
+from vae_helpers.recipes import RECIPES, recipe_named, steps_per_epoch
+
+from conftest import crossed_bars, only_on
+
+X_TRAIN = crossed_bars(96, seed=3)  # 3 steps of 32 per epoch
+BATCH = 32
+
+
+def expected_rate(step: int, total: int, warmup: int, peak: float) -> float:
+    """Linear warm-up from 0 to ``peak`` over ``warmup`` steps, then half a cosine down to 0 at ``total``."""
+    if step < warmup:
+        return peak * step / warmup
+    return 0.5 * peak * (1 + math.cos(math.pi * (step - warmup) / (total - warmup)))
+
+
+def test_fast_schedule_follows_warmup_and_cosine():
+    recipe = RECIPES["fast"]
+    per_epoch, epochs = 10, 4
+    schedule = recipe.learning_rate_schedule(per_epoch, epochs)
+    warmup = round(recipe.warmup_epochs * per_epoch)
+    for step in range(per_epoch * epochs + 1):
+        expected = expected_rate(step, per_epoch * epochs, warmup, recipe.learning_rate)
+        assert float(ops.convert_to_numpy(schedule(step))) == pytest.approx(expected, rel=1e-5, abs=1e-9), step
+
+
+def test_reference_recipe_is_the_tutorials():
+    reference = RECIPES["reference"]
+    assert (reference.epochs, reference.batch_size, reference.learning_rate) == (50, 128, 1e-3)
+    assert reference.learning_rate_schedule(430, 50) == 1e-3  # a constant rate, as compile(optimizer="adam")
+    assert reference.run_settings(50) == {}  # old reference run folders keep resuming
+
+
+def test_unknown_recipe_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown recipe 'quick'.*'reference', 'fast'"):
+        recipe_named("quick")
+    with pytest.raises(ValueError, match="unknown recipe"):
+        vh.train(vh.build_vae(seed=0), X_TRAIN, epochs=1, recipe="quick", verbose=0)
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--recipe", "quick"])
+
+
+def test_cli_defaults_come_from_the_recipe():
+    fast = cli.parse_args(["--recipe", "fast"])
+    assert (fast.epochs, fast.batch_size, fast.learning_rate) == (
+        RECIPES["fast"].epochs, RECIPES["fast"].batch_size, RECIPES["fast"].learning_rate)
+    reference = cli.parse_args([])
+    assert (reference.recipe, reference.epochs, reference.batch_size, reference.learning_rate) == (
+        "reference", 50, 128, 1e-3)
+    assert cli.parse_args(["--recipe", "fast", "--epochs", "7"]).epochs == 7
+
+
+def test_fast_recipe_needs_an_uncompiled_model():
+    vae = vh.build_vae(seed=0)
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    with pytest.raises(ValueError, match="compiled already.*recipe='reference'"):
+        vh.train(vae, X_TRAIN, epochs=1, batch_size=BATCH, recipe="fast", verbose=0)
+
+
+class StopInEpoch(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_a_resumed_fast_run_continues_its_schedule(tmp_path):
+    epochs = 3
+    uninterrupted = vh.train(vh.build_vae(seed=0), X_TRAIN, epochs=epochs, batch_size=BATCH, recipe="fast",
+                             checkpoint_dir=tmp_path / "whole", verbose=0)
+    whole_rates = vh.read_state(tmp_path / "whole")["learning_rates"]
+    with pytest.raises(KeyboardInterrupt):
+        vh.train(vh.build_vae(seed=0), X_TRAIN, epochs=epochs, batch_size=BATCH, recipe="fast",
+                 checkpoint_dir=tmp_path / "cut", verbose=0, callbacks=[StopInEpoch(1)])
+    assert vh.read_state(tmp_path / "cut")["epochs_done"] == 1
+    resumed = vh.train(vh.build_vae(seed=0), X_TRAIN, epochs=epochs, batch_size=BATCH, recipe="fast",
+                       checkpoint_dir=tmp_path / "cut", verbose=0)
+    resumed_rates = vh.read_state(tmp_path / "cut")["learning_rates"]
+    steps = steps_per_epoch(len(X_TRAIN), BATCH)
+    expected = [expected_rate(steps * (e + 1), steps * epochs, steps, RECIPES["fast"].learning_rate)
+                for e in range(epochs)]
+    np.testing.assert_allclose(resumed_rates, whole_rates, rtol=1e-6)
+    np.testing.assert_allclose(whole_rates, expected, rtol=1e-5, atol=1e-9)
+    assert whole_rates[-1] < 1e-9  # the cosine ends at 0
+    assert len(resumed["loss"]) == len(uninterrupted["loss"]) == epochs
+
+
+def test_a_fast_run_never_resumes_with_another_schedule(tmp_path):
+    vh.train(vh.build_vae(seed=0), X_TRAIN, epochs=2, batch_size=BATCH, recipe="fast", checkpoint_dir=tmp_path,
+             verbose=0)
+    with pytest.raises(vh.RunFolderError, match="schedule_epochs"):
+        vh.train(vh.build_vae(seed=0), X_TRAIN, epochs=4, batch_size=BATCH, recipe="fast", checkpoint_dir=tmp_path,
+                 verbose=0)
+
+
+@only_on("tensorflow")
+def test_fused_decoder_has_the_plain_decoders_outputs_and_gradients():
+    """The benchmark's fused-decoder lever trains through fast_decoding.decoder_forward: the same logits and the
+    same gradients with respect to z and every weight as the plain decoder (float32, random weights)."""
+    import tensorflow as tf
+
+    vae = vh.build_vae(latent_dim=3, seed=5)
+    plain, fused = vae.decoder_logits, decoder_forward(vae.decoder_logits)
+    z = tf.constant(np.random.default_rng(0).normal(size=(6, 3)).astype("float32"))
+    target = np.random.default_rng(1).uniform(size=(6, 28, 28, 1)).astype("float32")
+
+    def gradients(forward):
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            logits = forward(z)
+            loss = tf.reduce_sum(tf.square(tf.sigmoid(logits) - target))
+        return logits, tape.gradient(loss, [z, *plain.trainable_variables])
+
+    (plain_logits, plain_gradients), (fused_logits, fused_gradients) = gradients(plain), gradients(fused)
+    np.testing.assert_allclose(fused_logits.numpy(), plain_logits.numpy(), atol=2e-5)
+    assert len(fused_gradients) == len(plain.trainable_variables) + 1
+    for a, b in zip(plain_gradients, fused_gradients):
+        assert b is not None
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-4, atol=1e-5)
