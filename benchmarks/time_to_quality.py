@@ -126,8 +126,9 @@ def recipe_arm(recipe: str, precision: str, sizes: dict, runs: pathlib.Path, qui
     (a finished run there is moved aside, never overwritten); what its metrics say."""
     print(f"{recipe} recipe, --precision {precision} ...", flush=True)
     folder = runs / f"{recipe}-{precision}"
+    out = folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder  # the JSON's command names no machine path
     command = [sys.executable, "-m", "vae_helpers", "--recipe", recipe, "--precision", precision,
-               "--seed", str(SEED), "--out", str(folder), "--restart"]
+               "--seed", str(SEED), "--out", str(out), "--restart"]
     if quick:
         command += ["--quick", "--n-val", str(sizes["n_val"])]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
