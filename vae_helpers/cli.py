@@ -1,6 +1,6 @@
-"""Command line behind ``python -m vae_helpers.train`` (also ``vae-train``): train, resume, evaluate, write weights.
+"""Command line behind ``python -m vae_helpers`` (also ``vae-train``): train, resume, evaluate, write weights.
 
-Example: ``python -m vae_helpers.train --latent-dim 2 --epochs 50 --out runs/latent2``; ``--model autoencoder``
+Example: ``python -m vae_helpers --latent-dim 2 --epochs 50 --out runs/latent2``; ``--model autoencoder``
 trains the plain autoencoder of notebook 08 instead (``vh.build_autoencoder``: no sampling, no KL), ``--model cvae``
 the conditional VAE of notebook 09 (``vh.build_cvae``: encoder and decoder also get each image's label);
 ``--data-dir FOLDER --image-size 32 --color rgb [--likelihood gaussian]`` trains on your own images (notebook 10). Running the same command
@@ -42,7 +42,7 @@ STRATEGY_NEEDS = {"tpu": "--strategy tpu needs a TPU runtime (Colab or Cloud TPU
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m vae_helpers.train", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m vae_helpers", description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=MODELS, default="vae",
                         help="vae (default: vh.build_vae), autoencoder (vh.build_autoencoder, notebook 08: the same "
                              "encoder trunk and decoder, one deterministic code, reconstruction loss only) or cvae "
@@ -271,7 +271,7 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
                             labels=None if labels is None else labels["validation"][:len(splits["validation"])])
     print(diagnosis)
     metrics = {
-        "command": " ".join(["python -m vae_helpers.train", *argv]),
+        "command": " ".join(["python -m vae_helpers", *argv]),
         **({} if args.model == "vae" else {"model": args.model}),  # a JSON without "model" is a VAE's
         **({} if args.data_dir is None else {"data_dir": str(args.data_dir), "image_shape": list(x_test.shape[1:])}),
         **({} if args.likelihood == "bernoulli" else {"likelihood": args.likelihood,

@@ -32,7 +32,7 @@ class TrainingDivergedError(RuntimeError):
 
 
 RESUME_ADVICE = ("The last good checkpoint (if any) was kept. Lower the learning rate and resume: "
-                 "`python -m vae_helpers.train ... --learning-rate 1e-4` (the same command otherwise), or compile "
+                 "`python -m vae_helpers ... --learning-rate 1e-4` (the same command otherwise), or compile "
                  "with `keras.optimizers.Adam(1e-4)` and call vh.train with the same checkpoint_dir. To name the "
                  "cause, run vh.diagnose(model, x_val, history) (notebook 12).")
 
