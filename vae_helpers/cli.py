@@ -27,7 +27,7 @@ import platform
 import sys
 import time
 
-from vae_helpers import runs, runtime
+from vae_helpers import devices, runs, runtime
 from vae_helpers._checks import MAX_BATCH_SIZE, MAX_IMAGE_SIDE, MAX_LATENT_DIM
 from vae_helpers.config import N_TRAINING_IMAGES, N_VALIDATION, QUICK_N_TRAIN, split_validation
 from vae_helpers.pretrained import RUN_METRICS, RUN_WEIGHTS
@@ -82,11 +82,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="move an existing OUT folder aside (to OUT.old-<date>; nothing is deleted) and train "
                              "from scratch")
     parser.add_argument("--out", type=pathlib.Path, default=None, help="output folder (default runs/latentD-betaB)")
-    parser.add_argument("--strategy", choices=runtime.STRATEGIES, default="default",
+    parser.add_argument("--strategy", choices=devices.STRATEGIES, default="default",
                         help="data-parallel training: mirrored (tf.distribute on TensorFlow, "
                              "keras.distribution.DataParallel on JAX); multiworker (reads $TF_CONFIG) and tpu on "
                              "TensorFlow only")
-    parser.add_argument("--precision", choices=("auto", *runtime.DTYPE_POLICIES), default="auto",
+    parser.add_argument("--precision", choices=("auto", *devices.DTYPE_POLICIES), default="auto",
                         help="dtype policy for training (default auto: vh.fastest_dtype_policy(), i.e. "
                              "mixed_bfloat16 on CPUs with native bfloat16, else float32); "
                              "the saved model and its evaluation are always float32")
@@ -220,7 +220,7 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
             f"{args.out} holds a trained model ({', '.join(p.name for p in outputs if p.exists())}) but no checkpoint "
             f"to resume from ({checkpoint} is gone), so training again would overwrite it; nothing was changed. "
             + runs.ways_out(args.out))
-    with runtime.strategy_scope(strategy):
+    with devices.strategy_scope(strategy):
         vae = _build(args, precision)
     warmup = [vh.KLWarmup(args.kl_warmup_epochs, final_beta=args.beta)] if args.kl_warmup_epochs else []
     if args.data_dir is not None:  # a run folder never resumes with another folder, size or colour

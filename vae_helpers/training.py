@@ -17,7 +17,7 @@ import pathlib
 import keras
 from keras import ops
 
-from vae_helpers import runs, runtime
+from vae_helpers import devices, runs, runtime
 from vae_helpers._checks import MAX_BATCH_SIZE, check_finite, check_labels, check_positive_int
 from vae_helpers._version import __version__
 from vae_helpers.data import make_dataset, validate_images
@@ -222,9 +222,9 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
     learning_rate = check_finite(learning_rate, "learning_rate", minimum=0.0, strict=True)
     if jit_compile not in (True, False, "auto"):
         raise ValueError(f"jit_compile must be True, False or 'auto' (Keras picks per device), got {jit_compile!r}.")
-    strategy = runtime.checked_strategy(vae, strategy)
+    strategy = devices.checked_strategy(vae, strategy)
     if not vae.compiled:
-        with runtime.strategy_scope(strategy):
+        with devices.strategy_scope(strategy):
             vae.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=steps_per_execution,
                         jit_compile=jit_compile)
 
@@ -265,7 +265,7 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
 def _load_checkpoint(vae, folder: pathlib.Path, strategy) -> None:
     """Load weights and optimizer state, keeping the learning rate ``vae`` was compiled with."""
     learning_rate = _learning_rate(vae.optimizer)
-    with runtime.strategy_scope(strategy):
+    with devices.strategy_scope(strategy):
         vae.optimizer.build(vae.trainable_variables)
     try:
         vae.load_weights(folder / CHECKPOINT_FILE)
@@ -300,7 +300,7 @@ def _fit(vae, train, validation, epochs, batch_size, seed, verbose, initial_epoc
     train_data = make_dataset(x_train, batch_size, shuffle=True, seed=seed, labels=y_train)
     val_data = make_dataset(x_val, batch_size, shuffle=False, labels=y_val) if x_val is not None else None
     # On JAX the data-parallel distribution shards each batch while it is active; tf.distribute needs no scope.
-    with runtime.strategy_scope(None if runtime.backend() == "tensorflow" else strategy):
+    with devices.strategy_scope(None if runtime.backend() == "tensorflow" else strategy):
         vae.fit(train_data, validation_data=val_data, epochs=epochs, initial_epoch=initial_epoch,
                 callbacks=callbacks, verbose=verbose, shuffle=False)  # make_dataset shuffles
 
