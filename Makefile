@@ -60,7 +60,7 @@ book: install-book
 
 ## make train: train the reference VAE (50 epochs, latent size 2) into runs/
 train: install-lab
-	$(PYTHON) -m vae_helpers.train --latent-dim 2 --epochs 50 --out runs/fashion-latent2
+	$(PYTHON) -m vae_helpers --latent-dim 2 --epochs 50 --out runs/fashion-latent2
 
 ## make bench: speed benchmarks (prints a table, writes benchmarks/results/<machine>.json)
 bench: install-test
@@ -75,20 +75,20 @@ bench: install-test
 ## free cores); each JSON records its exact command.
 ## Its runs live in runs/pretrained/, apart from `make train`'s (a run folder holds one run's settings only)
 pretrained: install-lab
-	$(PYTHON) -m vae_helpers.train --latent-dim 2 --epochs 50 --precision float32 --out runs/pretrained/fashion-latent2
+	$(PYTHON) -m vae_helpers --latent-dim 2 --epochs 50 --precision float32 --out runs/pretrained/fashion-latent2
 	$(PYTHON) -m vae_helpers --recipe fast --latent-dim 2 --precision float32 --out runs/pretrained/fashion-latent2-fast
-	$(PYTHON) -m vae_helpers.train --latent-dim 16 --epochs 50 --precision float32 --out runs/pretrained/fashion-latent16
-	$(PYTHON) -m vae_helpers.train --model autoencoder --latent-dim 2 --epochs 50 --precision float32 \
+	$(PYTHON) -m vae_helpers --latent-dim 16 --epochs 50 --precision float32 --out runs/pretrained/fashion-latent16
+	$(PYTHON) -m vae_helpers --model autoencoder --latent-dim 2 --epochs 50 --precision float32 \
 	  --out runs/pretrained/fashion-autoencoder2
 	for beta in 0.1 1 4 16; do \
-	  $(PYTHON) -m vae_helpers.train --latent-dim 2 --beta $$beta --epochs 20 --precision float32 \
+	  $(PYTHON) -m vae_helpers --latent-dim 2 --beta $$beta --epochs 20 --precision float32 \
 	    --out runs/pretrained/fashion-latent2-beta$$beta || exit 1; \
 	done
 	collapse="--latent-dim 16 --beta 16 --epochs 10 --precision float32"; \
-	$(PYTHON) -m vae_helpers.train $$collapse --out runs/pretrained/fashion-latent16-beta16 && \
-	$(PYTHON) -m vae_helpers.train $$collapse --kl-warmup-epochs 5 --out runs/pretrained/fashion-latent16-beta16-warmup && \
-	$(PYTHON) -m vae_helpers.train $$collapse --free-bits 0.5 --out runs/pretrained/fashion-latent16-beta16-freebits
-	$(PYTHON) -m vae_helpers.train --model cvae --latent-dim 2 --beta 1 --epochs 20 --precision float32 \
+	$(PYTHON) -m vae_helpers $$collapse --out runs/pretrained/fashion-latent16-beta16 && \
+	$(PYTHON) -m vae_helpers $$collapse --kl-warmup-epochs 5 --out runs/pretrained/fashion-latent16-beta16-warmup && \
+	$(PYTHON) -m vae_helpers $$collapse --free-bits 0.5 --out runs/pretrained/fashion-latent16-beta16-freebits
+	$(PYTHON) -m vae_helpers --model cvae --latent-dim 2 --beta 1 --epochs 20 --precision float32 \
 	  --out runs/pretrained/fashion-cvae2
 	for run in runs/pretrained/fashion-*; do \
 	  name=$$(basename $$run); \

@@ -1,6 +1,6 @@
 """Does mixed precision cost quality? The shipped float32 recipe against the same recipe in bfloat16.
 
-``python benchmarks/precision.py`` runs ``python -m vae_helpers.train --latent-dim 2 --epochs 50
+``python benchmarks/precision.py`` runs ``python -m vae_helpers --latent-dim 2 --epochs 50
 --precision mixed_bfloat16`` (the command of the shipped ``fashion-latent2`` model, same seed and data, only the
 precision differs) into ``runs/precision-check-bf16``, then compares its test scores (-ELBO,
 reconstruction, KL, IWAE-k, all computed in float32 on the 10,000 test images) with the shipped model's JSON. With
@@ -42,7 +42,7 @@ def train(precision: str, epochs: int) -> dict:
         if metrics["epochs"] == epochs and metrics.get("training_precision") == precision and not metrics["quick"]:
             print(f"Reusing {metrics_file} ({metrics['command']}).")
             return metrics
-    command = [sys.executable, "-m", "vae_helpers.train", "--latent-dim", "2", "--epochs", str(epochs),
+    command = [sys.executable, "-m", "vae_helpers", "--latent-dim", "2", "--epochs", str(epochs),
                "--precision", precision, "--out", str(out)]
     print("$", " ".join(command[1:]), flush=True)
     subprocess.run(command, cwd=ROOT, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})

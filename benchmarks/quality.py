@@ -2,7 +2,7 @@
 
 ``python benchmarks/quality.py`` trains the port (:class:`~vae_helpers.reference.ReferenceVAE`, compiled and fit
 like the tutorial: ``compile(optimizer="adam")``, ``fit(x, x, batch_size=128, shuffle=True)``) on the same data as
-``python -m vae_helpers.train``: the first 55,000 training images, the last 5,000 held out for validation, seed
+``python -m vae_helpers``: the first 55,000 training images, the last 5,000 held out for validation, seed
 42. Both models are then scored by the same code on the 10,000 test images: ``vh.evaluate`` (-ELBO) and
 ``vh.iwae_bound`` (IWAE-k), in nats per image. It writes ``benchmarks/results/quality.json`` and prints the
 comparison. With ``--epochs 50`` (the default) the course side is the shipped ``fashion-latent2`` model, trained
@@ -80,7 +80,7 @@ def shipped_model():
 
 
 def score(vae, x_test, iwae_ks) -> dict:
-    """-ELBO (reconstruction, KL) and IWAE-k on ``x_test``, as ``python -m vae_helpers.train`` computes them."""
+    """-ELBO (reconstruction, KL) and IWAE-k on ``x_test``, as ``python -m vae_helpers`` computes them."""
     keras.utils.set_random_seed(SEED)
     return {"test": vh.evaluate(vae, x_test),
             "iwae_test": {str(k): vh.iwae_bound(vae, x_test, k, seed=SEED) for k in iwae_ks}}
@@ -132,7 +132,7 @@ def main(argv=None) -> dict:
     source = shipped_model()
     shipped = vh.pretrained_info(source) if source is not None else None
     if args.epochs == SHIPPED_EPOCHS and shipped is not None:
-        course_source = f"shipped {SHIPPED} (python -m vae_helpers.train, {shipped['epochs']} epochs)"
+        course_source = f"shipped {SHIPPED} (python -m vae_helpers, {shipped['epochs']} epochs)"
         model = vh.load_pretrained(source)
         results["course"] = {**score(model, x_test, args.iwae_k), "epochs": shipped["epochs"],
                              "train_seconds": shipped.get("train_wall_seconds"), "history": shipped["history"]}

@@ -295,7 +295,7 @@ def gpu_name() -> str | None:
     GPU's memory then grows on demand, so that the training subprocesses can have it."""
     import keras
 
-    from vae_helpers.runtime import gpu_count
+    from vae_helpers.devices import gpu_count
 
     if gpu_count() == 0:
         return None

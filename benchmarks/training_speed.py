@@ -40,7 +40,7 @@ class Variant:
     path: str = "course"
     jit_compile: bool | str = "auto"
     steps_per_execution: int = 1
-    dtype_policy: str = "auto"  # "auto": vh.fastest_dtype_policy(), as `python -m vae_helpers.train` does
+    dtype_policy: str = "auto"  # "auto": vh.fastest_dtype_policy(), as `python -m vae_helpers` does
     inter_op_threads: int = 0  # 0: TensorFlow's default (one per core)
     intra_op_threads: int = 0
     devices: tuple[str, ...] = ("CPU", "GPU")
@@ -146,7 +146,7 @@ def measure(variant: Variant, n_train: int, epochs: int, seed: int = 0) -> dict:
         model.fit(x, x, epochs=1 + epochs, batch_size=128, shuffle=True, validation_data=(x_val, x_val),
                   callbacks=[EpochTimer()], verbose=0)
         quality = None
-    else:  # the course: hold out the end of the training set, as `python -m vae_helpers.train` does
+    else:  # the course: hold out the end of the training set, as `python -m vae_helpers` does
         model = vh.build_vae(seed=seed)
         model.compile(**compile_args)
         vh.train(model, x_train[:n_train], x_train[-n_val:], epochs=1 + epochs, seed=seed, verbose=0,

@@ -21,9 +21,9 @@ from vae_helpers.exercises import ExerciseError, nb08_autoencoder
 
 
 def run_command(args, data_dir, cwd):
-    """``python -m vae_helpers.train ARGS`` in a fresh process, reading Fashion-MNIST from ``data_dir``."""
+    """``python -m vae_helpers ARGS`` in a fresh process, reading Fashion-MNIST from ``data_dir``."""
     env = {**os.environ, "VAE_DATA_DIR": str(data_dir), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "vae_helpers.train", *args], env=env, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "vae_helpers", *args], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=900)
 
 RNG = np.random.default_rng(0)
@@ -186,7 +186,7 @@ def test_a_quick_autoencoder_run_writes_a_model_that_loads(fake_fashion_dir, tmp
     assert "test reconstruction error" in process.stdout
     metrics = json.loads((out / pretrained.RUN_METRICS).read_text())
     assert metrics["model"] == "autoencoder" and "iwae_test" not in metrics and "beta" not in metrics
-    assert metrics["command"] == f"python -m vae_helpers.train --model autoencoder --quick --out {out}"
+    assert metrics["command"] == f"python -m vae_helpers --model autoencoder --quick --out {out}"
     assert set(metrics["history"]) == {"loss", "reconstruction_loss", "val_loss", "val_reconstruction_loss"}
     model = vh.load_pretrained(out)
     assert isinstance(model, vh.Autoencoder)

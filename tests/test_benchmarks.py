@@ -240,7 +240,7 @@ def test_markdown_table_has_one_line_per_row():
 
 
 def scored(neg_elbo, iwae100, precision=None):
-    metrics = {"command": "python -m vae_helpers.train", "epochs": 50, "train_wall_seconds": 1.0,
+    metrics = {"command": "python -m vae_helpers", "epochs": 50, "train_wall_seconds": 1.0,
                "scores": {"test": {"neg_elbo": neg_elbo}}, "iwae_test": {"100": iwae100}}
     if precision:
         metrics["training_precision"] = precision

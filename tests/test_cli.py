@@ -1,4 +1,4 @@
-"""The training command ``python -m vae_helpers.train``: one quick run end to end (on synthetic Fashion-MNIST
+"""The training command ``python -m vae_helpers``: one quick run end to end (on synthetic Fashion-MNIST
 files), a second identical run that resumes instead of retraining, and argument validation."""
 
 import json
@@ -29,7 +29,7 @@ METRICS_KEYS = {
 
 def run_command(args, data_dir, cwd):
     env = {**os.environ, "VAE_DATA_DIR": str(data_dir), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "vae_helpers.train", *args], env=env, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "vae_helpers", *args], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=900)
 
 
@@ -52,7 +52,7 @@ def test_quick_run_writes_the_model_and_the_documented_metrics(quick_runs):
     out, [(process, metrics, _), _] = quick_runs
     assert (out / "model.weights.h5").is_file() and "Wrote" in process.stdout
     assert set(metrics) == METRICS_KEYS
-    assert metrics["command"] == f"python -m vae_helpers.train --quick --out {out}"
+    assert metrics["command"] == f"python -m vae_helpers --quick --out {out}"
     assert metrics["quick"] is True and metrics["epochs"] == 1 and metrics["resumed_from_epoch"] == 0
     assert metrics["n_train"] == cli.QUICK["n_train"] and metrics["n_validation"] == cli.QUICK["n_val"]
     n = cli.QUICK["n_eval"]

@@ -30,7 +30,7 @@ import numpy as np
 from keras import layers
 
 import vae_helpers as vh
-from vae_helpers import runtime
+from vae_helpers import devices
 
 
 """ + DETERMINISTIC_VAE + r"""
@@ -38,7 +38,7 @@ from vae_helpers import runtime
 
 def train(strategy):
     keras.utils.set_random_seed(0)  # same initial weights for every run
-    with runtime.strategy_scope(strategy):
+    with devices.strategy_scope(strategy):
         vae = deterministic_vae()
         vae.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-3))
     initial = [np.asarray(w).ravel().tolist() for w in vae.trainable_weights]

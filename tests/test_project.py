@@ -1,5 +1,7 @@
 """The project's set-up files agree with each other and with the README's two commands."""
 
+import inspect
+import json
 import os
 import pathlib
 import re
@@ -179,14 +181,40 @@ def test_make_lab_starts_jupyterlab_at_notebook_01_and_prints_its_url(tmp_path):
     assert "Running as root is not recommended" not in text
 
 
-def test_python_m_vae_helpers_train_works_and_importing_it_keeps_vh_train_a_function():
-    done = subprocess.run([sys.executable, "-c", "import vae_helpers as vh, vae_helpers.train; "
-                           "from vae_helpers import train; print(callable(vh.train) and vh.train is train, "
-                           "type(vh.train).__name__)"], capture_output=True, text=True, env={**os.environ})
-    assert done.stdout.split() == ["True", "function"], done.stderr[-2000:]
-    for module in ("vae_helpers.train", "vae_helpers"):
-        helped = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True)
-        assert helped.returncode == 0 and "--latent-dim" in helped.stdout, helped.stderr[-2000:]
+def test_no_module_is_named_like_a_public_name_and_python_m_vae_helpers_is_the_command():
+    """A submodule named like one of ``vh``'s functions would replace it on import (Python sets the package's
+    attribute to each submodule it imports), as ``vae_helpers/train.py`` once did to ``vh.train``; the training
+    command is ``python -m vae_helpers`` (and ``vae-train``)."""
+    import vae_helpers as vh
+    from vae_helpers.training import train
+
+    modules = {path.stem for path in (ROOT / "vae_helpers").glob("*.py")}
+    modules |= {path.parent.name for path in (ROOT / "vae_helpers").glob("*/__init__.py")}
+    clashes = [name for name in vh.__all__ if name in modules and not inspect.ismodule(getattr(vh, name))]
+    assert clashes == [], f"vae_helpers modules named like public names that are not modules: {clashes}"
+    assert vh.train is train and inspect.isfunction(vh.train)
+    helped = subprocess.run([sys.executable, "-m", "vae_helpers", "--help"], capture_output=True, text=True)
+    assert helped.returncode == 0 and "--latent-dim" in helped.stdout, helped.stderr[-2000:]
+    assert helped.stdout.startswith("usage: python -m vae_helpers "), helped.stdout[:200]
+
+
+def test_every_mention_of_the_training_command_is_python_m_vae_helpers():
+    """The command's old name (the package's plus ``.train``) is gone from every tracked file and notebook cell (a
+    notebook's stored outputs are what its last run printed: they change when it is re-executed)."""
+    old = "-m vae_helpers" + ".train"  # in two parts, so that this file does not name it
+    stale = []
+    for path in subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                               check=True).stdout.splitlines():
+        file = ROOT / path
+        if not file.is_file():
+            continue
+        if file.suffix == ".ipynb":
+            text = "".join("".join(cell["source"]) for cell in json.loads(file.read_text(encoding="utf-8"))["cells"])
+        else:
+            text = file.read_bytes().decode("utf-8", errors="replace")
+        if old in text.replace('"-m", "', "-m "):
+            stale.append(path)
+    assert stale == [], f"{old} (the command is now python -m vae_helpers) in {stale}"
 
 
 def test_the_vae_train_console_script_is_declared():

@@ -42,7 +42,7 @@ MAIN_STACK_ONLY = (
     "tests/browser",  # JupyterLab 4 and Voila in a real browser: ipywidgets 8's front end only
     # The project's files against each other (pyproject.toml, environment.yml, README, Makefile, .ci/run, the stack
     # files), `make lab`'s URL (JupyterLab, unpinned: the same release in every stack) and `python -m
-    # vae_helpers.train --help` (argparse); the pinned libraries' part in importing the course and in the training
+    # vae_helpers --help` (argparse); the pinned libraries' part in importing the course and in the training
     # command runs in each stack through tests/test_import.py and tests/test_cli.py.
     "tests/test_project.py",
     "tests/test_course_setup.py",  # tools/course_setup.py in fake machines: standard library only

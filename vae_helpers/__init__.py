@@ -2,7 +2,7 @@
 
 Each name below is introduced in a notebook (module in brackets):
 data (01) · sampling (02) · model (03) · losses (04) · training, recipes, evaluation (05) · plots, latent, pretrained,
-fast_decoding, explore (06) · autoencoder (08) · conditional (09) · claims, exercises (all notebooks); diagnose (12); runtime: what depends on the Keras backend.
+fast_decoding, explore (06) · autoencoder (08) · conditional (09) · claims, exercises (all notebooks); diagnose (12); runtime and backends/: what depends on the Keras backend; devices: GPUs, precision, distribution.
 """
 
 try:
@@ -48,7 +48,7 @@ from vae_helpers.plots import (
 from vae_helpers.pretrained import list_pretrained, load_pretrained, pretrained_info
 from vae_helpers.recipes import RECIPES
 from vae_helpers.runs import RunFolderError
-from vae_helpers.runtime import fastest_dtype_policy, make_strategy
+from vae_helpers.devices import fastest_dtype_policy, make_strategy
 from vae_helpers.sampling import Sampling, reparameterize
 from vae_helpers.training import (
     KLWarmup, TrainingDivergedError, read_state, train,

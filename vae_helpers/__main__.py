@@ -1,4 +1,4 @@
-"""``python -m vae_helpers``: the training command line, as ``python -m vae_helpers.train`` and ``vae-train``."""
+"""``python -m vae_helpers``: the training command line (in :mod:`vae_helpers.cli`; also ``vae-train``)."""
 
 from vae_helpers.cli import main
 

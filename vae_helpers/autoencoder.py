@@ -15,7 +15,7 @@ import numbers
 import keras
 from keras import layers, ops
 
-from vae_helpers import runtime
+from vae_helpers import devices
 from vae_helpers._checks import check_positive_int
 from vae_helpers.losses import reconstruction_loss
 from vae_helpers.model import (
@@ -114,7 +114,7 @@ def build_autoencoder(latent_dim: int = 2, seed=None, dtype_policy=None) -> Auto
     """
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
         raise ValueError(f"seed must be None or an integer >= 0 (it fixes the initial weights), got {seed!r}.")
-    with runtime.dtype_policy(dtype_policy):
+    with devices.dtype_policy(dtype_policy):
         return Autoencoder(build_autoencoder_encoder(latent_dim, weight_seed=seed),
                            build_decoder(latent_dim, weight_seed=seed), name="autoencoder")
 

@@ -1,6 +1,6 @@
-"""Command line behind ``python -m vae_helpers.train`` (also ``vae-train``): train, resume, evaluate, write weights.
+"""Command line behind ``python -m vae_helpers`` (also ``vae-train``): train, resume, evaluate, write weights.
 
-Example: ``python -m vae_helpers.train --latent-dim 2 --epochs 50 --out runs/latent2``; ``--model autoencoder``
+Example: ``python -m vae_helpers --latent-dim 2 --epochs 50 --out runs/latent2``; ``--model autoencoder``
 trains the plain autoencoder of notebook 08 instead (``vh.build_autoencoder``: no sampling, no KL), ``--model cvae``
 the conditional VAE of notebook 09 (``vh.build_cvae``: encoder and decoder also get each image's label);
 ``--data-dir FOLDER --image-size 32 --color rgb [--likelihood gaussian]`` trains on your own images (notebook 10). Running the same command
@@ -27,7 +27,7 @@ import platform
 import sys
 import time
 
-from vae_helpers import runs, runtime
+from vae_helpers import devices, runs, runtime
 from vae_helpers._checks import MAX_BATCH_SIZE, MAX_IMAGE_SIDE, MAX_LATENT_DIM
 from vae_helpers.config import N_TRAINING_IMAGES, N_VALIDATION, QUICK_N_TRAIN, split_validation
 from vae_helpers.pretrained import RUN_METRICS, RUN_WEIGHTS
@@ -43,7 +43,7 @@ STRATEGY_NEEDS = {"tpu": "--strategy tpu needs a TPU runtime (Colab or Cloud TPU
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m vae_helpers.train", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m vae_helpers", description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=MODELS, default="vae",
                         help="vae (default: vh.build_vae), autoencoder (vh.build_autoencoder, notebook 08: the same "
                              "encoder trunk and decoder, one deterministic code, reconstruction loss only) or cvae "
@@ -91,11 +91,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="move an existing OUT folder aside (to OUT.old-<date>; nothing is deleted) and train "
                              "from scratch")
     parser.add_argument("--out", type=pathlib.Path, default=None, help="output folder (default runs/latentD-betaB)")
-    parser.add_argument("--strategy", choices=runtime.STRATEGIES, default="default",
+    parser.add_argument("--strategy", choices=devices.STRATEGIES, default="default",
                         help="data-parallel training: mirrored (tf.distribute on TensorFlow, "
                              "keras.distribution.DataParallel on JAX); multiworker (reads $TF_CONFIG) and tpu on "
                              "TensorFlow only")
-    parser.add_argument("--precision", choices=("auto", *runtime.DTYPE_POLICIES), default="auto",
+    parser.add_argument("--precision", choices=("auto", *devices.DTYPE_POLICIES), default="auto",
                         help="dtype policy for training (default auto: vh.fastest_dtype_policy(), i.e. "
                              "mixed_bfloat16 on CPUs with native bfloat16, else float32); "
                              "the saved model and its evaluation are always float32")
@@ -233,7 +233,7 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
             f"{args.out} holds a trained model ({', '.join(p.name for p in outputs if p.exists())}) but no checkpoint "
             f"to resume from ({checkpoint} is gone), so training again would overwrite it; nothing was changed. "
             + runs.ways_out(args.out))
-    with runtime.strategy_scope(strategy):
+    with devices.strategy_scope(strategy):
         vae = _build(args, precision)
     warmup = [vh.KLWarmup(args.kl_warmup_epochs, final_beta=args.beta)] if args.kl_warmup_epochs else []
     if args.data_dir is not None:  # a run folder never resumes with another folder, size or colour
@@ -285,7 +285,7 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
                             labels=None if labels is None else labels["validation"][:len(splits["validation"])])
     print(diagnosis)
     metrics = {
-        "command": " ".join(["python -m vae_helpers.train", *argv]),
+        "command": " ".join(["python -m vae_helpers", *argv]),
         **({} if args.model == "vae" else {"model": args.model}),  # a JSON without "model" is a VAE's
         **({} if args.data_dir is None else {"data_dir": str(args.data_dir), "image_shape": list(x_test.shape[1:])}),
         **({} if args.likelihood == "bernoulli" else {"likelihood": args.likelihood,

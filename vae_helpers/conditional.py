@@ -21,7 +21,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from vae_helpers import runtime
+from vae_helpers import devices
 from vae_helpers._checks import check_finite, check_float, check_positive_int, checked_one_hot, shape_of, shapes_agree
 from vae_helpers.data import CLASS_NAMES, validate_images
 from vae_helpers.fast_decoding import call_in_chunks
@@ -193,7 +193,7 @@ def build_cvae(latent_dim: int = 2, num_classes: int = NUM_CLASSES, beta: float 
     ``seed`` seeds the sampling layer (the weights start from Keras's global random state, as in
     :func:`vae_helpers.build_vae`); ``dtype_policy`` as there.
     """
-    with runtime.dtype_policy(dtype_policy):
+    with devices.dtype_policy(dtype_policy):
         return CVAE(build_conditional_encoder(latent_dim, num_classes, seed=seed),
                     build_conditional_decoder(latent_dim, num_classes), beta=beta, name="cvae")
 

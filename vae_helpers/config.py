@@ -17,7 +17,7 @@ DEFAULT_SEED = 42
 # Run sizes, one home for the notebooks, the training command and the benchmarks.
 N_TRAINING_IMAGES = 60_000  # Fashion-MNIST's training split
 N_VALIDATION = 5_000  # held out from it for validation: 55,000 images train, 5,000 validate
-QUICK_N_TRAIN = 2_048  # quick mode: training images (notebooks and `python -m vae_helpers.train --quick`)
+QUICK_N_TRAIN = 2_048  # quick mode: training images (notebooks and `python -m vae_helpers --quick`)
 QUICK_N_TEST = 1_024  # quick mode: test (and validation) images of the notebooks
 QUICK_EPOCHS = 2  # quick mode: epochs of the notebooks that train
 

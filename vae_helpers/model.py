@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from vae_helpers import runtime
+from vae_helpers import devices, runtime
 from vae_helpers.fast_decoding import MAX_DECODES_PER_CALL, call_in_chunks
 from vae_helpers._checks import (
     check_finite, check_float, check_image_shape, checked_one_hot, check_positive_int, encoder_of, image_shape_of, shape_of, shapes_agree,
@@ -302,7 +302,7 @@ def build_vae(latent_dim: int = 2, beta: float = 1.0, seed=None, dtype_policy=No
     every layer, e.g. ``"mixed_bfloat16"``: weights stay float32, layers compute in bfloat16, the loss is summed
     in float32. :func:`vae_helpers.fastest_dtype_policy` names the fastest measured policy for this machine.
     """
-    with runtime.dtype_policy(dtype_policy):
+    with devices.dtype_policy(dtype_policy):
         return VAE(build_encoder(latent_dim, seed=seed, image_shape=image_shape),
                    build_decoder(latent_dim, image_shape=image_shape), beta=beta, free_bits=free_bits,
                    likelihood=likelihood, gaussian_std=gaussian_std, name="vae")

@@ -3,7 +3,7 @@
 Each model is a weights file ``<name>.weights.h5`` with a ``<name>.json`` beside it in ``vae_helpers/pretrained/``:
 the JSON says how the model was made (the exact training command, seed, latent size, beta, library versions, wall
 time) and what it scores (-ELBO, reconstruction and KL for train, validation and test; IWAE bounds for k = 1, 10,
-100 on the test set), all in nats per image. They are made by ``make pretrained`` (``python -m vae_helpers.train``).
+100 on the test set), all in nats per image. They are made by ``make pretrained`` (``python -m vae_helpers``).
 
 Only weights are shipped, no model configuration and no optimizer state: the architecture is rebuilt from code
 (:func:`vae_helpers.build_vae` with the JSON's latent size and beta, :func:`vae_helpers.build_autoencoder` when
@@ -48,12 +48,12 @@ def _files(name_or_folder) -> tuple[pathlib.Path, pathlib.Path]:
         if missing:
             raise ValueError(
                 f"{folder} is not a finished training run: it lacks {' and '.join(missing)}. A run folder is "
-                "written by `python -m vae_helpers.train --out FOLDER` once training ends."
+                "written by `python -m vae_helpers --out FOLDER` once training ends."
             )
         return folder / RUN_WEIGHTS, folder / RUN_METRICS
     raise ValueError(
         f"no pretrained model named {str(name_or_folder)!r}; available: {list_pretrained()}. "
-        "You may also pass the --out folder of a finished `python -m vae_helpers.train` run."
+        "You may also pass the --out folder of a finished `python -m vae_helpers` run."
     )
 
 
@@ -68,7 +68,7 @@ def _read_metrics(path: pathlib.Path) -> dict:
         info = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
         raise ValueError(f"{path} is not readable JSON ({type(err).__name__}: {str(err)[:200]}). It is written by "
-                         "`python -m vae_helpers.train`; run that again.") from None
+                         "`python -m vae_helpers`; run that again.") from None
     if not isinstance(info, dict):
         raise ValueError(f"{path} must hold a JSON object (how the model was made), got a {type(info).__name__}.")
     return info
@@ -128,7 +128,7 @@ def load_pretrained(name="fashion-latent2"):
     :class:`vae_helpers.Autoencoder`; with ``--model cvae`` such as ``"fashion-cvae2"``, a :class:`vae_helpers.CVAE`).
 
     Args:
-        name: a name from :func:`list_pretrained`, or the ``--out`` folder of ``python -m vae_helpers.train``.
+        name: a name from :func:`list_pretrained`, or the ``--out`` folder of ``python -m vae_helpers``.
 
     The architecture is built by :func:`vae_helpers.build_vae` from the JSON's ``latent_dim``, ``beta``,
     ``free_bits`` and ``seed`` (by :func:`vae_helpers.build_autoencoder` from ``latent_dim`` and ``seed``, by

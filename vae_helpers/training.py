@@ -17,7 +17,7 @@ import pathlib
 import keras
 from keras import ops
 
-from vae_helpers import runs, runtime
+from vae_helpers import devices, runs, runtime
 from vae_helpers._checks import MAX_BATCH_SIZE, check_finite, check_labels, check_positive_int
 from vae_helpers._version import __version__
 from vae_helpers.data import make_dataset, validate_images
@@ -33,7 +33,7 @@ class TrainingDivergedError(RuntimeError):
 
 
 RESUME_ADVICE = ("The last good checkpoint (if any) was kept. Lower the learning rate and resume: "
-                 "`python -m vae_helpers.train ... --learning-rate 1e-4` (the same command otherwise), or compile "
+                 "`python -m vae_helpers ... --learning-rate 1e-4` (the same command otherwise), or compile "
                  "with `keras.optimizers.Adam(1e-4)` and call vh.train with the same checkpoint_dir. To name the "
                  "cause, run vh.diagnose(model, x_val, history) (notebook 12).")
 
@@ -237,10 +237,10 @@ def train(vae, x_train, x_val=None, epochs: int | None = None, batch_size: int |
         learning_rate = check_finite(learning_rate, "learning_rate", minimum=0.0, strict=True)
     if jit_compile not in (True, False, "auto"):
         raise ValueError(f"jit_compile must be True, False or 'auto' (Keras picks per device), got {jit_compile!r}.")
-    strategy = runtime.checked_strategy(vae, strategy)
+    strategy = devices.checked_strategy(vae, strategy)
     schedule = recipe.learning_rate_schedule(steps_per_epoch(len(x_train), batch_size), epochs, learning_rate)
     if not vae.compiled:
-        with runtime.strategy_scope(strategy):
+        with devices.strategy_scope(strategy):
             vae.compile(optimizer=keras.optimizers.Adam(schedule), steps_per_execution=steps_per_execution,
                         jit_compile=jit_compile)
     elif recipe.decay != "constant":
@@ -287,7 +287,7 @@ def _load_checkpoint(vae, folder: pathlib.Path, strategy) -> None:
     """Load weights and optimizer state (its step counter included, so a schedule continues where it stopped),
     keeping the constant learning rate ``vae`` was compiled with."""
     learning_rate = None if _follows_schedule(vae.optimizer) else _learning_rate(vae.optimizer)
-    with runtime.strategy_scope(strategy):
+    with devices.strategy_scope(strategy):
         vae.optimizer.build(vae.trainable_variables)
     try:
         vae.load_weights(folder / CHECKPOINT_FILE)
@@ -322,7 +322,7 @@ def _fit(vae, train, validation, epochs, batch_size, seed, verbose, initial_epoc
     train_data = make_dataset(x_train, batch_size, shuffle=True, seed=seed, labels=y_train)
     val_data = make_dataset(x_val, batch_size, shuffle=False, labels=y_val) if x_val is not None else None
     # On JAX the data-parallel distribution shards each batch while it is active; tf.distribute needs no scope.
-    with runtime.strategy_scope(None if runtime.backend() == "tensorflow" else strategy):
+    with devices.strategy_scope(None if runtime.backend() == "tensorflow" else strategy):
         vae.fit(train_data, validation_data=val_data, epochs=epochs, initial_epoch=initial_epoch,
                 callbacks=callbacks, verbose=verbose, shuffle=False)  # make_dataset shuffles
 

@@ -1,4 +1,4 @@
-"""Screenshot each latent explorer in JupyterLab for docs/explorers.md: ``python tests/browser/make_screenshots.py``.
+"""Screenshot each latent explorer in JupyterLab for docs/explorers.md: ``python tools/make_screenshots.py``.
 
 Runs a notebook with the four explorers on the shipped ``fashion-latent2`` model in a real JupyterLab, moves a
 few controls so that each picture shows something worth seeing, and saves ``docs/images/explore_*.png``.
@@ -11,12 +11,13 @@ import pathlib
 import sys
 import tempfile
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # tests/: the harness imports its conftest
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+# The real-browser tests' harness (tests/browser/) and the conftest it imports (tests/)
+sys.path[:0] = [str(ROOT / "tests" / "browser"), str(ROOT / "tests")]
 from browser_harness import (  # noqa: E402
     chromium_page, jupyterlab, missing_tools, open_and_run_in_lab, prepare_workdir, write_notebook,
 )
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 NOTEBOOK = "explorers.ipynb"
 FILE_NAMES = {"latent-explorer": "explore_latent.png", "latent-map-explorer": "explore_latent_map.png",
               "interpolation-explorer": "explore_interpolation.png",
