@@ -85,8 +85,8 @@ def test_nearest_image_mistakes_get_specific_hints(wrong, hint):
         vh.exercises.check_nearest_image(wrong, Z, POINT)
 
 
-HOLE = [2.5, 2.6, 3.9, 3.1]  # a middle step farther from every test image than both ends
-NO_HOLE = [2.5, 2.0, 2.2, 3.1]
+HOLE = [2.5, 2.6, 3.9, 3.1]  # a middle step 26 % farther from every test image than the farther end
+NO_HOLE = [2.5, 2.0, 3.3, 3.1]  # 6 % farther: within the margin of 15 %
 
 
 @pytest.mark.parametrize("distances, right, wrong", [(HOLE, "yes", "no"), (NO_HOLE, "no", "yes")])
@@ -96,6 +96,12 @@ def test_hole_prediction_is_graded_against_the_measured_outcome(capsys, distance
     assert vh.exercises.check_hole_prediction(f" {wrong.upper()} ", distances) is False
     out = capsys.readouterr().out
     assert "Not what happened" in out and "the ends 2.50 and 3.10" in out
+
+
+def test_hole_prediction_states_the_margin_and_takes_another(capsys):
+    vh.exercises.check_hole_prediction("no", NO_HOLE)
+    assert "+6% against the farther end, and a hole needs more than +15%" in capsys.readouterr().out
+    assert vh.exercises.check_hole_prediction("yes", NO_HOLE, margin=0.05) is True  # no margin to speak of
 
 
 def test_hole_prediction_nudges_an_unanswered_exercise(capsys):

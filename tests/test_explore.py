@@ -153,6 +153,21 @@ def test_explore_latent_buttons_sample_the_prior_and_reset(vae):
     assert_shows(image, vae.decoder, [0.0, 0.0])
 
 
+def test_explore_latent_starts_where_asked_clipped_to_the_sliders(vae):
+    explorer = vh.explore_latent(vae, span=2.0, start=[1.5, -2.5])
+    sliders, image = find_widgets(explorer, "explorer-slider"), one(explorer, "explorer-image")
+    assert [s.value for s in sliders] == [1.5, -2.0]
+    assert_shows(image, vae.decoder, [1.5, -2.0])
+    one(explorer, "explorer-reset").click()
+    assert [s.value for s in sliders] == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("start", [[1.0], [1.0, np.nan], np.zeros((1, 2))])
+def test_explore_latent_rejects_a_bad_start(vae, start):
+    with pytest.raises(ValueError, match="start must be 2 finite numbers"):
+        vh.explore_latent(vae, start=start)
+
+
 def test_explore_latent_shows_one_slider_per_dimension():
     explorer = vh.explore_latent(vh.build_decoder(5))
     assert [s.description for s in find_widgets(explorer, "explorer-slider")] == [f"z[{i}]" for i in range(5)]

@@ -126,7 +126,8 @@ def test_plot_latent_grid_shows_the_grid_with_latent_ticks_z1_increasing_upwards
     fig = vh.plot_latent_grid(vae, n=4, span=1.0, spacing="quantile")
     ax = fig.axes[0]
     np.testing.assert_allclose(ax.images[0].get_array(), vh.latent_grid(vae, 4, 1.0, "quantile"))
-    grid = [f"{v:.2f}" for v in vh.grid_coordinates(4, 1.0, "quantile")]
+    coordinates = vh.grid_coordinates(4, 1.0, "quantile")
+    grid = [f"{v:.2f}" for v in coordinates[:2]] + ["0.00"] + [f"{v:.2f}" for v in coordinates[2:]]  # 0 between
     assert [t.get_text() for t in ax.get_xticklabels()] == grid  # left to right: z[0] increasing
     y_ticks = sorted(zip(ax.get_yticks(), [t.get_text() for t in ax.get_yticklabels()]), reverse=True)
     assert [label for _, label in y_ticks] == grid  # from the bottom row (largest pixel row) up: z[1] increasing
@@ -269,3 +270,18 @@ def test_a_notebook_kernel_shows_the_first_figure_of_its_session_as_a_png(monkey
         figures = [o for o in cell.outputs if o.output_type == "display_data"]
         assert figures and all("image/png" in o.data for o in figures), \
             f"a figure was shown without a PNG: {[dict(o.data) for o in figures]}"
+
+
+@pytest.mark.parametrize("n", [7, 12, 20, 30])
+def test_plot_latent_grid_labels_zero_and_spaces_its_ticks_evenly(make_tiny_vae, n):
+    """z = 0 is always labelled (for an even n, between the two middle tiles), and no two neighbouring ticks are
+    more than twice as far apart as any other two (06's 30 x 30 grid once jumped from -0.62 to 0.62)."""
+    fig = vh.plot_latent_grid(make_tiny_vae(), n=n, span=2.0)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert "0.00" in labels and "-0.00" not in labels
+    tile = ax.images[0].get_array().shape[0] // n
+    assert ax.get_xticks()[labels.index("0.00")] == pytest.approx((n * tile - 1) / 2)  # the image's centre
+    gaps = np.diff(ax.get_xticks())
+    assert gaps.max() <= 2 * gaps.min(), gaps
+    plt.close(fig)

@@ -70,7 +70,8 @@ def plot_latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "li
 
     The figure is sized so that each 28-pixel tile is drawn at 28 pixels when saved at ``dpi`` (the notebooks'
     inline figures are), so a 30 x 30 grid stays sharp on GitHub. Ticks sit at tile centres, labelled with the
-    tile's latent coordinate. Drawn in the course's picture convention (:data:`IMAGE_CMAP`).
+    tile's latent coordinate, and at z = 0 (for an even ``n``, where no tile sits at 0, on the edge between the
+    two middle tiles). Drawn in the course's picture convention (:data:`IMAGE_CMAP`).
     """
     image = latent_grid(decoder, n, span, spacing)
     grid = grid_coordinates(n, span, spacing)
@@ -83,10 +84,13 @@ def plot_latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "li
                        side / fig.get_figwidth(), side / fig.get_figheight()])
     ax.imshow(image, cmap=IMAGE_CMAP, vmin=0, vmax=1, interpolation="nearest")
     step = max(1, round((n - 1) / 6))
+    centre = (n - 1) / 2  # z = 0: the middle tile (odd n) or the edge between the two middle ones (even n)
     half = np.arange(0, (n + 1) // 2, step)
-    ticks = np.unique(np.concatenate([half, n - 1 - half]))  # tile indices, symmetric, both ends included
-    ax.set_xticks(ticks * tile + (tile - 1) / 2, [f"{grid[t]:.2f}" for t in ticks])
-    ax.set_yticks((n - 1 - ticks) * tile + (tile - 1) / 2, [f"{grid[t]:.2f}" for t in ticks])  # row n-1-t holds grid[t]
+    half = half[(half == centre) | (centre - half >= step / 2)]  # no tick crowding the centre
+    ticks = np.unique(np.concatenate([half, [centre], n - 1 - half]))  # tile indices, symmetric, ends and 0 included
+    labels = ["0.00" if t == centre else f"{grid[int(t)]:.2f}" for t in ticks]
+    ax.set_xticks(ticks * tile + (tile - 1) / 2, labels)
+    ax.set_yticks((n - 1 - ticks) * tile + (tile - 1) / 2, labels)  # row n-1-t holds grid[t]
     ax.set(xlabel="z[0]", ylabel="z[1]", title=title or f"Decoded latent grid ({spacing} spacing, {n} x {n})")
     return fig
 

@@ -94,19 +94,25 @@ def check_nearest_image(answer, z, point) -> None:
                         "and take np.argmin.")
 
 
+HOLE_MARGIN = 0.15  # a hole lies more than 15 % farther from every test image than the farther end
 HOLE_CHOICES = {
-    "yes": "some step between the ends is farther from every test image than both ends are",
-    "no": "no step between the ends is farther from every test image than the farther of the two ends",
+    "yes": "some step between the ends is more than 15 % farther from every test image than both ends are",
+    "no": "no step between the ends is more than 15 % farther from every test image than the farther end",
 }
 
 
-def check_hole_prediction(prediction, distances) -> bool:
+def check_hole_prediction(prediction, distances, margin: float = HOLE_MARGIN) -> bool:
     """Exercise 4 (predict, then run): is there a hole on the path, measured by ``distances``?
+
+    A hole is a step between the ends that lies more than ``margin`` (a fraction: 0.15 = 15 %) farther from its
+    nearest test image than the farther of the two ends: a step only a little farther is within the spread of
+    what a reconstruction of a real image scores, not a hole.
 
     Args:
         prediction: ``"yes"`` or ``"no"``, written before running the experiment.
         distances: (T,) distance of each decoded step of the path (T >= 3, ends included) to its nearest test
             image, in pixel values (:func:`vae_helpers.nearest_distances`).
+        margin: how much farther than the farther end a step must lie to count as a hole (>= 0).
 
     Returns:
         True when the prediction matches what the distances show.
@@ -119,11 +125,13 @@ def check_hole_prediction(prediction, distances) -> bool:
         raise ExerciseError(f"{exercise}: distances must be the finite distances of at least 3 steps, ends "
                             f"included (shape (T,)), got shape {distances.shape}. Run the experiment cell first.")
     ends, inner = max(distances[0], distances[-1]), distances[1:-1]
-    outcome = "yes" if inner.max() > ends else "no"
+    excess = inner.max() / ends - 1  # how much farther the worst step is than the farther end, a fraction
+    outcome = "yes" if excess > margin else "no"
     why = (f"The worst step lies {inner.max():.2f} from its nearest test image, the ends {distances[0]:.2f} and "
-           f"{distances[-1]:.2f} (step {int(inner.argmax()) + 1} of {distances.size - 2} between them). The ends are "
+           f"{distances[-1]:.2f} (step {int(inner.argmax()) + 1} of {distances.size - 2} between them): "
+           f"{excess:+.0%} against the farther end, and a hole needs more than {margin:+.0%}. The ends are "
            "decoded from codes of real images; a step between them is a hole when the decoder draws something no "
-           "test image resembles, typically a blend where two classes meet on the 2-D map. The measure has no margin: "
-           "a blend can look like a plausible garment at a glance and still be farther from every real image than "
-           "both ends: look at the worst step in the strip.")
+           "test image resembles, typically a blend where two classes meet on the 2-D map. A blend can look like "
+           "a plausible garment at a glance and still be far from every real image: look at the worst step in "
+           "the strip.")
     return grade_prediction(exercise, prediction, HOLE_CHOICES, outcome, why)

@@ -96,6 +96,7 @@ def check_gaussian_std_prediction(prediction, reconstruction_at_0_1, reconstruct
     why = (f"Measured: {wide:.0f} nats with sigma = 0.1, {narrow:.0f} nats with sigma = 0.05. Per pixel value the "
            "cost is 1/2 log(2 pi sigma^2) + e^2 / (2 sigma^2): halving sigma lowers the constant by log 2 = 0.69 "
            "nats but multiplies the squared-error part by 4, a change of -log 2 + 150 e^2 nats: it pays off only for "
-           "errors e below about 0.07 (the mean |error| of section 4 is about 0.1). A density is a claim about how "
-           "precise the decoder is: claiming more precision than it has costs nats.")
+           "errors e below about 0.07, and what counts is the mean of e^2, so a few large errors outweigh many "
+           "small ones. A density is a claim about how precise the decoder is: claiming more precision than it has "
+           "costs nats.")
     return grade_prediction(exercise, prediction, choices, outcome, why)

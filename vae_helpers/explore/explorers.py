@@ -39,7 +39,7 @@ from vae_helpers.model import VAE, encode_means
 MAX_INTERPOLATION_STEPS = 64  # images in the interpolation strip: a row at most 64 x 28 x 3 = 5,376 pixels wide
 
 
-def explore_latent(decoder, span: float = 3.0, seed=None) -> widgets.VBox:
+def explore_latent(decoder, span: float = 3.0, seed=None, start=None) -> widgets.VBox:
     """Move one slider per latent dimension and watch the decoded image change.
 
     All D sliders are shown (D <= 16); each ranges over [-span, span], where a N(0, 1) prior puts nearly all
@@ -51,6 +51,8 @@ def explore_latent(decoder, span: float = 3.0, seed=None) -> widgets.VBox:
             :class:`vae_helpers.FastDecoder` (to share one compiled decoder, or read its trace count).
         span: half-width of each slider's range.
         seed: seed of the prior samples (None: different each time).
+        start: the point the sliders start at, (D,) finite numbers (clipped to the sliders' range), e.g. the code
+            of a test image; None (the default) starts at z = 0.
 
     Returns:
         ``VBox`` with CSS class ``latent-explorer``: D sliders, two buttons, the image (168 x 168 px).
@@ -67,6 +69,13 @@ def explore_latent(decoder, span: float = 3.0, seed=None) -> widgets.VBox:
 
     sliders, buttons = latent_controls(fast.latent_dim, span, seed, show, "explore_latent",
                                        "Explore a smaller model, or vh.explore_interpolation.")
+    if start is not None:
+        start = np.asarray(start, dtype=np.float64)
+        if start.shape != (fast.latent_dim,) or not np.isfinite(start).all():
+            raise ValueError(f"start must be {fast.latent_dim} finite numbers (one per latent dimension), got "
+                             f"shape {start.shape}. Example: start=vh.encode_means(vae, x_test[:1])[0].")
+        for each, value in zip(sliders, np.clip(start, -span, span)):
+            each.value = float(value)  # each move redraws; the last one shows the start point
     show()
     controls = widgets.VBox([*sliders, buttons])
     return container([widgets.HBox([controls, widgets.VBox([image, text])])], "latent-explorer")
