@@ -83,14 +83,14 @@ LEVER = """
 import json, statistics, time, keras, numpy as np
 from keras import ops
 import vae_helpers as vh
-from vae_helpers import runtime
+from vae_helpers import devices
 from vae_helpers.fast_decoding import decoder_forward
 policy, batch, fused, n, epochs = {policy!r}, {batch}, {fused}, {n}, {epochs}
 
 class FusedDecoderVAE(vh.VAE):
     # the decoder's logits through decoder_forward: each upsampling + 3x3 convolution as four 2x2 convolutions
-    def _reconstruct(self, x, training, eps=None):
-        z_mean, z_log_var, z = self.encoder(x, training=training)
+    def _reconstruct(self, x, training, eps=None, condition=None):
+        z_mean, z_log_var, z = self.encoder(x, training=training)  # training only: no eps, no condition
         logits = self.fused_logits(z)
         z_mean, z_log_var, logits = (ops.cast(t, "float32") for t in (z_mean, z_log_var, logits))
         return self.reconstruction_nll(x, logits), z_mean, z_log_var
@@ -105,7 +105,7 @@ class EpochCPU(keras.callbacks.Callback):
 
 (x, _), _ = vh.load_fashion_mnist()
 keras.utils.set_random_seed(0)
-with runtime.dtype_policy(policy):
+with devices.dtype_policy(policy):
     parts = vh.build_encoder(2, seed=0), vh.build_decoder(2)
     vae = (FusedDecoderVAE if fused else vh.VAE)(*parts, name="vae")
 vae.fused_logits = decoder_forward(vae.decoder_logits)
