@@ -55,6 +55,19 @@ def check_positive_int(value, name: str, maximum: int | None = None, hint: str =
     return int(value)
 
 
+MAX_SEED = 2**32 - 1  # Keras seeds numpy's generator, which takes 32-bit seeds
+
+
+def check_seed(seed, purpose: str = "", allow_none: bool = True) -> int | None:
+    """``seed`` as an int if it is a whole number (not a bool) from 0 to :data:`MAX_SEED`, or None when
+    ``allow_none``; else a clear error that says what the seed is for (``purpose``). The one seed check."""
+    whole = not isinstance(seed, bool) and isinstance(seed, (int, np.integer))
+    if (seed is None and allow_none) or (whole and 0 <= seed <= MAX_SEED):
+        return None if seed is None else int(seed)
+    expected = f"{'None or ' if allow_none else ''}an integer from 0 to 2**32 - 1 = {MAX_SEED} (numpy's seeds are 32-bit)"
+    raise ValueError(f"seed must be {expected}{f'; {purpose}' if purpose else ''}, got {seed!r}.")
+
+
 MAX_LATENT_DIM = 1024  # latent sizes the course's models are built with: 2 to 64; bounds what a JSON file can ask
 MAX_BATCH_SIZE = 4096  # images per training step: the activations and gradients of a step stay within a few GB
 MAX_IMAGE_SIDE = 256  # pixels per side of an image the models take (notebook 10 uses 32): bounded model size
@@ -107,7 +120,7 @@ def check_vae(model, function: str, takes_labels: bool = False) -> None:
         raise ValueError(f"{function} needs a whole vh.VAE (encoder and decoder), got {type(model).__name__}. "
                          "Pass the model built by vh.build_vae() or loaded by vh.load_pretrained(), not one of its "
                          "parts.")
-    if hasattr(model, "num_classes") and not takes_labels:
+    if getattr(model, "is_conditional", False) and not takes_labels:
         raise ValueError(f"{function} scores an unconditional vh.VAE; this {type(model).__name__} also needs each "
                          "image's label. Score it with vh.evaluate(cvae, x, labels=y).")
 

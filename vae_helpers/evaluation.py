@@ -13,10 +13,12 @@ import numpy as np
 from keras import ops
 
 from vae_helpers import runtime
-from vae_helpers._checks import check_positive_int, checked_one_hot, check_vae, image_shape_of
+from vae_helpers._checks import check_positive_int, check_vae, image_shape_of
 from vae_helpers.data import validate_images
 from vae_helpers.fast_decoding import MAX_DECODES_PER_CALL
-from vae_helpers.losses import gaussian_log_density, kl_per_dimension_terms
+from vae_helpers.losses import kl_per_dimension_terms
+from vae_helpers.model import condition_for
+from vae_helpers.sampling import gaussian_log_density, shift_and_scale
 
 
 def evaluate(vae, x, batch_size: int = 1000, seed: int | None = None, labels=None) -> dict:
@@ -30,7 +32,7 @@ def evaluate(vae, x, batch_size: int = 1000, seed: int | None = None, labels=Non
     """
     check_vae(vae, "evaluate", takes_labels=True)
     x = validate_images(x, image_shape=image_shape_of(vae))
-    condition = condition_for(vae, labels, len(x))
+    condition = condition_for(vae, labels, len(x))  # the one labels gate
     reconstruction, kl = _per_image_terms(vae, x, batch_size, seed, condition)
     return {
         "neg_elbo": float(np.mean(reconstruction + kl)),
@@ -55,21 +57,6 @@ def per_image_negative_elbo(vae, x, batch_size: int = 1000, seed: int | None = N
     check_vae(vae, "per_image_negative_elbo")
     reconstruction, kl = _per_image_terms(vae, validate_images(x, image_shape=image_shape_of(vae)), batch_size, seed)
     return reconstruction.astype(np.float64) + kl.astype(np.float64)
-
-
-def condition_for(vae, labels, n: int):
-    """The one-hot labels (n, K) a conditional VAE needs, or None for a VAE (which must get no labels): the one
-    labels gate of the scores and of :func:`vae_helpers.diagnose`."""
-    from vae_helpers.conditional import is_conditional
-
-    if not is_conditional(vae):
-        if labels is not None:
-            raise ValueError(f"labels are for a conditional VAE (vh.build_cvae()); this {type(vae).__name__} "
-                             "scores images alone. Drop labels=.")
-        return None
-    if labels is None:
-        raise ValueError("a CVAE scores images with their labels: pass labels=, the class index of each image.")
-    return checked_one_hot(labels, n, vae.num_classes)
 
 
 def _per_image_terms(vae, x, batch_size, seed, condition=None) -> tuple[np.ndarray, np.ndarray]:
@@ -164,8 +151,8 @@ def _per_image_losses(vae, x, eps):
     return vae.per_image_losses(x, training=False, eps=eps)
 
 
-def _conditional_per_image_losses(cvae, x, label, eps):
-    return cvae.per_image_losses(x, label, training=False, eps=eps)
+def _conditional_per_image_losses(cvae, x, condition, eps):
+    return cvae.per_image_losses(x, condition, training=False, eps=eps)
 
 
 def _kl_sums(vae, x):
@@ -181,7 +168,7 @@ def _log_sum_importance_weights(vae, x, eps):
     z_mean, z_log_var, _ = vae.encoder(x, training=False)  # (B, D) each
     z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")  # float32 under mixed precision
     k, batch, dim = ops.shape(eps)
-    z = z_mean + ops.exp(0.5 * z_log_var) * eps  # (k, B, D)
+    z = shift_and_scale(z_mean, z_log_var, eps)  # (k, B, D)
     logits = vae.decoder_logits(ops.reshape(z, (k * batch, dim)), training=False)  # (k*B, H, W, C)
     x_repeated = ops.tile(x, (k, 1, 1, 1))  # (k*B, H, W, C), same order as the reshape above
     log_px_z = -ops.reshape(vae.reconstruction_nll(x_repeated, logits), (k, batch))  # the model's likelihood
