@@ -28,25 +28,26 @@ import sys
 import time
 
 from vae_helpers import runs, runtime
-from vae_helpers._checks import MAX_BATCH_SIZE, MAX_IMAGE_SIDE, MAX_LATENT_DIM
+from vae_helpers._checks import MAX_BATCH_SIZE, MAX_IMAGE_SIDE, MAX_LATENT_DIM, MAX_SEED
 from vae_helpers.config import N_TRAINING_IMAGES, N_VALIDATION, QUICK_N_TRAIN, split_validation
+from vae_helpers.likelihoods import DEFAULT_GAUSSIAN_STD, LIKELIHOODS
+from vae_helpers.model_kinds import MODEL_KINDS
 from vae_helpers.pretrained import RUN_METRICS, RUN_WEIGHTS
 
 QUICK = {"epochs": 1, "n_train": QUICK_N_TRAIN, "n_val": 512, "n_eval": 100}  # a smoke test of the command
 WEIGHTS_DIGEST = "weights_sha256"  # in metrics.json: the SHA-256 of the model.weights.h5 it describes
-MAX_SEED = 2**32 - 1  # Keras seeds numpy's generator, which takes 32-bit seeds
 IWAE_KS = (1, 10, 100)
-MODELS = ("vae", "autoencoder", "cvae")
 STRATEGY_NEEDS = {"tpu": "--strategy tpu needs a TPU runtime (Colab or Cloud TPU). ",
                   "multiworker": "--strategy multiworker needs $TF_CONFIG describing the workers. "}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m vae_helpers.train", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", choices=MODELS, default="vae",
-                        help="vae (default: vh.build_vae), autoencoder (vh.build_autoencoder, notebook 08: the same "
-                             "encoder trunk and decoder, one deterministic code, reconstruction loss only) or cvae "
-                             "(vh.build_cvae, notebook 09: encoder and decoder also get Fashion-MNIST's labels)")
+    parser.add_argument("--model", choices=tuple(MODEL_KINDS), default="vae",
+                        help="; ".join(f"{kind.name}: {kind.summary} (vh.{kind.builder}, notebook {kind.notebook})"
+                                       for kind in MODEL_KINDS.values())
+                        + " (default vae). A cvae learns from Fashion-MNIST's labels, or with --data-dir from the "
+                          "folder's class subfolders")
     parser.add_argument("--epochs", type=int, default=50, help="total epochs (default 50, as in the reference)")
     parser.add_argument("--latent-dim", type=int, default=2, help="latent size (default 2)")
     parser.add_argument("--beta", type=float, default=1.0, help="KL weight (default 1.0: the ELBO)")
@@ -69,9 +70,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "default 28)")
     parser.add_argument("--color", choices=("grayscale", "rgb"), default=None,
                         help="with --data-dir: read the images as grayscale (default) or rgb")
-    parser.add_argument("--likelihood", choices=("bernoulli", "gaussian", "continuous_bernoulli"),
-                        default="bernoulli", help="p(x|z) of the VAE (default bernoulli, the reference's)")
-    parser.add_argument("--gaussian-std", type=float, default=0.1,
+    parser.add_argument("--likelihood", choices=LIKELIHOODS,
+                        default="bernoulli", help="p(x|z) of the model, any --model (default bernoulli, the "
+                                                  "reference's; vae_helpers/likelihoods.py)")
+    parser.add_argument("--gaussian-std", type=float, default=DEFAULT_GAUSSIAN_STD,
                         help="with --likelihood gaussian: its fixed standard deviation in pixel units (default 0.1)")
     parser.add_argument("--n-train", type=int, default=None, help="use only this many training images")
     parser.add_argument("--seed", type=int, default=42, help="seed for weights, shuffling and sampling")
@@ -113,18 +115,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                      f"got {args.image_size}")
     if not 0 < args.gaussian_std < math.inf:
         parser.error(f"--gaussian-std must be a finite number > 0, got {args.gaussian_std}")
-    if args.gaussian_std != 0.1 and args.likelihood != "gaussian":
+    if args.gaussian_std != DEFAULT_GAUSSIAN_STD and args.likelihood != "gaussian":
         parser.error("--gaussian-std only applies to --likelihood gaussian")
-    if args.model != "vae" and args.likelihood != "bernoulli":
-        parser.error(f"--likelihood is for --model vae (the {args.model}'s loss is the Bernoulli one)")
-    if args.model == "cvae" and args.data_dir is not None:
-        parser.error("--model cvae learns from Fashion-MNIST's labels; with --data-dir train --model vae")
-    if args.model == "autoencoder" and args.data_dir is not None:
-        parser.error("--model autoencoder is the 28 x 28 grey model of notebook 08 (Fashion-MNIST only); with "
-                     "--data-dir train --model vae")
-    if args.model == "cvae" and args.free_bits:
-        parser.error("--free-bits is for --model vae (the cvae's objective is the plain ELBO, optionally with "
-                     "--beta and --kl-warmup-epochs)")
     if args.quick:  # an --n-val given explicitly is kept
         args.epochs, args.n_train = QUICK["epochs"], QUICK["n_train"]
         if args.n_val is None and args.data_dir is None:
@@ -141,13 +133,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--kl-warmup-epochs must be >= 0 (0: no warm-up), got {args.kl_warmup_epochs}")
     if not 0 < args.learning_rate < math.inf:
         parser.error(f"--learning-rate must be a finite number > 0, got {args.learning_rate}")
-    if args.model == "autoencoder":
+    if not MODEL_KINDS[args.model].regularized:
         vae_only = {"--beta": (args.beta, 1.0), "--free-bits": (args.free_bits, 0.0),
                     "--kl-warmup-epochs": (args.kl_warmup_epochs, 0)}
         given = [f"{flag} {value:g}" for flag, (value, default) in vae_only.items() if value != default]
         if given:
-            parser.error(f"{', '.join(given)}: an autoencoder has no KL term; these options are for --model vae. "
-                         "Drop them, or train a VAE.")
+            parser.error(f"{', '.join(given)}: an {args.model} has no KL term; these options are for a model "
+                         "with one (--model vae or cvae). Drop them, or train a VAE.")
     if not 0 <= args.seed <= MAX_SEED:
         parser.error(f"--seed must be from 0 to 2**32 - 1 = {MAX_SEED} (numpy's seeds are 32-bit), got {args.seed}")
     if args.out is None:
@@ -182,14 +174,15 @@ def main(argv=None) -> dict:
 
     keras.utils.set_random_seed(args.seed)
     if args.data_dir is not None:
-        x_train, x_val, x_test = _read_folder(args)
-        labels = None  # the folder's classes are not used (--model cvae is refused with --data-dir)
+        x_train, x_val, x_test, labels = _read_folder(args)
     else:
         (x_train, y_train), (x_test, y_test) = vh.load_fashion_mnist()
         (x_train, x_val), (y_train, y_val) = split_validation(x_train, args.n_val), split_validation(y_train, args.n_val)
-        labels = {"train": y_train[:args.n_train], "validation": y_val, "test": y_test}
+        labels = {"train": y_train, "validation": y_val, "test": y_test, "num_classes": len(vh.CLASS_NAMES)}
     if args.n_train is not None:
         x_train = x_train[:args.n_train]
+        if labels is not None:
+            labels["train"] = labels["train"][:args.n_train]
     try:
         strategy = vh.make_strategy(args.strategy)
     except Exception as err:  # TensorFlow raises several types when the hardware or $TF_CONFIG is missing
@@ -203,13 +196,14 @@ def main(argv=None) -> dict:
             runs.move_aside(args.out)
         with runs.exclusive(args.out):
             return _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test,
-                                    labels if args.model == "cvae" else None)
+                                    labels if MODEL_KINDS[args.model].conditional else None)
     except (runs.RunFolderError, vh.TrainingDivergedError) as err:
         sys.exit(f"error: {err}")
 
 
 def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, labels) -> dict:
-    """Train (or resume), then score and write the run's files; ``labels`` ({split: (N,)}) for a CVAE, else None."""
+    """Train (or resume), then score and write the run's files; ``labels`` ({split: (N,)} and ``"num_classes"``) for
+    a conditional model, else None."""
     import vae_helpers as vh
 
     checkpoint = args.out / "checkpoint"
@@ -221,7 +215,7 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
             f"to resume from ({checkpoint} is gone), so training again would overwrite it; nothing was changed. "
             + runs.ways_out(args.out))
     with runtime.strategy_scope(strategy):
-        vae = _build(args, precision)
+        vae = _build(args, precision, labels)
     warmup = [vh.KLWarmup(args.kl_warmup_epochs, final_beta=args.beta)] if args.kl_warmup_epochs else []
     if args.data_dir is not None:  # a run folder never resumes with another folder, size or colour
         data = {"data": str(args.data_dir.resolve()), "image_size": args.image_size or 28,
@@ -249,9 +243,9 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
               "not theirs (the run stopped before writing them): scoring and writing them now.")
     # Evaluate and save a float32 copy: the same weights in full-precision arithmetic, without optimizer state,
     # exactly the model that vh.load_pretrained(OUT) rebuilds.
-    trained, vae = vae, _build(args, "float32")
+    trained, vae = vae, _build(args, "float32", labels)
     vae.set_weights(trained.get_weights())
-    autoencoder = args.model == "autoencoder"
+    autoencoder = not MODEL_KINDS[args.model].regularized
     if not autoencoder:
         vae.beta.assign(args.beta)  # beta is one of the variables: a run shorter than its warm-up stopped below it
 
@@ -274,6 +268,7 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
         "command": " ".join(["python -m vae_helpers.train", *argv]),
         **({} if args.model == "vae" else {"model": args.model}),  # a JSON without "model" is a VAE's
         **({} if args.data_dir is None else {"data_dir": str(args.data_dir), "image_shape": list(x_test.shape[1:])}),
+        **({} if labels is None else {"num_classes": labels["num_classes"]}),
         **({} if args.likelihood == "bernoulli" else {"likelihood": args.likelihood,
                                                       "gaussian_std": args.gaussian_std}),
         "latent_dim": args.latent_dim, **({} if autoencoder else {
@@ -315,37 +310,38 @@ def _finished_metrics(outputs, epochs_done: int) -> dict | None:
     return recorded if recorded.get(WEIGHTS_DIGEST) == runs.file_digest(weights) else None
 
 
-def _build(args, precision):
-    """The model the command trains (``--model``), built under the dtype policy ``precision``."""
-    import vae_helpers as vh
-
-    if args.model == "autoencoder":
-        return vh.build_autoencoder(args.latent_dim, seed=args.seed, dtype_policy=precision)
-    if args.model == "cvae":
-        return vh.build_cvae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy=precision)
-    if args.data_dir is not None or args.likelihood != "bernoulli":  # notebook 10
-        size, channels = args.image_size or 28, 3 if args.color == "rgb" else 1
-        return vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy=precision,
-                            free_bits=args.free_bits, image_shape=(size, size, channels),
-                            likelihood=args.likelihood, gaussian_std=args.gaussian_std)
-    return vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy=precision,
-                        free_bits=args.free_bits)
+def _build(args, precision, labels):
+    """The model the command trains (``--model``, :data:`vae_helpers.model_kinds.MODEL_KINDS`), built under the dtype
+    policy ``precision`` from the same settings ``metrics.json`` records (``vh.load_pretrained`` reads them)."""
+    size, channels = args.image_size or 28, 3 if args.color == "rgb" else 1
+    settings = {"latent_dim": args.latent_dim, "seed": args.seed, "beta": args.beta, "free_bits": args.free_bits,
+                "likelihood": args.likelihood, "gaussian_std": args.gaussian_std,
+                "image_shape": (size, size, channels), "num_classes": None if labels is None else labels["num_classes"]}
+    return MODEL_KINDS[args.model].build(settings, dtype_policy=precision)
 
 
 def _read_folder(args):
-    """``(train, validation, test)`` images from ``--data-dir``: shuffled with ``--seed``, a tenth (at least one
-    image, or ``--n-val``) for validation, a tenth for the test scores, the rest (or ``--n-train``) to train."""
+    """``(train, validation, test, labels)`` from ``--data-dir``: images shuffled with ``--seed``, a tenth (at least
+    one image, or ``--n-val``) for validation, a tenth for the test scores, the rest (or ``--n-train``) to train;
+    ``labels`` ({split: class indices (N,)}, ``"num_classes"``) from the class subfolders for a conditional
+    ``--model``, else None."""
     import numpy as np
 
     import vae_helpers as vh
 
     size = args.image_size or 28
     try:
-        x, _, _ = vh.load_image_folder(args.data_dir, size=(size, size), color=args.color or "grayscale")
+        x, y, class_names = vh.load_image_folder(args.data_dir, size=(size, size), color=args.color or "grayscale")
     except (OSError, ValueError) as err:
         sys.exit(f"error: {err}")
+    conditional = MODEL_KINDS[args.model].conditional
+    if conditional and y is None:
+        sys.exit(f"error: --model {args.model} learns from labels, and {args.data_dir} holds no class subfolders. "
+                 "Put each class's images in a subfolder of its own (e.g. FOLDER/cats, FOLDER/dogs), or train "
+                 "--model vae.")
     args.data_sha256 = runs.array_digest(x)  # recorded: a resume on other images (even as many) stops
-    x = x[np.random.default_rng(args.seed).permutation(len(x))]
+    order = np.random.default_rng(args.seed).permutation(len(x))
+    x = x[order]
     n_val = args.n_val or max(1, len(x) // 10)
     n_test = max(1, len(x) // 10)
     if len(x) < n_val + n_test + 1:
@@ -353,7 +349,12 @@ def _read_folder(args):
                  "at least one training image.")
     args.n_val = n_val
     x_test, x_val, x_train = x[:n_test], x[n_test:n_test + n_val], x[n_test + n_val:]
-    return x_train, x_val, x_test
+    if not conditional:
+        return x_train, x_val, x_test, None
+    y = y[order]
+    labels = {"test": y[:n_test], "validation": y[n_test:n_test + n_val], "train": y[n_test + n_val:],
+              "num_classes": len(class_names)}
+    return x_train, x_val, x_test, labels
 
 
 def console() -> None:

@@ -22,7 +22,7 @@ import numpy as np
 from keras import layers, ops
 
 from vae_helpers import runtime
-from vae_helpers._checks import check_float, check_positive_int, image_shape_of, shape_of, shapes_agree
+from vae_helpers._checks import check_float, check_positive_int, check_seed, image_shape_of, shape_of, shapes_agree
 from vae_helpers.data import CLASS_NAMES, validate_images
 from vae_helpers.fast_decoding import call_in_chunks
 from vae_helpers.likelihoods import DEFAULT_GAUSSIAN_STD
@@ -164,6 +164,7 @@ def build_cvae(latent_dim: int = 2, num_classes: int = NUM_CLASSES, beta: float 
     :func:`vae_helpers.build_vae`); ``dtype_policy``, ``free_bits``, ``image_shape``, ``likelihood`` and
     ``gaussian_std`` as there.
     """
+    seed = check_seed(seed, "it seeds the sampling layer")
     with runtime.dtype_policy(dtype_policy):
         return CVAE(build_conditional_encoder(latent_dim, num_classes, seed=seed, image_shape=image_shape),
                     build_conditional_decoder(latent_dim, num_classes, image_shape=image_shape), beta=beta,

@@ -13,7 +13,7 @@ from keras import layers, ops
 from vae_helpers import runtime
 from vae_helpers.fast_decoding import MAX_DECODES_PER_CALL, call_in_chunks
 from vae_helpers._checks import (
-    check_finite, check_float, check_image_shape, checked_one_hot, check_positive_int, encoder_of, image_shape_of, shape_of, shapes_agree,
+    check_finite, check_float, check_image_shape, checked_one_hot, check_latent_dim, check_positive_int, check_seed, encoder_of, image_shape_of, shape_of, shapes_agree,
 )
 from vae_helpers.likelihoods import DEFAULT_GAUSSIAN_STD, likelihood_named
 from vae_helpers.losses import check_free_bits, free_bits_kl, kl_divergence
@@ -88,7 +88,7 @@ def build_decoder(latent_dim: int = 2, weight_seed=None, image_shape=(28, 28, 1)
 
 
 def _check_latent_dim(latent_dim) -> int:
-    return check_positive_int(latent_dim, "latent_dim")
+    return check_latent_dim(latent_dim)
 
 
 class EncoderDecoderModel(keras.Model):
@@ -347,6 +347,7 @@ def build_vae(latent_dim: int = 2, beta: float = 1.0, seed=None, dtype_policy=No
     every layer, e.g. ``"mixed_bfloat16"``: weights stay float32, layers compute in bfloat16, the loss is summed
     in float32. :func:`vae_helpers.fastest_dtype_policy` names the fastest measured policy for this machine.
     """
+    seed = check_seed(seed, "it seeds the sampling layer")
     with runtime.dtype_policy(dtype_policy):
         return VAE(build_encoder(latent_dim, seed=seed, image_shape=image_shape),
                    build_decoder(latent_dim, image_shape=image_shape), beta=beta, free_bits=free_bits,
