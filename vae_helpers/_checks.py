@@ -115,11 +115,11 @@ def check_vae(model, function: str, takes_labels: bool = False) -> None:
     """Raise a clear error unless ``model`` is a VAE (it has an encoder, the decoder's logits and its own
     -log p(x|z), ``reconstruction_nll``) that ``function`` can score: one that takes images alone, or also a
     :class:`vae_helpers.CVAE` (which needs each image's label) when ``takes_labels``."""
-    parts = ("encoder", "decoder_logits", "latent_dim", "reconstruction_nll")
+    parts = ("encoder", "decoder_logits", "latent_dim", "reconstruction_nll", "beta")  # beta: it has a KL term
     if not all(hasattr(model, part) for part in parts):
         raise ValueError(f"{function} needs a whole vh.VAE (encoder and decoder), got {type(model).__name__}. "
                          "Pass the model built by vh.build_vae() or loaded by vh.load_pretrained(), not one of its "
-                         "parts.")
+                         "parts (an autoencoder has no posterior: score it with vh.reconstruction_error).")
     if getattr(model, "is_conditional", False) and not takes_labels:
         raise ValueError(f"{function} scores an unconditional vh.VAE; this {type(model).__name__} also needs each "
                          "image's label. Score it with vh.evaluate(cvae, x, labels=y).")

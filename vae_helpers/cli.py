@@ -254,13 +254,10 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
     if autoencoder:
         scores = {split: {"reconstruction": vh.reconstruction_error(vae, x)} for split, x in splits.items()}
         iwae = None  # no posterior, no likelihood bound
-    elif labels is not None:  # a CVAE: -ELBO bounds -log p(x | y); the IWAE bound takes no labels
-        scores = {split: vh.evaluate(vae, x, seed=args.seed, labels=labels[split][:len(x)])
-                  for split, x in splits.items()}
-        iwae = None
-    else:
-        scores = {split: vh.evaluate(vae, x, seed=args.seed) for split, x in splits.items()}
-        iwae = {str(k): vh.iwae_bound(vae, splits["test"], k, seed=args.seed) for k in IWAE_KS}
+    else:  # a CVAE's scores take each image's label: they bound -log p(x | y)
+        given = {split: {} if labels is None else {"labels": labels[split][:len(x)]} for split, x in splits.items()}
+        scores = {split: vh.evaluate(vae, x, seed=args.seed, **given[split]) for split, x in splits.items()}
+        iwae = {str(k): vh.iwae_bound(vae, splits["test"], k, seed=args.seed, **given["test"]) for k in IWAE_KS}
     diagnosis = vh.diagnose(vae, splits["validation"], history=history,  # notebook 12
                             labels=None if labels is None else labels["validation"][:len(splits["validation"])])
     print(diagnosis)

@@ -143,8 +143,9 @@ class EncoderDecoderModel(keras.Model):
     def _logits_of(self, decoder: keras.Model) -> keras.Model:
         return logits_model(decoder)
 
-    def _with_condition(self, tensor, condition):
-        """What the encoder or decoder takes: ``tensor`` alone, or ``[tensor, condition]`` for a conditional model."""
+    def with_condition(self, tensor, condition):
+        """What the encoder or decoder takes: ``tensor`` (images (B, H, W, C) or latent points (B, D)) alone when
+        ``condition`` is None, else ``[tensor, condition]`` with the one-hot labels (B, K) in its dtype."""
         return tensor if condition is None else [tensor, ops.cast(condition, tensor.dtype)]
 
     def _own_config(self) -> dict:
@@ -227,10 +228,10 @@ class VAE(EncoderDecoderModel):
 
     def _reconstruct(self, x, training, eps=None, condition=None):
         """``(reconstruction (B,) in nats, z_mean (B, D), z_log_var (B, D))``, all float32."""
-        z_mean, z_log_var, z = self.encoder(self._with_condition(x, condition), training=training)
+        z_mean, z_log_var, z = self.encoder(self.with_condition(x, condition), training=training)
         if eps is not None:
             z = shift_and_scale(z_mean, z_log_var, eps)
-        logits = self.decoder_logits(self._with_condition(z, condition), training=training)
+        logits = self.decoder_logits(self.with_condition(z, condition), training=training)
         # Under a mixed-precision policy the layers compute in (b)float16; the loss is always summed in float32.
         z_mean, z_log_var, logits = (ops.cast(t, "float32") for t in (z_mean, z_log_var, logits))
         return self.reconstruction_nll(x, logits), z_mean, z_log_var
