@@ -138,9 +138,9 @@ def test_save_and_load_round_trip_gives_the_same_model(cvae, tmp_path):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda m: vh.train(m, IMAGES), "pass y_train="),
-    (lambda m: vh.train(m, IMAGES, IMAGES, y_train=LABELS), r"and y_val= with x_val"),
-    (lambda m: vh.train(vh.build_vae(2), IMAGES, y_train=LABELS), "y_train/y_val are for a conditional VAE"),
+    (lambda m: vh.train(m, IMAGES), "a CVAE needs each image's label: pass y_train="),
+    (lambda m: vh.train(m, IMAGES, IMAGES, y_train=LABELS), r"a CVAE needs each image's label: pass y_val="),
+    (lambda m: vh.train(vh.build_vae(2), IMAGES, y_train=LABELS), "y_train are for a conditional VAE"),
     (lambda m: vh.train(m, IMAGES, y_train=LABELS[:5]), r"y_train must hold one class index per image: 12 whole"),
     (lambda m: vh.evaluate(m, IMAGES), "pass labels="),
     (lambda m: vh.evaluate(vh.build_vae(2), IMAGES, labels=LABELS), "labels are for a conditional VAE"),

@@ -148,12 +148,13 @@ def test_weights_that_cannot_fit_on_the_disk_are_refused_before_h5py_writes(make
 
 @pytest.mark.parametrize("argv, message", [
     (["--image-size", "0"], "--image-size only apply to your own images"),
-    (["--data-dir", "x", "--image-size", "260"], "--image-size must be a multiple of 4 from 4 to 256"),
-    (["--data-dir", "x", "--image-size", "0"], "--image-size must be a multiple of 4 from 4 to 256"),
-    (["--data-dir", "x", "--model", "autoencoder"], "--model autoencoder is the 28 x 28 grey model"),
-    (["--seed", str(2**32)], "--seed must be from 0 to 2**32 - 1"),
-    (["--latent-dim", "2000"], "--latent-dim must be at most 1024"),
-    (["--batch-size", "100000"], "--batch-size must be at most 4096"),
+    (["--data-dir", "x", "--image-size", "260"], "--image-size 260, as an image shape, must be (H, W, C) with H and W "
+                                                 "multiples of 4 from 4 to 256"),
+    (["--data-dir", "x", "--image-size", "0"], "--image-size 0, as an image shape, must be (H, W, C) with H and W "
+                                               "multiples of 4 from 4 to 256"),
+    (["--seed", str(2**32)], "--seed must be an integer from 0 to 2**32 - 1"),
+    (["--latent-dim", "2000"], "--latent-dim must be a positive integer up to 1,024"),
+    (["--batch-size", "100000"], "--batch-size must be a positive integer up to 4,096"),
 ])
 def test_flags_out_of_range_are_refused_with_a_message(argv, message, capsys):
     with pytest.raises(SystemExit) as info:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import pathlib
 import platform
@@ -28,9 +27,13 @@ import sys
 import time
 
 from vae_helpers import runs, runtime
-from vae_helpers._checks import MAX_BATCH_SIZE, MAX_IMAGE_SIDE, MAX_LATENT_DIM, MAX_SEED
+from vae_helpers._checks import (
+    BATCH_SIZE_HINT, MAX_BATCH_SIZE, MAX_IMAGE_SIDE, check_beta, check_image_shape, check_latent_dim, check_learning_rate,
+    check_positive_int, check_seed,
+)
 from vae_helpers.config import N_TRAINING_IMAGES, N_VALIDATION, QUICK_N_TRAIN, split_validation
-from vae_helpers.likelihoods import DEFAULT_GAUSSIAN_STD, LIKELIHOODS
+from vae_helpers.likelihoods import DEFAULT_GAUSSIAN_STD, LIKELIHOODS, check_gaussian_std
+from vae_helpers.losses import check_free_bits
 from vae_helpers.model_kinds import MODEL_KINDS
 from vae_helpers.pretrained import RUN_METRICS, RUN_WEIGHTS
 
@@ -97,24 +100,20 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help=f"smoke test: {QUICK['epochs']} epoch on {QUICK['n_train']} images, small evaluation "
                              f"(--n-val {QUICK['n_val']} unless given)")
     args = parser.parse_args(argv)
-    for name in ("epochs", "latent_dim", "batch_size", "n_val", "n_train", "steps_per_execution"):
-        if getattr(args, name) is not None and getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.batch_size > MAX_BATCH_SIZE:
-        parser.error(f"--batch-size must be at most {MAX_BATCH_SIZE} (a step's activations grow with it; the "
-                     f"reference uses 128), got {args.batch_size}")
-    if args.latent_dim > MAX_LATENT_DIM:
-        parser.error(f"--latent-dim must be at most {MAX_LATENT_DIM} (the course uses 2 to 64), got {args.latent_dim}")
+    # Each value is checked by the library's own check (one home for each bound and its message), named by its flag,
+    # before anything is loaded or built; an error is the usage error of argparse (exit code 2).
+    try:
+        for flag, check in _CHECKS.items():
+            name = flag[2:].replace("-", "_")
+            if getattr(args, name) is not None:
+                setattr(args, name, check(getattr(args, name), flag))
+    except ValueError as err:
+        parser.error(str(err))
     if args.data_dir is None:
         given = [flag for flag, value in (("--image-size", args.image_size), ("--color", args.color))
                  if value is not None]
         if given:
             parser.error(f"{' and '.join(given)} only apply to your own images: add --data-dir FOLDER.")
-    elif args.image_size is not None and not (4 <= args.image_size <= MAX_IMAGE_SIDE and args.image_size % 4 == 0):
-        parser.error(f"--image-size must be a multiple of 4 from 4 to {MAX_IMAGE_SIDE} (the encoder halves it twice), "
-                     f"got {args.image_size}")
-    if not 0 < args.gaussian_std < math.inf:
-        parser.error(f"--gaussian-std must be a finite number > 0, got {args.gaussian_std}")
     if args.gaussian_std != DEFAULT_GAUSSIAN_STD and args.likelihood != "gaussian":
         parser.error("--gaussian-std only applies to --likelihood gaussian")
     if args.quick:  # an --n-val given explicitly is kept
@@ -125,14 +124,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.n_val = N_VALIDATION if args.data_dir is None else None  # a folder: a tenth, set when it is read
     if args.n_val is not None and args.data_dir is None and args.n_val >= N_TRAINING_IMAGES:
         parser.error(f"--n-val must be < {N_TRAINING_IMAGES} (it is taken from the training set), got {args.n_val}")
-    if not 0 <= args.beta < math.inf:
-        parser.error(f"--beta must be a finite number >= 0, got {args.beta}")
-    if not 0 <= args.free_bits < math.inf:
-        parser.error(f"--free-bits must be a finite number >= 0 (nats per latent dimension), got {args.free_bits}")
     if args.kl_warmup_epochs < 0:
         parser.error(f"--kl-warmup-epochs must be >= 0 (0: no warm-up), got {args.kl_warmup_epochs}")
-    if not 0 < args.learning_rate < math.inf:
-        parser.error(f"--learning-rate must be a finite number > 0, got {args.learning_rate}")
     if not MODEL_KINDS[args.model].regularized:
         vae_only = {"--beta": (args.beta, 1.0), "--free-bits": (args.free_bits, 0.0),
                     "--kl-warmup-epochs": (args.kl_warmup_epochs, 0)}
@@ -140,8 +133,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         if given:
             parser.error(f"{', '.join(given)}: an {args.model} has no KL term; these options are for a model "
                          "with one (--model vae or cvae). Drop them, or train a VAE.")
-    if not 0 <= args.seed <= MAX_SEED:
-        parser.error(f"--seed must be from 0 to 2**32 - 1 = {MAX_SEED} (numpy's seeds are 32-bit), got {args.seed}")
     if args.out is None:
         suffixes = [f"-freebits{args.free_bits:g}" if args.free_bits else "",
                     f"-warmup{args.kl_warmup_epochs}" if args.kl_warmup_epochs else "", "-quick" if args.quick else ""]
@@ -149,6 +140,27 @@ def parse_args(argv=None) -> argparse.Namespace:
                 "vae": f"latent{args.latent_dim}-beta{args.beta:g}"}[args.model]
         args.out = pathlib.Path("runs") / f"{name}{''.join(suffixes)}"
     return args
+
+
+def _image_size(size, flag: str) -> int:
+    """``--image-size N`` checked as the image shape (N, N, 1) the models take."""
+    return check_image_shape((size, size, 1), f"{flag} {size}, as an image shape,")[0]
+
+
+_CHECKS = {  # flag -> the library's check of its value, (value, flag) -> the value
+    "--epochs": check_positive_int,
+    "--latent-dim": check_latent_dim,
+    "--batch-size": lambda value, flag: check_positive_int(value, flag, MAX_BATCH_SIZE, BATCH_SIZE_HINT),
+    "--n-val": check_positive_int,
+    "--n-train": check_positive_int,
+    "--steps-per-execution": check_positive_int,
+    "--image-size": _image_size,
+    "--gaussian-std": check_gaussian_std,
+    "--beta": check_beta,
+    "--free-bits": check_free_bits,
+    "--learning-rate": check_learning_rate,
+    "--seed": lambda value, flag: check_seed(value, name=flag, allow_none=False),
+}
 
 
 def versions() -> dict:

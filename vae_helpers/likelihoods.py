@@ -63,12 +63,6 @@ class Likelihood:
     def _pixel_nll(self, x, logits):
         raise NotImplementedError
 
-    def __eq__(self, other):
-        return isinstance(other, Likelihood) and self.config() == other.config()
-
-    def __hash__(self):
-        return hash(tuple(self.config().items()))
-
     def __repr__(self):
         settings = ", ".join(f"{key}={getattr(self, key)!r}" for key in self.settings)
         return f"{type(self).__name__}({settings})"
@@ -105,8 +99,7 @@ class Gaussian(Likelihood):
     settings = ("gaussian_std",)
 
     def __init__(self, gaussian_std: float = DEFAULT_GAUSSIAN_STD):
-        self.gaussian_std = check_finite(gaussian_std, "gaussian_std", minimum=0.0, strict=True,
-                                         hint="the Gaussian's standard deviation in pixel units, e.g. 0.1")
+        self.gaussian_std = check_gaussian_std(gaussian_std)
 
     def _pixel_nll(self, x, logits):
         std = self.gaussian_std
@@ -145,6 +138,13 @@ class ContinuousBernoulli(Likelihood):
         positive = 1.0 + ops.log(u + (1.0 - u) * ops.exp(-ops.abs(safe))) / ops.abs(safe)
         negative = ops.log1p(u * ops.expm1(-ops.abs(safe))) / -ops.abs(safe)
         return ops.clip(ops.where(small, u, ops.where(safe > 0, positive, negative)), 0.0, 1.0)
+
+
+def check_gaussian_std(gaussian_std, name: str = "gaussian_std") -> float:
+    """The Gaussian's standard deviation as a float if it is a finite number > 0 (pixel units), else a clear error
+    naming ``name``."""
+    return check_finite(gaussian_std, name, minimum=0.0, strict=True,
+                        hint="the Gaussian's standard deviation in pixel units, e.g. 0.1")
 
 
 KINDS = {kind.name: kind for kind in (Bernoulli, Gaussian, ContinuousBernoulli)}

@@ -72,9 +72,10 @@ def free_bits_kl(z_mean, z_log_var, free_bits: float):
     return ops.sum(ops.maximum(per_dimension, ops.cast(free_bits, per_dimension.dtype)))
 
 
-def check_free_bits(free_bits) -> float:
-    """``free_bits`` as a float if it is a finite number >= 0 (nats per latent dimension), else a clear error."""
-    return check_finite(free_bits, "free_bits", minimum=0.0,
+def check_free_bits(free_bits, name: str = "free_bits") -> float:
+    """``free_bits`` as a float if it is a finite number >= 0 (nats per latent dimension), else a clear error naming
+    ``name``."""
+    return check_finite(free_bits, name, minimum=0.0,
                         hint="nats per latent dimension; 0 turns free bits off, Kingma et al. use 0.5 or so")
 
 

@@ -13,7 +13,7 @@ from keras import layers, ops
 from vae_helpers import runtime
 from vae_helpers.fast_decoding import MAX_DECODES_PER_CALL, call_in_chunks
 from vae_helpers._checks import (
-    check_finite, check_float, check_image_shape, checked_one_hot, check_latent_dim, check_positive_int, check_seed, encoder_of, image_shape_of, shape_of, shapes_agree,
+    check_beta, check_float, check_image_shape, checked_one_hot, check_latent_dim, check_positive_int, check_seed, encoder_of, image_shape_of, shape_of, shapes_agree,
 )
 from vae_helpers.likelihoods import DEFAULT_GAUSSIAN_STD, likelihood_named
 from vae_helpers.losses import check_free_bits, free_bits_kl, kl_divergence
@@ -145,8 +145,11 @@ class EncoderDecoderModel(keras.Model):
 
     def with_condition(self, tensor, condition):
         """What the encoder or decoder takes: ``tensor`` (images (B, H, W, C) or latent points (B, D)) alone when
-        ``condition`` is None, else ``[tensor, condition]`` with the one-hot labels (B, K) in its dtype."""
-        return tensor if condition is None else [tensor, ops.cast(condition, tensor.dtype)]
+        ``condition`` is None, else ``[tensor, condition]`` as tensors, the one-hot labels (B, K) in its dtype."""
+        if condition is None:
+            return tensor
+        tensor = ops.convert_to_tensor(tensor)
+        return [tensor, ops.cast(condition, tensor.dtype)]
 
     def _own_config(self) -> dict:
         """The subclass's keyword arguments besides ``encoder``, ``decoder``, the likelihood and ``name``."""
@@ -194,7 +197,7 @@ class VAE(EncoderDecoderModel):
                  likelihood="bernoulli", gaussian_std: float = DEFAULT_GAUSSIAN_STD, **kwargs):
         super().__init__(encoder, decoder, likelihood, gaussian_std, **kwargs)
         self.free_bits = check_free_bits(free_bits)
-        beta = check_finite(beta, "beta", minimum=0.0, hint="1.0 gives the ELBO")
+        beta = check_beta(beta)
         self.beta = keras.Variable(float(beta), trainable=False, name="beta")
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
 

@@ -57,5 +57,6 @@ MODEL_KINDS = {kind.name: kind for kind in (
 def model_kind(name) -> ModelKind:
     """The :class:`ModelKind` called ``name``, or a clear error listing the kinds."""
     if name not in MODEL_KINDS:
-        raise ValueError(f"model {name!r} is none of {', '.join(map(repr, MODEL_KINDS))}.")
+        *others, last = map(repr, MODEL_KINDS)
+        raise ValueError(f"model {name!r} is none of {', '.join(others)} and {last}.")
     return MODEL_KINDS[name]

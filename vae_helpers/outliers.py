@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import math
-import numbers
 
 import numpy as np
 
@@ -66,9 +65,7 @@ def load_digits_28(n: int | None = None) -> np.ndarray:
 def uniform_noise(n: int, seed: int = 0) -> np.ndarray:
     """``n`` images of independent uniform noise in [0, 1) (numpy's generator, ``seed``): float32 (n, 28, 28, 1)."""
     n = _check_count(n, None, "n")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}.")
-    return np.random.default_rng(seed).random((n, *IMAGE_SHAPE), dtype=np.float32)
+    return np.random.default_rng(check_seed(seed, allow_none=False)).random((n, *IMAGE_SHAPE), dtype=np.float32)
 
 
 def inverted(x) -> np.ndarray:

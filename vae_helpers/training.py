@@ -19,7 +19,9 @@ import numpy as np
 from keras import ops
 
 from vae_helpers import runs, runtime
-from vae_helpers._checks import MAX_BATCH_SIZE, check_finite, check_positive_int
+from vae_helpers._checks import (
+    BATCH_SIZE_HINT, MAX_BATCH_SIZE, check_beta, check_learning_rate, check_positive_int,
+)
 from vae_helpers._version import __version__
 from vae_helpers.data import make_dataset, validate_images
 from vae_helpers.model import condition_for
@@ -218,10 +220,9 @@ def train(vae, x_train, x_val=None, epochs: int = 50, batch_size: int = 128, che
         x_val = validate_images(x_val, "x_val", image_shape=shape)
     y_train, y_val = _checked_labels(vae, x_train, x_val, y_train, y_val)
     epochs = check_positive_int(epochs, "epochs")
-    batch_size = check_positive_int(batch_size, "batch_size", MAX_BATCH_SIZE,
-                                    "a step's activations grow with it; the reference uses 128")
+    batch_size = check_positive_int(batch_size, "batch_size", MAX_BATCH_SIZE, BATCH_SIZE_HINT)
     steps_per_execution = check_positive_int(steps_per_execution, "steps_per_execution")
-    learning_rate = check_finite(learning_rate, "learning_rate", minimum=0.0, strict=True)
+    learning_rate = check_learning_rate(learning_rate)
     if jit_compile not in (True, False, "auto"):
         raise ValueError(f"jit_compile must be True, False or 'auto' (Keras picks per device), got {jit_compile!r}.")
     strategy = runtime.checked_strategy(vae, strategy)
@@ -324,7 +325,7 @@ class KLWarmup(keras.callbacks.Callback):
     def __init__(self, warmup_epochs: int, final_beta: float = 1.0):
         super().__init__()
         self.warmup_epochs = check_positive_int(warmup_epochs, "warmup_epochs")
-        self.final_beta = check_finite(final_beta, "final_beta", minimum=0.0, hint="1.0 gives the ELBO")
+        self.final_beta = check_beta(final_beta, "final_beta")
         self.betas: list[float] = []
         self._epoch = 0
 
