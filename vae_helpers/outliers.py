@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from vae_helpers._checks import check_positive_int
+from vae_helpers._checks import check_positive_int, check_seed
 from vae_helpers.data import IMAGE_SHAPE, validate_images
 
 DIGIT_BOX = 20  # sklearn's 8x8 digits are resized to 20x20 and centred in 28x28, as MNIST fits digits in a 20x20 box
