@@ -229,7 +229,7 @@ def test_the_interpolation_explorer_refuses_a_huge_strip():
     ({"image_shape": [2048, 2048, 1]}, "image_shape must be .* multiples of 4 from 4 to 256"),
     ({"image_shape": [-28, 28, 1]}, "image_shape must be .* multiples of 4 from 4 to 256"),
     ({"beta": float("nan")}, "beta must be a finite number >= 0"),
-    ({"seed": -1}, "seed must be an integer from 0 to 2\\*\\*32 - 1"),
+    ({"seed": -1}, "seed must be None or an integer from 0 to 2\\*\\*32 - 1"),
 ])
 def test_a_crafted_metrics_json_is_refused_before_the_model_is_built(tmp_path, change, message, monkeypatch):
     info = {**json.loads((pretrained.PRETRAINED_DIR / "fashion-latent2.json").read_text()), **change}

@@ -100,6 +100,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help=f"smoke test: {QUICK['epochs']} epoch on {QUICK['n_train']} images, small evaluation "
                              f"(--n-val {QUICK['n_val']} unless given)")
     args = parser.parse_args(argv)
+    if args.data_dir is None:
+        given = [flag for flag, value in (("--image-size", args.image_size), ("--color", args.color))
+                 if value is not None]
+        if given:
+            parser.error(f"{' and '.join(given)} only apply to your own images: add --data-dir FOLDER.")
     # Each value is checked by the library's own check (one home for each bound and its message), named by its flag,
     # before anything is loaded or built; an error is the usage error of argparse (exit code 2).
     try:
@@ -109,11 +114,6 @@ def parse_args(argv=None) -> argparse.Namespace:
                 setattr(args, name, check(getattr(args, name), flag))
     except ValueError as err:
         parser.error(str(err))
-    if args.data_dir is None:
-        given = [flag for flag, value in (("--image-size", args.image_size), ("--color", args.color))
-                 if value is not None]
-        if given:
-            parser.error(f"{' and '.join(given)} only apply to your own images: add --data-dir FOLDER.")
     if args.gaussian_std != DEFAULT_GAUSSIAN_STD and args.likelihood != "gaussian":
         parser.error("--gaussian-std only applies to --likelihood gaussian")
     if args.quick:  # an --n-val given explicitly is kept
