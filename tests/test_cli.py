@@ -171,31 +171,31 @@ def test_restart_moves_the_old_run_aside(fake_fashion_dir, tmp_path):
 def test_negative_epochs_exit_with_code_2_and_a_message(tmp_path):
     process = run_command(["--epochs", "-1", "--out", str(tmp_path / "never")], tmp_path, tmp_path)
     assert process.returncode == 2
-    assert "--epochs must be >= 1, got -1" in process.stderr
+    assert "--epochs must be a positive integer, got -1" in process.stderr
     assert not (tmp_path / "never").exists()
 
 
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--epochs", "0"], "--epochs must be >= 1, got 0"),
-        (["--latent-dim", "0"], "--latent-dim must be >= 1, got 0"),
-        (["--batch-size", "-8"], "--batch-size must be >= 1, got -8"),
-        (["--n-val", "0"], "--n-val must be >= 1, got 0"),
+        (["--epochs", "0"], "--epochs must be a positive integer, got 0"),
+        (["--latent-dim", "0"], "--latent-dim must be a positive integer up to 1,024 (the course uses 2 to 64), got 0"),
+        (["--batch-size", "-8"], "--batch-size must be a positive integer up to 4,096"),
+        (["--n-val", "0"], "--n-val must be a positive integer, got 0"),
         (["--n-val", "60000"], "--n-val must be < 60000"),
-        (["--n-train", "0"], "--n-train must be >= 1, got 0"),
-        (["--n-train", "-5"], "--n-train must be >= 1, got -5"),
-        (["--steps-per-execution", "0"], "--steps-per-execution must be >= 1, got 0"),
-        (["--beta", "-0.5"], "--beta must be a finite number >= 0, got -0.5"),
-        (["--beta", "nan"], "--beta must be a finite number >= 0, got nan"),
-        (["--seed", "-1"], "--seed must be from 0 to 2**32 - 1 = 4294967295 (numpy's seeds are 32-bit), got -1"),
-        (["--free-bits", "-0.1"], "--free-bits must be a finite number >= 0 (nats per latent dimension), got -0.1"),
+        (["--n-train", "0"], "--n-train must be a positive integer, got 0"),
+        (["--n-train", "-5"], "--n-train must be a positive integer, got -5"),
+        (["--steps-per-execution", "0"], "--steps-per-execution must be a positive integer, got 0"),
+        (["--beta", "-0.5"], "--beta must be a finite number >= 0 (1.0 gives the ELBO), got -0.5"),
+        (["--beta", "nan"], "--beta must be a finite number >= 0 (1.0 gives the ELBO), got nan"),
+        (["--seed", "-1"], "--seed must be an integer from 0 to 2**32 - 1 = 4294967295 (numpy's seeds are 32-bit), got -1"),
+        (["--free-bits", "-0.1"], "--free-bits must be a finite number >= 0 (nats per latent dimension;"),
         (["--free-bits", "nan"], "--free-bits must be a finite number >= 0"),
         (["--free-bits", "inf"], "--free-bits must be a finite number >= 0"),
         (["--kl-warmup-epochs", "-1"], "--kl-warmup-epochs must be >= 0 (0: no warm-up), got -1"),
         (["--kl-warmup-epochs", "2.5"], "invalid int value: '2.5'"),
-        (["--learning-rate", "0"], "--learning-rate must be a finite number > 0, got 0.0"),
-        (["--learning-rate", "inf"], "--learning-rate must be a finite number > 0, got inf"),
+        (["--learning-rate", "0"], "--learning-rate must be a finite number > 0 (the reference uses 0.001), got 0.0"),
+        (["--learning-rate", "inf"], "--learning-rate must be a finite number > 0 (the reference uses 0.001), got inf"),
         (["--strategy", "gpu"], "invalid choice: 'gpu'"),
         (["--precision", "float16"], "invalid choice: 'float16'"),
         (["--epochs", "ten"], "invalid int value: 'ten'"),

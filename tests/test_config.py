@@ -53,7 +53,7 @@ def test_run_options_are_frozen():
 
 @pytest.mark.parametrize("seed", [-1, 1.5, "42", None, True])
 def test_run_options_rejects_bad_seed(seed):
-    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+    with pytest.raises(ValueError, match="seed must be an integer from 0 to 2"):
         vh.run_options(seed=seed)
 
 

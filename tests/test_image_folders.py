@@ -78,7 +78,7 @@ def test_default_models_are_unchanged():
         ("conv2d/kernel", (3, 3, 1, 32)), ("conv2d/bias", (32,)), ("conv2d_1/kernel", (3, 3, 32, 64))] or \
         [tuple(w.shape) for w in vae.encoder.weights][:2] == [(3, 3, 1, 32), (32,)]
     assert vae.decoder.output.shape[1:] == (28, 28, 1) and vae.decoder.layers[1].units == 7 * 7 * 64
-    assert vae.likelihood == "bernoulli" and set(vae.get_config()) == {"encoder", "decoder", "beta", "free_bits", "name"}
+    assert vae.likelihood.name == "bernoulli" and set(vae.get_config()) == {"encoder", "decoder", "beta", "free_bits", "name"}
     with pytest.raises(ValueError, match=r"must have shape \(N, 28, 28, 1\) with N >= 1, got \(2, 28, 28\)\. It looks"):
         vh.validate_images(np.zeros((2, 28, 28), np.float32))
     model = vh.load_pretrained("fashion-latent2")
@@ -115,7 +115,7 @@ def test_training_command_on_a_folder(patches, tmp_path):
     state = json.loads((out / "checkpoint" / "state.json").read_text())
     assert state["settings"]["data"] == str(patches.resolve()) and state["settings"]["color"] == "rgb"
     model = vh.load_pretrained(out)
-    assert model.likelihood == "gaussian" and model.encoder.inputs[0].shape[1:] == (32, 32, 3)
+    assert model.likelihood.name == "gaussian" and model.encoder.inputs[0].shape[1:] == (32, 32, 3)
     with pytest.raises(SystemExit):  # another size never resumes this run
         cli.main(["--data-dir", str(patches), "--image-size", "16", "--color", "rgb", "--likelihood", "gaussian",
                   "--epochs", "2", "--latent-dim", "4", "--batch-size", "16", "--out", str(out)])

@@ -148,12 +148,13 @@ def test_weights_that_cannot_fit_on_the_disk_are_refused_before_h5py_writes(make
 
 @pytest.mark.parametrize("argv, message", [
     (["--image-size", "0"], "--image-size only apply to your own images"),
-    (["--data-dir", "x", "--image-size", "260"], "--image-size must be a multiple of 4 from 4 to 256"),
-    (["--data-dir", "x", "--image-size", "0"], "--image-size must be a multiple of 4 from 4 to 256"),
-    (["--data-dir", "x", "--model", "autoencoder"], "--model autoencoder is the 28 x 28 grey model"),
-    (["--seed", str(2**32)], "--seed must be from 0 to 2**32 - 1"),
-    (["--latent-dim", "2000"], "--latent-dim must be at most 1024"),
-    (["--batch-size", "100000"], "--batch-size must be at most 4096"),
+    (["--data-dir", "x", "--image-size", "260"], "--image-size 260, as an image shape, must be (H, W, C) with H and W "
+                                                 "multiples of 4 from 4 to 256"),
+    (["--data-dir", "x", "--image-size", "0"], "--image-size 0, as an image shape, must be (H, W, C) with H and W "
+                                               "multiples of 4 from 4 to 256"),
+    (["--seed", str(2**32)], "--seed must be an integer from 0 to 2**32 - 1"),
+    (["--latent-dim", "2000"], "--latent-dim must be a positive integer up to 1,024"),
+    (["--batch-size", "100000"], "--batch-size must be a positive integer up to 4,096"),
 ])
 def test_flags_out_of_range_are_refused_with_a_message(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
@@ -228,7 +229,7 @@ def test_the_interpolation_explorer_refuses_a_huge_strip():
     ({"image_shape": [2048, 2048, 1]}, "image_shape must be .* multiples of 4 from 4 to 256"),
     ({"image_shape": [-28, 28, 1]}, "image_shape must be .* multiples of 4 from 4 to 256"),
     ({"beta": float("nan")}, "beta must be a finite number >= 0"),
-    ({"seed": -1}, "seed must be an integer from 0 to 2\\*\\*32 - 1"),
+    ({"seed": -1}, "seed must be None or an integer from 0 to 2\\*\\*32 - 1"),
 ])
 def test_a_crafted_metrics_json_is_refused_before_the_model_is_built(tmp_path, change, message, monkeypatch):
     info = {**json.loads((pretrained.PRETRAINED_DIR / "fashion-latent2.json").read_text()), **change}

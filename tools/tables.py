@@ -6,8 +6,10 @@ written from its data, never by hand:
 - ``course-map`` (README.md): one row per notebook (``notebooks/[0-9][0-9]_*.ipynb``): its title and the first
   sentences of its purpose paragraph (the header cell), the reading time its header states and the run time of its
   stored full-mode run (the notebook's metadata ``vae_course.seconds``, written by tools/run_notebooks.py);
-- ``pretrained-vae``, ``pretrained-autoencoder``, ``pretrained-cvae`` (docs/pretrained.md): the shipped models'
-  JSONs (``vae_helpers/pretrained/*.json``);
+- ``model-kinds`` (README.md, docs/pretrained.md): the registry of model kinds (``vae_helpers/model_kinds.py``),
+  the one the training command and ``vh.load_pretrained`` read;
+- ``pretrained-vae``, ``pretrained-autoencoder``, ``pretrained-cvae`` (docs/pretrained.md), one per model kind: the
+  shipped models' JSONs (``vae_helpers/pretrained/*.json``);
 - ``benchmark``, ``quality`` and ``time-to-quality`` (docs/speed.md): ``benchmarks/results/`` (the rows of ``make
   bench`` in the same format as ``benchmarks/run.py --markdown``, ``benchmarks/quality.py``'s comparison and
   ``benchmarks/time_to_quality.py``'s arms and levers).
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import importlib.util
 import json
 import pathlib
@@ -39,6 +42,7 @@ def _load(path: pathlib.Path, name: str):
     """The module at ``path`` (a script of tools/ or benchmarks/, not a package)."""
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # a dataclass looks its module up there
     spec.loader.exec_module(module)
     return module
 
@@ -96,6 +100,22 @@ def _wall_time(info: dict) -> str:
         return "not recorded (scored on a resume)"
     text = f"{max(1, round(seconds / 60))} min"
     return text + (f" (resumed at epoch {resumed})" if resumed else "")
+
+
+@functools.cache
+def _model_kinds() -> dict:
+    """``vae_helpers.model_kinds.MODEL_KINDS``, read without importing the package (no Keras backend starts)."""
+    return _load(ROOT / "vae_helpers" / "model_kinds.py", "model_kinds").MODEL_KINDS
+
+
+def model_kinds_table() -> str:
+    """The model kinds: ``--model``, the builder, the notebook that introduces it, what it is."""
+    lines = ["| `--model` | Built by | Notebook | What it is | KL term (β, free bits) | Labels |",
+             "|---|---|---|---|---|---|"]
+    for kind in _model_kinds().values():
+        lines.append(f"| `{kind.name}` | `vh.{kind.builder}` | {kind.notebook} | {kind.summary} | "
+                     f"{'yes' if kind.regularized else 'no'} | {'yes' if kind.conditional else 'no'} |")
+    return "\n".join(lines)
 
 
 def pretrained_table(kind: str) -> str:
@@ -157,9 +177,8 @@ def time_to_quality_tables() -> str:
 
 TABLES = {
     "course-map": course_map,
-    "pretrained-vae": lambda: pretrained_table("vae"),
-    "pretrained-autoencoder": lambda: pretrained_table("autoencoder"),
-    "pretrained-cvae": lambda: pretrained_table("cvae"),
+    "model-kinds": model_kinds_table,
+    **{f"pretrained-{name}": (lambda name=name: pretrained_table(name)) for name in _model_kinds()},
     "benchmark": benchmark_table,
     "quality": quality_table,
     "time-to-quality": time_to_quality_tables,

@@ -55,14 +55,39 @@ def check_positive_int(value, name: str, maximum: int | None = None, hint: str =
     return int(value)
 
 
+MAX_SEED = 2**32 - 1  # Keras seeds numpy's generator, which takes 32-bit seeds
+
+
+def check_seed(seed, purpose: str = "", allow_none: bool = True, name: str = "seed") -> int | None:
+    """``seed`` as an int if it is a whole number (not a bool) from 0 to :data:`MAX_SEED`, or None when
+    ``allow_none``; else a clear error naming ``name`` that says what the seed is for (``purpose``). The one seed
+    check."""
+    whole = not isinstance(seed, bool) and isinstance(seed, (int, np.integer))
+    if (seed is None and allow_none) or (whole and 0 <= seed <= MAX_SEED):
+        return None if seed is None else int(seed)
+    expected = f"{'None or ' if allow_none else ''}an integer from 0 to 2**32 - 1 = {MAX_SEED} (numpy's seeds are 32-bit)"
+    raise ValueError(f"{name} must be {expected}{f'; {purpose}' if purpose else ''}, got {seed!r}.")
+
+
 MAX_LATENT_DIM = 1024  # latent sizes the course's models are built with: 2 to 64; bounds what a JSON file can ask
 MAX_BATCH_SIZE = 4096  # images per training step: the activations and gradients of a step stay within a few GB
+BATCH_SIZE_HINT = "a step's activations grow with it; the reference uses 128"
 MAX_IMAGE_SIDE = 256  # pixels per side of an image the models take (notebook 10 uses 32): bounded model size
 
 
 def check_latent_dim(latent_dim, name: str = "latent_dim") -> int:
     """``latent_dim`` as an int in 1..:data:`MAX_LATENT_DIM`, else a clear error."""
     return check_positive_int(latent_dim, name, MAX_LATENT_DIM, "the course uses 2 to 64")
+
+
+def check_beta(beta, name: str = "beta") -> float:
+    """The KL weight ``beta`` as a float if it is a finite number >= 0, else a clear error naming ``name``."""
+    return check_finite(beta, name, minimum=0.0, hint="1.0 gives the ELBO")
+
+
+def check_learning_rate(learning_rate, name: str = "learning_rate") -> float:
+    """``learning_rate`` as a float if it is a finite number > 0, else a clear error naming ``name``."""
+    return check_finite(learning_rate, name, minimum=0.0, strict=True, hint="the reference uses 0.001")
 
 
 def check_finite(value, name: str, minimum: float | None = None, strict: bool = False, hint: str = "") -> float:
@@ -102,12 +127,12 @@ def check_vae(model, function: str, takes_labels: bool = False) -> None:
     """Raise a clear error unless ``model`` is a VAE (it has an encoder, the decoder's logits and its own
     -log p(x|z), ``reconstruction_nll``) that ``function`` can score: one that takes images alone, or also a
     :class:`vae_helpers.CVAE` (which needs each image's label) when ``takes_labels``."""
-    parts = ("encoder", "decoder_logits", "latent_dim", "reconstruction_nll")
+    parts = ("encoder", "decoder_logits", "latent_dim", "reconstruction_nll", "beta")  # beta: it has a KL term
     if not all(hasattr(model, part) for part in parts):
         raise ValueError(f"{function} needs a whole vh.VAE (encoder and decoder), got {type(model).__name__}. "
                          "Pass the model built by vh.build_vae() or loaded by vh.load_pretrained(), not one of its "
-                         "parts.")
-    if hasattr(model, "num_classes") and not takes_labels:
+                         "parts (an autoencoder has no posterior: score it with vh.reconstruction_error).")
+    if getattr(model, "is_conditional", False) and not takes_labels:
         raise ValueError(f"{function} scores an unconditional vh.VAE; this {type(model).__name__} also needs each "
                          "image's label. Score it with vh.evaluate(cvae, x, labels=y).")
 
@@ -137,7 +162,7 @@ def encoder_of(model):
     return part
 
 
-def check_image_shape(image_shape) -> tuple:
+def check_image_shape(image_shape, name: str = "image_shape") -> tuple:
     """``image_shape`` (H, W, C) as a tuple of ints if H and W are positive multiples of 4 up to
     :data:`MAX_IMAGE_SIDE` and C is 1 or 3 (the encoder halves the size twice, the decoder doubles it twice), else a
     clear error. Notebook 10."""
@@ -149,7 +174,7 @@ def check_image_shape(image_shape) -> tuple:
                                                          for d in shape))
     if not ok or not all(4 <= side <= MAX_IMAGE_SIDE and side % 4 == 0 for side in shape[:2]) \
             or shape[2] not in (1, 3):
-        raise ValueError(f"image_shape must be (H, W, C) with H and W multiples of 4 from 4 to {MAX_IMAGE_SIDE} (the "
+        raise ValueError(f"{name} must be (H, W, C) with H and W multiples of 4 from 4 to {MAX_IMAGE_SIDE} (the "
                          f"encoder halves them twice) and C 1 (grey) or 3 (RGB) channels, got {image_shape!r}. "
                          "Resize your images, e.g. vh.load_image_folder(path, size=(32, 32)).")
     return tuple(int(d) for d in shape)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import pathlib
 import platform
@@ -28,26 +27,31 @@ import sys
 import time
 
 from vae_helpers import devices, runs, runtime
-from vae_helpers._checks import MAX_BATCH_SIZE, MAX_IMAGE_SIDE, MAX_LATENT_DIM
+from vae_helpers._checks import (
+    BATCH_SIZE_HINT, MAX_BATCH_SIZE, MAX_IMAGE_SIDE, check_beta, check_image_shape, check_latent_dim, check_learning_rate,
+    check_positive_int, check_seed,
+)
 from vae_helpers.config import N_TRAINING_IMAGES, N_VALIDATION, QUICK_N_TRAIN, split_validation
+from vae_helpers.likelihoods import DEFAULT_GAUSSIAN_STD, LIKELIHOODS, check_gaussian_std
+from vae_helpers.losses import check_free_bits
+from vae_helpers.model_kinds import MODEL_KINDS
 from vae_helpers.pretrained import RUN_METRICS, RUN_WEIGHTS
 from vae_helpers.recipes import DEFAULT_RECIPE, RECIPES
 
 QUICK = {"epochs": 1, "n_train": QUICK_N_TRAIN, "n_val": 512, "n_eval": 100}  # a smoke test of the command
 WEIGHTS_DIGEST = "weights_sha256"  # in metrics.json: the SHA-256 of the model.weights.h5 it describes
-MAX_SEED = 2**32 - 1  # Keras seeds numpy's generator, which takes 32-bit seeds
 IWAE_KS = (1, 10, 100)
-MODELS = ("vae", "autoencoder", "cvae")
 STRATEGY_NEEDS = {"tpu": "--strategy tpu needs a TPU runtime (Colab or Cloud TPU). ",
                   "multiworker": "--strategy multiworker needs $TF_CONFIG describing the workers. "}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m vae_helpers", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", choices=MODELS, default="vae",
-                        help="vae (default: vh.build_vae), autoencoder (vh.build_autoencoder, notebook 08: the same "
-                             "encoder trunk and decoder, one deterministic code, reconstruction loss only) or cvae "
-                             "(vh.build_cvae, notebook 09: encoder and decoder also get Fashion-MNIST's labels)")
+    parser.add_argument("--model", choices=tuple(MODEL_KINDS), default="vae",
+                        help="; ".join(f"{kind.name}: {kind.summary} (vh.{kind.builder}, notebook {kind.notebook})"
+                                       for kind in MODEL_KINDS.values())
+                        + " (default vae). A cvae learns from Fashion-MNIST's labels, or with --data-dir from the "
+                          "folder's class subfolders")
     parser.add_argument("--recipe", choices=tuple(RECIPES), default=DEFAULT_RECIPE,
                         help="reference (default: the tutorial's Adam 1e-3, batch 128, 50 epochs; what the shipped "
                              f"models were trained with) or fast (batch {RECIPES['fast'].batch_size}, warm-up and "
@@ -77,9 +81,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "default 28)")
     parser.add_argument("--color", choices=("grayscale", "rgb"), default=None,
                         help="with --data-dir: read the images as grayscale (default) or rgb")
-    parser.add_argument("--likelihood", choices=("bernoulli", "gaussian", "continuous_bernoulli"),
-                        default="bernoulli", help="p(x|z) of the VAE (default bernoulli, the reference's)")
-    parser.add_argument("--gaussian-std", type=float, default=0.1,
+    parser.add_argument("--likelihood", choices=LIKELIHOODS,
+                        default="bernoulli", help="p(x|z) of the model, any --model (default bernoulli, the "
+                                                  "reference's; vae_helpers/likelihoods.py)")
+    parser.add_argument("--gaussian-std", type=float, default=DEFAULT_GAUSSIAN_STD,
                         help="with --likelihood gaussian: its fixed standard deviation in pixel units (default 0.1)")
     parser.add_argument("--n-train", type=int, default=None, help="use only this many training images")
     parser.add_argument("--seed", type=int, default=42, help="seed for weights, shuffling and sampling")
@@ -108,36 +113,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.epochs = recipe.epochs if args.epochs is None else args.epochs
     args.batch_size = recipe.batch_size if args.batch_size is None else args.batch_size
     args.learning_rate = recipe.learning_rate if args.learning_rate is None else args.learning_rate
-    for name in ("epochs", "latent_dim", "batch_size", "n_val", "n_train", "steps_per_execution"):
-        if getattr(args, name) is not None and getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.batch_size > MAX_BATCH_SIZE:
-        parser.error(f"--batch-size must be at most {MAX_BATCH_SIZE} (a step's activations grow with it; the "
-                     f"reference uses 128), got {args.batch_size}")
-    if args.latent_dim > MAX_LATENT_DIM:
-        parser.error(f"--latent-dim must be at most {MAX_LATENT_DIM} (the course uses 2 to 64), got {args.latent_dim}")
     if args.data_dir is None:
         given = [flag for flag, value in (("--image-size", args.image_size), ("--color", args.color))
                  if value is not None]
         if given:
             parser.error(f"{' and '.join(given)} only apply to your own images: add --data-dir FOLDER.")
-    elif args.image_size is not None and not (4 <= args.image_size <= MAX_IMAGE_SIDE and args.image_size % 4 == 0):
-        parser.error(f"--image-size must be a multiple of 4 from 4 to {MAX_IMAGE_SIDE} (the encoder halves it twice), "
-                     f"got {args.image_size}")
-    if not 0 < args.gaussian_std < math.inf:
-        parser.error(f"--gaussian-std must be a finite number > 0, got {args.gaussian_std}")
-    if args.gaussian_std != 0.1 and args.likelihood != "gaussian":
+    # Each value is checked by the library's own check (one home for each bound and its message), named by its flag,
+    # before anything is loaded or built; an error is the usage error of argparse (exit code 2).
+    try:
+        for flag, check in _CHECKS.items():
+            name = flag[2:].replace("-", "_")
+            if getattr(args, name) is not None:
+                setattr(args, name, check(getattr(args, name), flag))
+    except ValueError as err:
+        parser.error(str(err))
+    if args.gaussian_std != DEFAULT_GAUSSIAN_STD and args.likelihood != "gaussian":
         parser.error("--gaussian-std only applies to --likelihood gaussian")
-    if args.model != "vae" and args.likelihood != "bernoulli":
-        parser.error(f"--likelihood is for --model vae (the {args.model}'s loss is the Bernoulli one)")
-    if args.model == "cvae" and args.data_dir is not None:
-        parser.error("--model cvae learns from Fashion-MNIST's labels; with --data-dir train --model vae")
-    if args.model == "autoencoder" and args.data_dir is not None:
-        parser.error("--model autoencoder is the 28 x 28 grey model of notebook 08 (Fashion-MNIST only); with "
-                     "--data-dir train --model vae")
-    if args.model == "cvae" and args.free_bits:
-        parser.error("--free-bits is for --model vae (the cvae's objective is the plain ELBO, optionally with "
-                     "--beta and --kl-warmup-epochs)")
     if args.quick:  # an --n-val given explicitly is kept
         args.epochs, args.n_train = QUICK["epochs"], QUICK["n_train"]
         if args.n_val is None and args.data_dir is None:
@@ -146,23 +137,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.n_val = N_VALIDATION if args.data_dir is None else None  # a folder: a tenth, set when it is read
     if args.n_val is not None and args.data_dir is None and args.n_val >= N_TRAINING_IMAGES:
         parser.error(f"--n-val must be < {N_TRAINING_IMAGES} (it is taken from the training set), got {args.n_val}")
-    if not 0 <= args.beta < math.inf:
-        parser.error(f"--beta must be a finite number >= 0, got {args.beta}")
-    if not 0 <= args.free_bits < math.inf:
-        parser.error(f"--free-bits must be a finite number >= 0 (nats per latent dimension), got {args.free_bits}")
     if args.kl_warmup_epochs < 0:
         parser.error(f"--kl-warmup-epochs must be >= 0 (0: no warm-up), got {args.kl_warmup_epochs}")
-    if not 0 < args.learning_rate < math.inf:
-        parser.error(f"--learning-rate must be a finite number > 0, got {args.learning_rate}")
-    if args.model == "autoencoder":
+    if not MODEL_KINDS[args.model].regularized:
         vae_only = {"--beta": (args.beta, 1.0), "--free-bits": (args.free_bits, 0.0),
                     "--kl-warmup-epochs": (args.kl_warmup_epochs, 0)}
         given = [f"{flag} {value:g}" for flag, (value, default) in vae_only.items() if value != default]
         if given:
-            parser.error(f"{', '.join(given)}: an autoencoder has no KL term; these options are for --model vae. "
-                         "Drop them, or train a VAE.")
-    if not 0 <= args.seed <= MAX_SEED:
-        parser.error(f"--seed must be from 0 to 2**32 - 1 = {MAX_SEED} (numpy's seeds are 32-bit), got {args.seed}")
+            parser.error(f"{', '.join(given)}: an {args.model} has no KL term; these options are for a model "
+                         "with one (--model vae or cvae). Drop them, or train a VAE.")
     if args.out is None:
         suffixes = [f"-freebits{args.free_bits:g}" if args.free_bits else "",
                     f"-warmup{args.kl_warmup_epochs}" if args.kl_warmup_epochs else "", "-quick" if args.quick else ""]
@@ -170,6 +153,27 @@ def parse_args(argv=None) -> argparse.Namespace:
                 "vae": f"latent{args.latent_dim}-beta{args.beta:g}"}[args.model]
         args.out = pathlib.Path("runs") / f"{name}{''.join(suffixes)}"
     return args
+
+
+def _image_size(size, flag: str) -> int:
+    """``--image-size N`` checked as the image shape (N, N, 1) the models take."""
+    return check_image_shape((size, size, 1), f"{flag} {size}, as an image shape,")[0]
+
+
+_CHECKS = {  # flag -> the library's check of its value, (value, flag) -> the value
+    "--epochs": check_positive_int,
+    "--latent-dim": check_latent_dim,
+    "--batch-size": lambda value, flag: check_positive_int(value, flag, MAX_BATCH_SIZE, BATCH_SIZE_HINT),
+    "--n-val": check_positive_int,
+    "--n-train": check_positive_int,
+    "--steps-per-execution": check_positive_int,
+    "--image-size": _image_size,
+    "--gaussian-std": check_gaussian_std,
+    "--beta": check_beta,
+    "--free-bits": check_free_bits,
+    "--learning-rate": check_learning_rate,
+    "--seed": lambda value, flag: check_seed(value, name=flag, allow_none=False),
+}
 
 
 def versions() -> dict:
@@ -195,14 +199,15 @@ def main(argv=None) -> dict:
 
     keras.utils.set_random_seed(args.seed)
     if args.data_dir is not None:
-        x_train, x_val, x_test = _read_folder(args)
-        labels = None  # the folder's classes are not used (--model cvae is refused with --data-dir)
+        x_train, x_val, x_test, labels = _read_folder(args)
     else:
         (x_train, y_train), (x_test, y_test) = vh.load_fashion_mnist()
         (x_train, x_val), (y_train, y_val) = split_validation(x_train, args.n_val), split_validation(y_train, args.n_val)
-        labels = {"train": y_train[:args.n_train], "validation": y_val, "test": y_test}
+        labels = {"train": y_train, "validation": y_val, "test": y_test, "num_classes": len(vh.CLASS_NAMES)}
     if args.n_train is not None:
         x_train = x_train[:args.n_train]
+        if labels is not None:
+            labels["train"] = labels["train"][:args.n_train]
     try:
         strategy = vh.make_strategy(args.strategy)
     except Exception as err:  # TensorFlow raises several types when the hardware or $TF_CONFIG is missing
@@ -216,13 +221,14 @@ def main(argv=None) -> dict:
             runs.move_aside(args.out)
         with runs.exclusive(args.out):
             return _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test,
-                                    labels if args.model == "cvae" else None)
+                                    labels if MODEL_KINDS[args.model].conditional else None)
     except (runs.RunFolderError, vh.TrainingDivergedError) as err:
         sys.exit(f"error: {err}")
 
 
 def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, labels) -> dict:
-    """Train (or resume), then score and write the run's files; ``labels`` ({split: (N,)}) for a CVAE, else None."""
+    """Train (or resume), then score and write the run's files; ``labels`` ({split: (N,)} and ``"num_classes"``) for
+    a conditional model, else None."""
     import vae_helpers as vh
 
     checkpoint = args.out / "checkpoint"
@@ -234,7 +240,7 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
             f"to resume from ({checkpoint} is gone), so training again would overwrite it; nothing was changed. "
             + runs.ways_out(args.out))
     with devices.strategy_scope(strategy):
-        vae = _build(args, precision)
+        vae = _build(args, precision, labels)
     warmup = [vh.KLWarmup(args.kl_warmup_epochs, final_beta=args.beta)] if args.kl_warmup_epochs else []
     if args.data_dir is not None:  # a run folder never resumes with another folder, size or colour
         data = {"data": str(args.data_dir.resolve()), "image_size": args.image_size or 28,
@@ -263,9 +269,9 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
               "not theirs (the run stopped before writing them): scoring and writing them now.")
     # Evaluate and save a float32 copy: the same weights in full-precision arithmetic, without optimizer state,
     # exactly the model that vh.load_pretrained(OUT) rebuilds.
-    trained, vae = vae, _build(args, "float32")
+    trained, vae = vae, _build(args, "float32", labels)
     vae.set_weights(trained.get_weights())
-    autoencoder = args.model == "autoencoder"
+    autoencoder = not MODEL_KINDS[args.model].regularized
     if not autoencoder:
         vae.beta.assign(args.beta)  # beta is one of the variables: a run shorter than its warm-up stopped below it
 
@@ -274,13 +280,10 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
     if autoencoder:
         scores = {split: {"reconstruction": vh.reconstruction_error(vae, x)} for split, x in splits.items()}
         iwae = None  # no posterior, no likelihood bound
-    elif labels is not None:  # a CVAE: -ELBO bounds -log p(x | y); the IWAE bound takes no labels
-        scores = {split: vh.evaluate(vae, x, seed=args.seed, labels=labels[split][:len(x)])
-                  for split, x in splits.items()}
-        iwae = None
-    else:
-        scores = {split: vh.evaluate(vae, x, seed=args.seed) for split, x in splits.items()}
-        iwae = {str(k): vh.iwae_bound(vae, splits["test"], k, seed=args.seed) for k in IWAE_KS}
+    else:  # a CVAE's scores take each image's label: they bound -log p(x | y)
+        given = {split: {} if labels is None else {"labels": labels[split][:len(x)]} for split, x in splits.items()}
+        scores = {split: vh.evaluate(vae, x, seed=args.seed, **given[split]) for split, x in splits.items()}
+        iwae = {str(k): vh.iwae_bound(vae, splits["test"], k, seed=args.seed, **given["test"]) for k in IWAE_KS}
     diagnosis = vh.diagnose(vae, splits["validation"], history=history,  # notebook 12
                             labels=None if labels is None else labels["validation"][:len(splits["validation"])])
     print(diagnosis)
@@ -288,6 +291,7 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
         "command": " ".join(["python -m vae_helpers", *argv]),
         **({} if args.model == "vae" else {"model": args.model}),  # a JSON without "model" is a VAE's
         **({} if args.data_dir is None else {"data_dir": str(args.data_dir), "image_shape": list(x_test.shape[1:])}),
+        **({} if labels is None else {"num_classes": labels["num_classes"]}),
         **({} if args.likelihood == "bernoulli" else {"likelihood": args.likelihood,
                                                       "gaussian_std": args.gaussian_std}),
         "latent_dim": args.latent_dim, **({} if autoencoder else {
@@ -330,37 +334,38 @@ def _finished_metrics(outputs, epochs_done: int) -> dict | None:
     return recorded if recorded.get(WEIGHTS_DIGEST) == runs.file_digest(weights) else None
 
 
-def _build(args, precision):
-    """The model the command trains (``--model``), built under the dtype policy ``precision``."""
-    import vae_helpers as vh
-
-    if args.model == "autoencoder":
-        return vh.build_autoencoder(args.latent_dim, seed=args.seed, dtype_policy=precision)
-    if args.model == "cvae":
-        return vh.build_cvae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy=precision)
-    if args.data_dir is not None or args.likelihood != "bernoulli":  # notebook 10
-        size, channels = args.image_size or 28, 3 if args.color == "rgb" else 1
-        return vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy=precision,
-                            free_bits=args.free_bits, image_shape=(size, size, channels),
-                            likelihood=args.likelihood, gaussian_std=args.gaussian_std)
-    return vh.build_vae(args.latent_dim, beta=args.beta, seed=args.seed, dtype_policy=precision,
-                        free_bits=args.free_bits)
+def _build(args, precision, labels):
+    """The model the command trains (``--model``, :data:`vae_helpers.model_kinds.MODEL_KINDS`), built under the dtype
+    policy ``precision`` from the same settings ``metrics.json`` records (``vh.load_pretrained`` reads them)."""
+    size, channels = args.image_size or 28, 3 if args.color == "rgb" else 1
+    settings = {"latent_dim": args.latent_dim, "seed": args.seed, "beta": args.beta, "free_bits": args.free_bits,
+                "likelihood": args.likelihood, "gaussian_std": args.gaussian_std,
+                "image_shape": (size, size, channels), "num_classes": None if labels is None else labels["num_classes"]}
+    return MODEL_KINDS[args.model].build(settings, dtype_policy=precision)
 
 
 def _read_folder(args):
-    """``(train, validation, test)`` images from ``--data-dir``: shuffled with ``--seed``, a tenth (at least one
-    image, or ``--n-val``) for validation, a tenth for the test scores, the rest (or ``--n-train``) to train."""
+    """``(train, validation, test, labels)`` from ``--data-dir``: images shuffled with ``--seed``, a tenth (at least
+    one image, or ``--n-val``) for validation, a tenth for the test scores, the rest (or ``--n-train``) to train;
+    ``labels`` ({split: class indices (N,)}, ``"num_classes"``) from the class subfolders for a conditional
+    ``--model``, else None."""
     import numpy as np
 
     import vae_helpers as vh
 
     size = args.image_size or 28
     try:
-        x, _, _ = vh.load_image_folder(args.data_dir, size=(size, size), color=args.color or "grayscale")
+        x, y, class_names = vh.load_image_folder(args.data_dir, size=(size, size), color=args.color or "grayscale")
     except (OSError, ValueError) as err:
         sys.exit(f"error: {err}")
+    conditional = MODEL_KINDS[args.model].conditional
+    if conditional and y is None:
+        sys.exit(f"error: --model {args.model} learns from labels, and {args.data_dir} holds no class subfolders. "
+                 "Put each class's images in a subfolder of its own (e.g. FOLDER/cats, FOLDER/dogs), or train "
+                 "--model vae.")
     args.data_sha256 = runs.array_digest(x)  # recorded: a resume on other images (even as many) stops
-    x = x[np.random.default_rng(args.seed).permutation(len(x))]
+    order = np.random.default_rng(args.seed).permutation(len(x))
+    x = x[order]
     n_val = args.n_val or max(1, len(x) // 10)
     n_test = max(1, len(x) // 10)
     if len(x) < n_val + n_test + 1:
@@ -368,7 +373,12 @@ def _read_folder(args):
                  "at least one training image.")
     args.n_val = n_val
     x_test, x_val, x_train = x[:n_test], x[n_test:n_test + n_val], x[n_test + n_val:]
-    return x_train, x_val, x_test
+    if not conditional:
+        return x_train, x_val, x_test, None
+    y = y[order]
+    labels = {"test": y[:n_test], "validation": y[n_test:n_test + n_val], "train": y[n_test + n_val:],
+              "num_classes": len(class_names)}
+    return x_train, x_val, x_test, labels
 
 
 def console() -> None:

@@ -11,6 +11,8 @@ import dataclasses
 import numbers
 import os
 
+from vae_helpers._checks import check_seed
+
 QUICK_ENV_VAR = "VAE_QUICK"
 DEFAULT_SEED = 42
 
@@ -77,8 +79,7 @@ class RunOptions:
 
 def run_options(seed: int = DEFAULT_SEED) -> RunOptions:
     """Return the :class:`RunOptions` for this run: small in quick mode, the reference's sizes otherwise."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0 (the course uses {DEFAULT_SEED}), got {seed!r}.")
+    seed = check_seed(seed, f"the course uses {DEFAULT_SEED}", allow_none=False)
     if is_quick_mode():
         return RunOptions(quick=True, seed=seed, n_train=QUICK_N_TRAIN, n_test=QUICK_N_TEST, epochs=QUICK_EPOCHS)
     return RunOptions(quick=False, seed=seed)

@@ -38,6 +38,7 @@ from keras import ops
 
 from vae_helpers._checks import image_shape_of
 from vae_helpers.data import validate_images
+from vae_helpers.model import condition_for
 
 MAX_IMAGES = 1_000  # images scored: enough for means within a few tenths of a nat, about a second per pass on a CPU
 SEED = 0  # the noise of the scores and of the prior samples
@@ -132,8 +133,6 @@ def diagnose(model, x, history=None, labels=None) -> Diagnosis:
     history = _checked_history(history)
     shape = image_shape_of(model)
     array = _checked_array(x, shape)[:MAX_IMAGES]
-    from vae_helpers.evaluation import condition_for  # the one labels gate
-
     one_hot = condition_for(model, labels, len(np.asarray(x)))
     one_hot = None if one_hot is None else one_hot[:MAX_IMAGES]
     findings = [*_diverged(model, history), *_pixel_range(array)]
@@ -265,8 +264,8 @@ def _model_findings(model, x, one_hot, history, measured) -> list:
     findings = _per_pixel(reconstruction, history, x)
     if has_kl:
         findings += _latent_findings(model, x, one_hot, measured)
-    if getattr(model, "likelihood", None) == "gaussian":
-        findings += _gaussian_std(model, x)
+    if model.likelihood.name == "gaussian":
+        findings += _gaussian_std(model, x, one_hot)
     return findings
 
 
@@ -341,12 +340,15 @@ def _latent_findings(model, x, one_hot, measured) -> list:
     return []
 
 
-def _gaussian_std(model, x) -> list:
+def _gaussian_std(model, x, one_hot) -> list:
     from vae_helpers.model import encode_means
 
-    means = ops.convert_to_numpy(model.decoder(encode_means(model, x), training=False))  # (N, H, W, C)
-    rms = float(np.sqrt(np.mean((x - means) ** 2)))
-    std, ratio = float(model.gaussian_std), float(model.gaussian_std) / max(rms, 1e-12)
+    labels = None if one_hot is None else np.argmax(one_hot, axis=1)
+    codes = encode_means(model, x, labels=labels)  # (N, D)
+    means = ops.convert_to_numpy(model.decoder(codes if one_hot is None else [codes, one_hot], training=False))
+    rms = float(np.sqrt(np.mean((x - means) ** 2)))  # means: (N, H, W, C)
+    std = model.likelihood.gaussian_std
+    ratio = std / max(rms, 1e-12)
     if ratio <= GAUSSIAN_STD_RATIO:
         return []
     return [_finding(

@@ -13,10 +13,12 @@ import numpy as np
 from keras import ops
 
 from vae_helpers import runtime
-from vae_helpers._checks import check_positive_int, checked_one_hot, check_vae, image_shape_of
+from vae_helpers._checks import check_positive_int, check_vae, image_shape_of
 from vae_helpers.data import validate_images
 from vae_helpers.fast_decoding import MAX_DECODES_PER_CALL
-from vae_helpers.losses import gaussian_log_density, kl_per_dimension_terms
+from vae_helpers.losses import kl_per_dimension_terms
+from vae_helpers.model import condition_for
+from vae_helpers.sampling import gaussian_log_density, shift_and_scale
 
 
 def evaluate(vae, x, batch_size: int = 1000, seed: int | None = None, labels=None) -> dict:
@@ -30,7 +32,7 @@ def evaluate(vae, x, batch_size: int = 1000, seed: int | None = None, labels=Non
     """
     check_vae(vae, "evaluate", takes_labels=True)
     x = validate_images(x, image_shape=image_shape_of(vae))
-    condition = condition_for(vae, labels, len(x))
+    condition = condition_for(vae, labels, len(x))  # the one labels gate
     reconstruction, kl = _per_image_terms(vae, x, batch_size, seed, condition)
     return {
         "neg_elbo": float(np.mean(reconstruction + kl)),
@@ -55,21 +57,6 @@ def per_image_negative_elbo(vae, x, batch_size: int = 1000, seed: int | None = N
     check_vae(vae, "per_image_negative_elbo")
     reconstruction, kl = _per_image_terms(vae, validate_images(x, image_shape=image_shape_of(vae)), batch_size, seed)
     return reconstruction.astype(np.float64) + kl.astype(np.float64)
-
-
-def condition_for(vae, labels, n: int):
-    """The one-hot labels (n, K) a conditional VAE needs, or None for a VAE (which must get no labels): the one
-    labels gate of the scores and of :func:`vae_helpers.diagnose`."""
-    from vae_helpers.conditional import is_conditional
-
-    if not is_conditional(vae):
-        if labels is not None:
-            raise ValueError(f"labels are for a conditional VAE (vh.build_cvae()); this {type(vae).__name__} "
-                             "scores images alone. Drop labels=.")
-        return None
-    if labels is None:
-        raise ValueError("a CVAE scores images with their labels: pass labels=, the class index of each image.")
-    return checked_one_hot(labels, n, vae.num_classes)
 
 
 def _per_image_terms(vae, x, batch_size, seed, condition=None) -> tuple[np.ndarray, np.ndarray]:
@@ -102,7 +89,7 @@ def kl_per_dimension(vae, x, batch_size: int = 1000) -> np.ndarray:
     return total / len(x)
 
 
-def iwae_bound(vae, x, k: int, batch_size: int | None = None, seed: int = 0) -> float:
+def iwae_bound(vae, x, k: int, batch_size: int | None = None, seed: int = 0, labels=None) -> float:
     """Importance-weighted bound with ``k`` samples, returned as ``-L_k``: mean nats per image.
 
     ``L_k = E[log (1/k) sum_i p(x, z_i) / q(z_i|x)]`` with z_1..z_k ~ q(z|x) (Burda et al., 2016). It satisfies
@@ -117,30 +104,36 @@ def iwae_bound(vae, x, k: int, batch_size: int | None = None, seed: int = 0) -> 
         batch_size: images per decoder call (default: about 5,000 decoded images per call). Any ``k`` works:
             the samples are processed in chunks of at most 5,000 decoded images, so memory stays bounded.
         seed: seed for the k samples (numpy's generator: the same numbers on any machine and backend).
+        labels: the class index of each image (N,), for a :class:`vae_helpers.CVAE` only: its bound is on
+            -log p(x | y).
     """
-    check_vae(vae, "iwae_bound")
+    check_vae(vae, "iwae_bound", takes_labels=True)
     x, k = validate_images(x, image_shape=image_shape_of(vae)), check_positive_int(k, "k")
-    total = sum(float(np.sum(log_sum - math.log(k))) for log_sum in _iwae_log_sums(vae, x, k, batch_size, seed))
+    condition = condition_for(vae, labels, len(x))
+    total = sum(float(np.sum(log_sum - math.log(k)))
+                for log_sum in _iwae_log_sums(vae, x, k, batch_size, seed, condition))
     return -total / len(x)
 
 
-def per_image_iwae(vae, x, k: int, batch_size: int | None = None, seed: int = 0) -> np.ndarray:
+def per_image_iwae(vae, x, k: int, batch_size: int | None = None, seed: int = 0, labels=None) -> np.ndarray:
     """``-L_k`` of each image of ``x`` (N, H, W, C), the importance-weighted bound with ``k`` samples: shape (N,)
     float64, nats.
 
     ``-L_k(x) >= -log p(x)`` for every image, and it tightens as k grows. The same computation, chunking and noise
     as :func:`iwae_bound` with these arguments: its mean is that function's result (up to float rounding).
-    Introduced in notebook 11 as an anomaly score.
+    Introduced in notebook 11 as an anomaly score. ``labels``: as in :func:`iwae_bound`.
     """
-    check_vae(vae, "per_image_iwae")
+    check_vae(vae, "per_image_iwae", takes_labels=True)
     x, k = validate_images(x, image_shape=image_shape_of(vae)), check_positive_int(k, "k")
+    condition = condition_for(vae, labels, len(x))
     return np.concatenate([math.log(k) - log_sum.astype(np.float64)
-                           for log_sum in _iwae_log_sums(vae, x, k, batch_size, seed)])
+                           for log_sum in _iwae_log_sums(vae, x, k, batch_size, seed, condition)])
 
 
-def _iwae_log_sums(vae, x, k, batch_size, seed):
+def _iwae_log_sums(vae, x, k, batch_size, seed, condition=None):
     """Yield ``log sum_i w_i`` over the ``k`` importance samples, (B,) float32, batch after batch of checked
-    images ``x``; the noise comes from numpy's generator seeded with ``seed``."""
+    images ``x`` (and one-hot labels ``condition`` (N, K) for a conditional model); the noise comes from numpy's
+    generator seeded with ``seed``."""
     # At most MAX_DECODES_PER_CALL decoded images per call, whatever k and batch_size: any k completes.
     images = max(1, MAX_DECODES_PER_CALL // k) if batch_size is None else check_positive_int(batch_size, "batch_size")
     images = min(images, MAX_DECODES_PER_CALL, len(x))  # no more than there are: the rest goes to the samples
@@ -152,7 +145,9 @@ def _iwae_log_sums(vae, x, k, batch_size, seed):
         log_sum = None  # log sum_i w_i over the samples so far, (B,)
         for done in range(0, k, samples):
             eps = rng.standard_normal((min(samples, k - done), len(xb), vae.latent_dim), dtype=np.float32)  # (S, B, D)
-            chunk = np.asarray(runtime.compiled(vae, _log_sum_importance_weights)(xb, eps))  # (B,)
+            chunk = np.asarray(runtime.compiled(vae, _log_sum_importance_weights)(xb, eps) if condition is None else
+                               runtime.compiled(vae, _conditional_log_sum_importance_weights)(
+                                   xb, condition[start:start + images], eps))  # (B,)
             log_sum = chunk if log_sum is None else np.logaddexp(log_sum, chunk)
         yield log_sum
 
@@ -164,8 +159,8 @@ def _per_image_losses(vae, x, eps):
     return vae.per_image_losses(x, training=False, eps=eps)
 
 
-def _conditional_per_image_losses(cvae, x, label, eps):
-    return cvae.per_image_losses(x, label, training=False, eps=eps)
+def _conditional_per_image_losses(cvae, x, condition, eps):
+    return cvae.per_image_losses(x, condition, training=False, eps=eps)
 
 
 def _kl_sums(vae, x):
@@ -176,13 +171,19 @@ def _kl_sums(vae, x):
 
 
 def _log_sum_importance_weights(vae, x, eps):
-    """``log sum_i w_i`` over the k samples ``z_i = mu + sigma * eps_i``, with ``log w = log p(x|z) + log p(z) -
-    log q(z|x)``: shape (B,)."""
-    z_mean, z_log_var, _ = vae.encoder(x, training=False)  # (B, D) each
+    return _conditional_log_sum_importance_weights(vae, x, None, eps)
+
+
+def _conditional_log_sum_importance_weights(vae, x, condition, eps):
+    """``log sum_i w_i`` over the k samples ``z_i = mu + sigma * eps_i`` (``eps`` (k, B, D)), with ``log w = log
+    p(x|z) + log p(z) - log q(z|x)`` in the model's own likelihood (and given the one-hot labels ``condition``
+    (B, K) of a conditional model, else None): shape (B,)."""
+    z_mean, z_log_var, _ = vae.encoder(vae.with_condition(x, condition), training=False)  # (B, D) each
     z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")  # float32 under mixed precision
     k, batch, dim = ops.shape(eps)
-    z = z_mean + ops.exp(0.5 * z_log_var) * eps  # (k, B, D)
-    logits = vae.decoder_logits(ops.reshape(z, (k * batch, dim)), training=False)  # (k*B, H, W, C)
+    z = shift_and_scale(z_mean, z_log_var, eps)  # (k, B, D)
+    repeated = None if condition is None else ops.tile(condition, (k, 1))  # (k*B, K), the order of the reshape
+    logits = vae.decoder_logits(vae.with_condition(ops.reshape(z, (k * batch, dim)), repeated), training=False)
     x_repeated = ops.tile(x, (k, 1, 1, 1))  # (k*B, H, W, C), same order as the reshape above
     log_px_z = -ops.reshape(vae.reconstruction_nll(x_repeated, logits), (k, batch))  # the model's likelihood
     log_pz = gaussian_log_density(z, ops.zeros_like(z), ops.zeros_like(z))

@@ -13,12 +13,11 @@ from keras import layers, ops
 from vae_helpers import devices, runtime
 from vae_helpers.fast_decoding import MAX_DECODES_PER_CALL, call_in_chunks
 from vae_helpers._checks import (
-    check_finite, check_float, check_image_shape, checked_one_hot, check_positive_int, encoder_of, image_shape_of, shape_of, shapes_agree,
+    check_beta, check_float, check_image_shape, checked_one_hot, check_latent_dim, check_positive_int, check_seed, encoder_of, image_shape_of, shape_of, shapes_agree,
 )
-from vae_helpers.losses import (
-    DEFAULT_GAUSSIAN_STD, check_free_bits, check_likelihood, free_bits_kl, kl_divergence, reconstruction_loss,
-)
-from vae_helpers.sampling import Sampling
+from vae_helpers.likelihoods import DEFAULT_GAUSSIAN_STD, likelihood_named
+from vae_helpers.losses import check_free_bits, free_bits_kl, kl_divergence
+from vae_helpers.sampling import Sampling, shift_and_scale
 
 LOGITS_LAYER = "logits"
 
@@ -89,14 +88,49 @@ def build_decoder(latent_dim: int = 2, weight_seed=None, image_shape=(28, 28, 1)
 
 
 def _check_latent_dim(latent_dim) -> int:
-    return check_positive_int(latent_dim, "latent_dim")
+    return check_latent_dim(latent_dim)
 
 
 class EncoderDecoderModel(keras.Model):
-    """What :class:`VAE`, :class:`vae_helpers.Autoencoder` and :class:`vae_helpers.CVAE` share: the training and
-    evaluation steps of this Keras backend around the subclass's ``batch_loss(data, training)``
-    (:func:`vae_helpers.runtime.train_step`), and a configuration made of the two serialized parts and the
-    subclass's own keyword arguments (``_own_config``), rebuilt by ``from_config``."""
+    """The one contract of every model kind: :class:`VAE`, :class:`vae_helpers.Autoencoder` and
+    :class:`vae_helpers.CVAE` are configurations of it.
+
+    It owns encode -> (sample) -> decode, the likelihood p(x|z) as an object (``self.likelihood``, a
+    :class:`vae_helpers.likelihoods.Likelihood`: every score of the model uses it), the optional condition (labels:
+    ``is_conditional``, gated by :func:`condition_for`), the loss trackers, the training and evaluation steps of this
+    Keras backend around the subclass's ``batch_loss(data, training)`` (:func:`vae_helpers.runtime.train_step`),
+    and a configuration made of the two serialized parts, the likelihood (when not the Bernoulli) and the subclass's
+    own keyword arguments (``_own_config``), rebuilt by ``from_config``. The regularizer (beta, free bits, the KL
+    tracker) belongs to the subclass: the autoencoder has none.
+
+    Subclasses write ``_check_parts(encoder, decoder)`` and ``per_image_losses``; ``_logits_of(decoder)`` when the
+    decoder's ``"logits"`` layer is nested.
+    """
+
+    def __init__(self, encoder: keras.Model, decoder: keras.Model, likelihood="bernoulli",
+                 gaussian_std: float = DEFAULT_GAUSSIAN_STD, **kwargs):
+        super().__init__(**kwargs)
+        self._check_parts(encoder, decoder)
+        self.likelihood = likelihood_named(likelihood, gaussian_std=gaussian_std)
+        self.encoder, self.decoder = encoder, decoder
+        self.latent_dim = int(decoder.inputs[0].shape[-1])
+        self.decoder_logits = self._logits_of(decoder)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.built = True  # encoder and decoder arrive built: nothing is left to create
+
+    @property
+    def is_conditional(self) -> bool:
+        """True when the encoder and decoder also take each image's label (a :class:`vae_helpers.CVAE`)."""
+        return False
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.reconstruction_tracker]
+
+    def reconstruction_nll(self, x, logits):
+        """``-log p(x|z)`` per image under this model's likelihood: (B,) nats, for x and logits (B, H, W, C)."""
+        return self.likelihood.nll(x, logits)
 
     def train_step(self, *args):
         """One optimizer step that lowers ``batch_loss`` (the step for this Keras backend: see
@@ -106,13 +140,27 @@ class EncoderDecoderModel(keras.Model):
     def test_step(self, *args):
         return runtime.test_step(self, *args)
 
+    def _logits_of(self, decoder: keras.Model) -> keras.Model:
+        return logits_model(decoder)
+
+    def with_condition(self, tensor, condition):
+        """What the encoder or decoder takes: ``tensor`` (images (B, H, W, C) or latent points (B, D)) alone when
+        ``condition`` is None, else ``[tensor, condition]`` as tensors, the one-hot labels (B, K) in its dtype."""
+        if condition is None:
+            return tensor
+        tensor = ops.convert_to_tensor(tensor)
+        return [tensor, ops.cast(condition, tensor.dtype)]
+
     def _own_config(self) -> dict:
-        """The subclass's keyword arguments besides ``encoder``, ``decoder`` and ``name`` (JSON values)."""
+        """The subclass's keyword arguments besides ``encoder``, ``decoder``, the likelihood and ``name``."""
         return {}
 
     def get_config(self):
+        # the likelihood only when not the default, so the configs of the Bernoulli models stay as they always were
+        likelihood = self.likelihood.config() if self.likelihood.name != "bernoulli" else {}
         return {"encoder": keras.saving.serialize_keras_object(self.encoder),
-                "decoder": keras.saving.serialize_keras_object(self.decoder), **self._own_config(), "name": self.name}
+                "decoder": keras.saving.serialize_keras_object(self.decoder), **self._own_config(), **likelihood,
+                "name": self.name}
 
     @classmethod
     def from_config(cls, config):
@@ -138,33 +186,24 @@ class VAE(EncoderDecoderModel):
         free_bits: lambda in nats per latent dimension for the training objective (0, the default: off).
         likelihood: p(x|z) of the reconstruction term: ``"bernoulli"`` (the reference), ``"gaussian"`` (mean
             sigmoid(logits), fixed std ``gaussian_std``) or ``"continuous_bernoulli"``
-            (:mod:`vae_helpers.losses`, notebook 10). Training, ``evaluate``, the IWAE bound and the per-image
-            scores all use it.
+            (:mod:`vae_helpers.likelihoods`, notebook 10), or a :class:`vae_helpers.likelihoods.Likelihood`.
+            Training, ``evaluate``, the IWAE bound, the per-image scores and the explorers all use it.
         gaussian_std: the Gaussian's fixed standard deviation in pixel units (used only by ``"gaussian"``).
 
     Images may have any shape (B, H, W, C) the encoder takes (default (B, 28, 28, 1)).
     """
 
     def __init__(self, encoder: keras.Model, decoder: keras.Model, beta: float = 1.0, free_bits: float = 0.0,
-                 likelihood: str = "bernoulli", gaussian_std: float = DEFAULT_GAUSSIAN_STD, **kwargs):
-        super().__init__(**kwargs)
-        _check_parts(encoder, decoder)
-        beta = check_finite(beta, "beta", minimum=0.0, hint="1.0 gives the ELBO")
+                 likelihood="bernoulli", gaussian_std: float = DEFAULT_GAUSSIAN_STD, **kwargs):
+        super().__init__(encoder, decoder, likelihood, gaussian_std, **kwargs)
         self.free_bits = check_free_bits(free_bits)
-        self.likelihood, self.gaussian_std = check_likelihood(likelihood, gaussian_std)
-        self.encoder = encoder
-        self.decoder = decoder
-        self.latent_dim = int(decoder.inputs[0].shape[-1])
-        self.decoder_logits = logits_model(decoder)
+        beta = check_beta(beta)
         self.beta = keras.Variable(float(beta), trainable=False, name="beta")
-        self.loss_tracker = keras.metrics.Mean(name="loss")
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
-        self.built = True  # encoder and decoder arrive built: nothing is left to create
 
     @property
     def metrics(self):
-        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
+        return [*super().metrics, self.kl_tracker]
 
     def call(self, x, training=False):
         """Reconstruct ``x`` (B, H, W, C): encode, sample z, decode. Returns probabilities (B, H, W, C)."""
@@ -181,34 +220,31 @@ class VAE(EncoderDecoderModel):
         """Decode latent points ``z`` (B, latent_dim) to pixel probabilities (B, H, W, C) in [0, 1]."""
         return decode_points(self, z)
 
-    def per_image_losses(self, x, training=False, eps=None):
-        """Return ``(reconstruction, kl)``, each (B,) in nats, for images ``x`` (B, H, W, C).
+    def per_image_losses(self, x, condition=None, training=False, eps=None):
+        """Return ``(reconstruction, kl)``, each (B,) in nats, for images ``x`` (B, H, W, C) (and, for a
+        conditional model, one-hot labels ``condition`` (B, K)).
 
         z is the encoder's own sample, or ``z_mean + exp(z_log_var / 2) * eps`` for given noise ``eps`` (B, D).
         """
-        reconstruction, z_mean, z_log_var = self._reconstruct(x, training, eps)
+        reconstruction, z_mean, z_log_var = self._reconstruct(x, training, eps, condition)
         return reconstruction, kl_divergence(z_mean, z_log_var)
 
-    def _reconstruct(self, x, training, eps=None):
+    def _reconstruct(self, x, training, eps=None, condition=None):
         """``(reconstruction (B,) in nats, z_mean (B, D), z_log_var (B, D))``, all float32."""
-        z_mean, z_log_var, z = self.encoder(x, training=training)
+        z_mean, z_log_var, z = self.encoder(self.with_condition(x, condition), training=training)
         if eps is not None:
-            z = z_mean + ops.exp(0.5 * z_log_var) * ops.cast(eps, z_mean.dtype)
-        logits = self.decoder_logits(z, training=training)
+            z = shift_and_scale(z_mean, z_log_var, eps)
+        logits = self.decoder_logits(self.with_condition(z, condition), training=training)
         # Under a mixed-precision policy the layers compute in (b)float16; the loss is always summed in float32.
         z_mean, z_log_var, logits = (ops.cast(t, "float32") for t in (z_mean, z_log_var, logits))
         return self.reconstruction_nll(x, logits), z_mean, z_log_var
 
-    def reconstruction_nll(self, x, logits):
-        """``-log p(x|z)`` per image under this model's likelihood: (B,) nats, for x and logits (B, H, W, C)."""
-        return reconstruction_loss(x, logits, self.likelihood, self.gaussian_std)
-
     def batch_loss(self, data, training):
-        """The loss of one batch, ``data`` = images (B, H, W, C) or ``(images, ...)``: the mean over images of
-        ``reconstruction + beta * KL`` in nats (a scalar), which training minimizes. It also updates the three
-        metrics that ``fit`` and ``evaluate`` report."""
-        x = data[0] if isinstance(data, (tuple, list)) else data
-        reconstruction, z_mean, z_log_var = self._reconstruct(x, training)
+        """The loss of one batch, ``data`` = images (B, H, W, C) or ``(images, ...)`` (``(images, labels)`` for a
+        conditional model): the mean over images of ``reconstruction + beta * KL`` in nats (a scalar), which
+        training minimizes. It also updates the three metrics that ``fit`` and ``evaluate`` report."""
+        x, condition = self._batch(data)
+        reconstruction, z_mean, z_log_var = self._reconstruct(x, training, condition=condition)
         reconstruction, kl = ops.mean(reconstruction), ops.mean(kl_divergence(z_mean, z_log_var))
         # Free bits change what training minimizes, never what is reported: kl_loss is the true KL.
         kl_objective = free_bits_kl(z_mean, z_log_var, self.free_bits) if training and self.free_bits else kl
@@ -218,14 +254,43 @@ class VAE(EncoderDecoderModel):
         self.kl_tracker.update_state(kl)
         return loss
 
+    def _batch(self, data):
+        """``(images, None)`` of a batch ``data`` = images or ``(images, ...)``; a conditional model's labels."""
+        return (data[0] if isinstance(data, (tuple, list)) else data), None
+
     def _own_config(self) -> dict:
-        return {
-            "beta": float(self.beta.numpy()),
-            "free_bits": self.free_bits,
-            # only when not the default, so the configs of the Bernoulli models stay as they always were
-            **({"likelihood": self.likelihood, "gaussian_std": self.gaussian_std}
-               if self.likelihood != "bernoulli" else {}),
-        }
+        return {"beta": float(self.beta.numpy()), "free_bits": self.free_bits}
+
+    @staticmethod
+    def _check_parts(encoder, decoder) -> None:
+        if not isinstance(encoder, keras.Model) or not isinstance(decoder, keras.Model):
+            raise ValueError(
+                f"VAE needs two keras.Model objects (encoder, decoder), got {type(encoder).__name__} and "
+                f"{type(decoder).__name__}. Build them with vh.build_encoder() and vh.build_decoder()."
+            )
+        if len(encoder.outputs) != 3:
+            raise ValueError(
+                f"the encoder must output [z_mean, z_log_var, z], got {len(encoder.outputs)} output(s)."
+            )
+        check_decoder(decoder, "VAE")
+        enc_dim, dec_dim = encoder.outputs[0].shape[-1], decoder.inputs[0].shape[-1]
+        if enc_dim != dec_dim:
+            raise ValueError(f"encoder latent size {enc_dim} and decoder latent size {dec_dim} differ; they must match.")
+
+
+def condition_for(model, labels, n: int, name: str = "labels"):
+    """The labels gate, written once (scores, training, diagnosis): the one-hot labels (n, K) float32 that a
+    conditional model (``model.is_conditional``) needs, or None for a model that takes images alone, which must get
+    no labels. ``labels``: the class index of each of the n images; ``name``: the argument they came in."""
+    if not getattr(model, "is_conditional", False):
+        if labels is not None:
+            raise ValueError(f"{name} are for a conditional VAE (vh.build_cvae()); this {type(model).__name__} "
+                             f"takes images alone. Drop {name}=.")
+        return None
+    if labels is None:
+        raise ValueError(f"a CVAE needs each image's label: pass {name}=, the class index of each image (e.g. "
+                         "from vh.load_fashion_mnist()).")
+    return checked_one_hot(labels, n, model.num_classes, name)
 
 
 def parts_from_config(config: dict) -> dict:
@@ -274,22 +339,6 @@ def check_decoder(decoder, model: str) -> None:
         )
 
 
-def _check_parts(encoder, decoder) -> None:
-    if not isinstance(encoder, keras.Model) or not isinstance(decoder, keras.Model):
-        raise ValueError(
-            f"VAE needs two keras.Model objects (encoder, decoder), got {type(encoder).__name__} and "
-            f"{type(decoder).__name__}. Build them with vh.build_encoder() and vh.build_decoder()."
-        )
-    if len(encoder.outputs) != 3:
-        raise ValueError(
-            f"the encoder must output [z_mean, z_log_var, z], got {len(encoder.outputs)} output(s)."
-        )
-    check_decoder(decoder, "VAE")
-    enc_dim, dec_dim = encoder.outputs[0].shape[-1], decoder.inputs[0].shape[-1]
-    if enc_dim != dec_dim:
-        raise ValueError(f"encoder latent size {enc_dim} and decoder latent size {dec_dim} differ; they must match.")
-
-
 def build_vae(latent_dim: int = 2, beta: float = 1.0, seed=None, dtype_policy=None, free_bits: float = 0.0,
               image_shape=(28, 28, 1), likelihood: str = "bernoulli",
               gaussian_std: float = DEFAULT_GAUSSIAN_STD) -> VAE:
@@ -302,6 +351,7 @@ def build_vae(latent_dim: int = 2, beta: float = 1.0, seed=None, dtype_policy=No
     every layer, e.g. ``"mixed_bfloat16"``: weights stay float32, layers compute in bfloat16, the loss is summed
     in float32. :func:`vae_helpers.fastest_dtype_policy` names the fastest measured policy for this machine.
     """
+    seed = check_seed(seed, "it seeds the sampling layer")
     with devices.dtype_policy(dtype_policy):
         return VAE(build_encoder(latent_dim, seed=seed, image_shape=image_shape),
                    build_decoder(latent_dim, image_shape=image_shape), beta=beta, free_bits=free_bits,

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import io
 import math
-import numbers
 
 import numpy as np
 
-from vae_helpers._checks import check_positive_int
+from vae_helpers._checks import check_positive_int, check_seed
 from vae_helpers.data import IMAGE_SHAPE, validate_images
 
 DIGIT_BOX = 20  # sklearn's 8x8 digits are resized to 20x20 and centred in 28x28, as MNIST fits digits in a 20x20 box
@@ -66,9 +65,7 @@ def load_digits_28(n: int | None = None) -> np.ndarray:
 def uniform_noise(n: int, seed: int = 0) -> np.ndarray:
     """``n`` images of independent uniform noise in [0, 1) (numpy's generator, ``seed``): float32 (n, 28, 28, 1)."""
     n = _check_count(n, None, "n")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}.")
-    return np.random.default_rng(seed).random((n, *IMAGE_SHAPE), dtype=np.float32)
+    return np.random.default_rng(check_seed(seed, allow_none=False)).random((n, *IMAGE_SHAPE), dtype=np.float32)
 
 
 def inverted(x) -> np.ndarray:

@@ -118,7 +118,7 @@ def plot_reconstructions(vae, x, n: int = 10, title: str = "Top: input · bottom
     """Show the first ``n`` images of ``x`` (N, H, W, C) (the model's shape) above their reconstructions by ``vae``."""
     from vae_helpers._checks import image_shape_of
 
-    if hasattr(vae, "num_classes"):  # a vh.CVAE: its encoder and decoder also take each image's label
+    if getattr(vae, "is_conditional", False):  # a vh.CVAE: its encoder and decoder also take each image's label
         raise ValueError(f"plot_reconstructions shows what a model reconstructs from the image alone; this "
                          f"{type(vae).__name__} also needs each image's label. Reconstruct with "
                          "cvae.decode(cvae.encode(x, y)[0], y) and show both rows with vh.show_images.")

@@ -75,31 +75,16 @@ def _read_metrics(path: pathlib.Path) -> dict:
 
 
 def _build(info: dict):
-    """``(model, builder name)`` from a metrics JSON, each value checked (bounds included) before anything is
-    allocated. KeyError for a missing value, ValueError/TypeError for a bad one."""
-    from vae_helpers._checks import check_finite, check_image_shape, check_latent_dim
-    from vae_helpers.autoencoder import build_autoencoder
-    from vae_helpers.conditional import build_cvae
-    from vae_helpers.model import build_vae
+    """``(model, builder name)`` from a metrics JSON: its ``"model"`` kind (:data:`vae_helpers.model_kinds.MODEL_KINDS`;
+    a JSON without one is a VAE's) built from its settings, each value checked by the builder (bounds included)
+    before anything is allocated. KeyError for a missing value, ValueError/TypeError for a bad one."""
+    from vae_helpers.model_kinds import model_kind
 
-    kind = info.get("model", "vae")  # JSONs written before the autoencoder existed are VAEs
-    if kind not in ("vae", "autoencoder", "cvae"):
-        raise ValueError(f"model {kind!r} is none of 'vae', 'autoencoder' and 'cvae'.")
-    latent_dim, seed = check_latent_dim(info["latent_dim"]), info.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
-        raise ValueError(f"seed must be an integer from 0 to 2**32 - 1, or absent, got {seed!r}.")
-    if kind == "autoencoder":
-        return build_autoencoder(latent_dim, seed=seed), "build_autoencoder"
-    beta = check_finite(info["beta"], "beta", minimum=0.0)
-    if kind == "cvae":
-        return build_cvae(latent_dim, beta=beta, seed=seed), "build_cvae"
-    free_bits = check_finite(info.get("free_bits") or 0.0, "free_bits", minimum=0.0)  # older JSONs predate it
-    own = {key: info[key] for key in ("likelihood", "gaussian_std") if key in info}  # notebook 10
-    if "image_shape" in info:
-        if not isinstance(info["image_shape"], list):
-            raise ValueError(f"image_shape must be a list [H, W, C], got {info['image_shape']!r}.")
-        own["image_shape"] = check_image_shape(info["image_shape"])
-    return build_vae(latent_dim, beta=beta, seed=seed, free_bits=free_bits, **own), "build_vae"
+    kind = model_kind(info.get("model", "vae"))  # JSONs written before the autoencoder existed are VAEs
+    missing = [key for key in ("latent_dim", *(("beta",) if kind.regularized else ())) if key not in info]
+    if missing:
+        raise KeyError(missing[0])
+    return kind.build(info), kind.builder
 
 
 def _check_declared_shapes(model, weights: pathlib.Path, builder: str) -> None:

@@ -11,8 +11,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from vae_helpers._checks import check_gaussian_params, check_positive_int
-from vae_helpers.losses import gaussian_log_density
+from vae_helpers._checks import check_float, check_gaussian_params, check_positive_int, shape_of
 from vae_helpers.runtime import value_and_gradients
 
 ESTIMATORS = ("pathwise", "score_function")
@@ -32,7 +31,23 @@ def reparameterize(z_mean, z_log_var, seed=None):
     check_gaussian_params(z_mean, z_log_var)
     z_mean, z_log_var = ops.convert_to_tensor(z_mean), ops.convert_to_tensor(z_log_var)
     eps = keras.random.normal(ops.shape(z_mean), dtype=z_mean.dtype, seed=seed)  # (B, D)
-    return z_mean + ops.exp(0.5 * z_log_var) * eps
+    return shift_and_scale(z_mean, z_log_var, eps)
+
+
+def shift_and_scale(z_mean, z_log_var, eps):
+    """The reparameterization itself, for noise ``eps`` already drawn: ``z_mean + exp(0.5 * z_log_var) * eps``.
+
+    The one place the course writes it: :func:`reparameterize`, the :class:`Sampling` layer, the models' scores
+    for given noise, the IWAE bound and the Monte-Carlo KL all call it. No checks (its callers have checked).
+
+    Args:
+        z_mean, z_log_var: (..., D) tensors. eps: standard-normal noise that broadcasts against them, e.g.
+            (B, D) or (S, B, D) for S samples per image; cast to ``z_mean``'s dtype.
+
+    Returns:
+        z of the broadcast shape, e.g. (B, D) or (S, B, D).
+    """
+    return z_mean + ops.exp(0.5 * z_log_var) * ops.cast(eps, z_mean.dtype)
 
 
 def gradient_estimates(loss, z_mean, z_log_var, n_samples: int, estimator: str = "pathwise", seed=None):
@@ -71,7 +86,7 @@ def gradient_estimates(loss, z_mean, z_log_var, n_samples: int, estimator: str =
     means, log_vars = (np.broadcast_to(a, eps.shape).copy() for a in (z_mean, z_log_var))  # (S, B, D) each
 
     def total(means, log_vars):
-        z = means + ops.exp(0.5 * log_vars) * ops.convert_to_tensor(eps)  # (S, B, D)
+        z = shift_and_scale(means, log_vars, eps)  # (S, B, D)
         if estimator == "pathwise":
             return ops.sum(loss(z))
         z = ops.stop_gradient(z)  # the score function never differentiates the sample or the loss
@@ -79,6 +94,21 @@ def gradient_estimates(loss, z_mean, z_log_var, n_samples: int, estimator: str =
 
     _, (grad_mean, grad_log_var) = value_and_gradients(total, means, log_vars)
     return grad_mean, grad_log_var
+
+
+def gaussian_log_density(z, mean, log_var):
+    """``log N(z; mean, exp(log_var))`` summed over the last axis, in nats. Shapes broadcast; returns (...,)."""
+    for name, value in (("z", z), ("mean", mean), ("log_var", log_var)):
+        check_float(value, name)
+    # One float dtype for all three, that of the arrays; scalars follow it (older Keras and numpy releases
+    # would otherwise mix float32 and float64 and fail).
+    dtypes = {keras.backend.standardize_dtype(getattr(v, "dtype", None) or np.asarray(v).dtype)
+              for v in (z, mean, log_var) if len(shape_of(v)) > 0}
+    dtype = "float32" if not dtypes else dtypes.pop() if len(dtypes) == 1 else keras.backend.result_type(*dtypes)
+    z, mean, log_var = (ops.convert_to_tensor(v, dtype=dtype) for v in (z, mean, log_var))
+    log_2pi = 1.8378770664093453
+    return -0.5 * ops.sum(log_2pi + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1)
+
 
 
 @keras.saving.register_keras_serializable(package="vae_helpers")
@@ -100,7 +130,7 @@ class Sampling(keras.layers.Layer):
     def call(self, inputs):
         z_mean, z_log_var = inputs
         eps = keras.random.normal(ops.shape(z_mean), dtype=self.compute_dtype, seed=self.seed_generator)
-        return z_mean + ops.exp(0.5 * z_log_var) * eps
+        return shift_and_scale(z_mean, z_log_var, eps)
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]

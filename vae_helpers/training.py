@@ -15,12 +15,16 @@ import math
 import pathlib
 
 import keras
+import numpy as np
 from keras import ops
 
 from vae_helpers import devices, runs, runtime
-from vae_helpers._checks import MAX_BATCH_SIZE, check_finite, check_labels, check_positive_int
+from vae_helpers._checks import (
+    BATCH_SIZE_HINT, MAX_BATCH_SIZE, check_beta, check_learning_rate, check_positive_int,
+)
 from vae_helpers._version import __version__
 from vae_helpers.data import make_dataset, validate_images
+from vae_helpers.model import condition_for
 from vae_helpers.recipes import DEFAULT_RECIPE, recipe_named, steps_per_epoch
 from vae_helpers.runs import RunFolderError
 
@@ -231,10 +235,10 @@ def train(vae, x_train, x_val=None, epochs: int | None = None, batch_size: int |
     recipe = recipe_named(recipe)
     epochs = check_positive_int(recipe.epochs if epochs is None else epochs, "epochs")
     batch_size = check_positive_int(recipe.batch_size if batch_size is None else batch_size, "batch_size",
-                                    MAX_BATCH_SIZE, "a step's activations grow with it; the reference uses 128")
+                                    MAX_BATCH_SIZE, BATCH_SIZE_HINT)
     steps_per_execution = check_positive_int(steps_per_execution, "steps_per_execution")
     if learning_rate is not None:
-        learning_rate = check_finite(learning_rate, "learning_rate", minimum=0.0, strict=True)
+        learning_rate = check_learning_rate(learning_rate)
     if jit_compile not in (True, False, "auto"):
         raise ValueError(f"jit_compile must be True, False or 'auto' (Keras picks per device), got {jit_compile!r}.")
     strategy = devices.checked_strategy(vae, strategy)
@@ -300,20 +304,16 @@ def _load_checkpoint(vae, folder: pathlib.Path, strategy) -> None:
 
 
 def _checked_labels(vae, x_train, x_val, y_train, y_val):
-    """``(y_train, y_val)`` checked against the images, or ``(None, None)`` for a model that takes no labels."""
-    from vae_helpers.conditional import is_conditional
-
-    if not is_conditional(vae):
-        if y_train is not None or y_val is not None:
-            raise ValueError(f"y_train/y_val are for a conditional VAE (vh.build_cvae()); this "
-                             f"{type(vae).__name__} learns from the images alone. Drop the labels.")
+    """``(y_train, y_val)``, class indices (N,) int64, for a conditional model, or ``(None, None)`` for a model
+    that takes images alone: checked against the images by the one labels gate (:func:`condition_for`)."""
+    conditional = condition_for(vae, y_train, len(x_train), "y_train") is not None
+    if x_val is not None:
+        condition_for(vae, y_val, len(x_val), "y_val")
+    elif y_val is not None:
+        raise ValueError("y_val labels the validation images: pass x_val= with it, or drop y_val=.")
+    if not conditional:
         return None, None
-    if y_train is None or (x_val is not None and y_val is None):
-        raise ValueError("a CVAE learns from images and their labels: pass y_train= (and y_val= with x_val), "
-                         "the class index of each image, e.g. from vh.load_fashion_mnist().")
-    y_train = check_labels(y_train, len(x_train), "y_train", vae.num_classes)
-    y_val = None if x_val is None else check_labels(y_val, len(x_val), "y_val", vae.num_classes)
-    return y_train, y_val
+    return np.asarray(y_train, np.int64), None if x_val is None else np.asarray(y_val, np.int64)
 
 
 def _fit(vae, train, validation, epochs, batch_size, seed, verbose, initial_epoch, callbacks, strategy) -> None:
@@ -348,7 +348,7 @@ class KLWarmup(keras.callbacks.Callback):
     def __init__(self, warmup_epochs: int, final_beta: float = 1.0):
         super().__init__()
         self.warmup_epochs = check_positive_int(warmup_epochs, "warmup_epochs")
-        self.final_beta = check_finite(final_beta, "final_beta", minimum=0.0, hint="1.0 gives the ELBO")
+        self.final_beta = check_beta(final_beta, "final_beta")
         self.betas: list[float] = []
         self._epoch = 0
 

@@ -23,9 +23,9 @@ import html
 import ipywidgets as widgets
 import keras
 import numpy as np
+from keras import ops
 
-from vae_helpers._checks import check_labels, check_positive_int
-from vae_helpers.conditional import is_conditional
+from vae_helpers._checks import check_labels, check_positive_int, image_shape_of
 from vae_helpers.data import CLASS_NAMES, validate_images
 from vae_helpers.latent import INTERPOLATIONS, interpolate_latent, nearest_indices
 from vae_helpers.explore.parts import (
@@ -33,7 +33,7 @@ from vae_helpers.explore.parts import (
     latent_controls, message_box, picture, point_of, point_text, show_error, slider,
 )
 from vae_helpers.explore.pictures import ERROR_MAP_MAX_NATS, LatentMap, error_map_picture, image_png, png_bytes, tile_row
-from vae_helpers.losses import bernoulli_nll_per_pixel, kl_divergence
+from vae_helpers.losses import kl_divergence
 from vae_helpers.model import VAE, encode_means
 
 MAX_INTERPOLATION_STEPS = 64  # images in the interpolation strip: a row at most 64 x 28 x 3 = 5,376 pixels wide
@@ -193,43 +193,48 @@ def explore_interpolation(encoder, decoder, x, start: int = 0, end: int = 1, ste
 
 
 def reconstruction_terms(vae: VAE, image) -> dict:
-    """How well ``vae`` reconstructs one image (28, 28, 1), decoding at the posterior mean.
+    """How well ``vae`` reconstructs one image (H, W, C) of its shape, decoding at the posterior mean, in the model's
+    own likelihood (``vae.likelihood``: Bernoulli, Gaussian or continuous Bernoulli).
 
     Returns:
-        dict with ``z_mean`` (D,), ``reconstruction`` (28, 28) probabilities, ``pixel_nats`` (28, 28) Bernoulli
-        negative log-likelihood of each pixel, and ``reconstruction_nats`` (its sum) and ``kl_nats`` (KL of
-        q(z|x) from the prior), both floats in nats.
+        dict with ``z_mean`` (D,), ``reconstruction`` the mean image (H, W) for grey or (H, W, 3) for colour,
+        ``pixel_nats`` (H, W) -log p(x|z) of each pixel (its channels summed), and ``reconstruction_nats`` (its sum)
+        and ``kl_nats`` (KL of q(z|x) from the prior), both floats in nats: the terms of
+        ``vae.per_image_losses(image[None], eps=0)``, i.e. of :func:`vae_helpers.evaluate` at z = z_mean.
     """
     z_mean, z_log_var, _ = vae.encoder(image[None], training=False)
-    logits = vae.decoder_logits(z_mean, training=False)  # (1, 28, 28, 1)
-    pixel_nats = keras.ops.convert_to_numpy(bernoulli_nll_per_pixel(image[None], logits))[0, :, :, 0]  # (28, 28)
+    logits = ops.cast(vae.decoder_logits(z_mean, training=False), "float32")  # (1, H, W, C)
+    pixel_nats = ops.convert_to_numpy(vae.likelihood.pixel_nll(image[None], logits))[0].sum(axis=-1)  # (H, W)
+    mean = ops.convert_to_numpy(vae.likelihood.mean(logits))[0]  # (H, W, C)
     return {
-        "z_mean": keras.ops.convert_to_numpy(z_mean)[0],
-        "reconstruction": keras.ops.convert_to_numpy(keras.ops.sigmoid(logits))[0, :, :, 0],
+        "z_mean": ops.convert_to_numpy(z_mean)[0],
+        "reconstruction": mean[..., 0] if mean.shape[-1] == 1 else mean,
         "pixel_nats": pixel_nats,
         "reconstruction_nats": float(pixel_nats.sum()),
-        "kl_nats": float(keras.ops.convert_to_numpy(kl_divergence(z_mean, z_log_var))[0]),
+        "kl_nats": float(ops.convert_to_numpy(kl_divergence(ops.cast(z_mean, "float32"),
+                                                            ops.cast(z_log_var, "float32")))[0]),
     }
 
 
 def explore_reconstruction(vae, x, y, index: int = 0) -> widgets.VBox:
     """Choose an image and see its reconstruction, a per-pixel error map, the two ELBO terms and its place on the map.
 
-    The error map colours each pixel's -log p(x|z) from black (0 nats) to yellow (>= 2 nats), with a labelled
-    colour bar beneath it; its sum is the reconstruction term. Both terms are computed at z = posterior mean (no sampling), so they do not flicker.
+    The error map colours each pixel's -log p(x|z) in the model's own likelihood (its channels summed) from black
+    (0 nats or less) to yellow (>= 2 nats), with a labelled colour bar beneath it; its sum is the reconstruction
+    term. Colour models (H, W, 3) show their images in colour. Both terms are computed at z = posterior mean (no sampling), so they do not flicker.
     For D > 2 the map shows the first two latent dimensions; for D = 1 there is no map.
 
     Args:
-        vae: a :class:`vae_helpers.VAE`. x: images (N, 28, 28, 1) in [0, 1]. y: (N,) class indices.
+        vae: a :class:`vae_helpers.VAE`. x: images (N, H, W, C) of its shape in [0, 1]. y: (N,) class indices.
         index: the image shown first.
 
     Returns:
         ``VBox`` with CSS class ``reconstruction-explorer``. An index typed out of range shows a message in it.
     """
-    if not isinstance(vae, VAE):
-        raise ValueError(f"explore_reconstruction needs a vh.VAE (encoder + decoder), got {type(vae).__name__}. "
-                         "Build one with vh.build_vae() or load it with vh.load_pretrained().")
-    x = validate_images(x)
+    if not isinstance(vae, VAE) or vae.is_conditional:
+        raise ValueError(f"explore_reconstruction needs a vh.VAE that takes images alone (encoder + decoder), got "
+                         f"{type(vae).__name__}. Build one with vh.build_vae() or load it with vh.load_pretrained().")
+    x = validate_images(x, image_shape=image_shape_of(vae))
     labels = check_labels(y, len(x))
     index = check_index(index, len(x), "index")
     latent_map = LatentMap(encode_means(vae, x), labels) if vae.latent_dim >= 2 else None
@@ -247,7 +252,7 @@ def explore_reconstruction(vae, x, y, index: int = 0) -> widgets.VBox:
             return
         message.value = ""
         terms = reconstruction_terms(vae, x[i])
-        input_image.value = image_png(x[i, :, :, 0])
+        input_image.value = image_png(x[i] if x.shape[-1] == 3 else x[i, :, :, 0])
         reconstructed.value = image_png(terms["reconstruction"])
         error_map.value = png_bytes(error_map_picture(terms["pixel_nats"]), scale=1)  # with its colour bar
         if latent_map is not None:
@@ -288,7 +293,7 @@ def explore_conditional(cvae, span: float = 3.0, seed=None) -> widgets.VBox:
         class and z as text (``explorer-point``) and the strip of all K classes at z, in label order
         (``explorer-strip``, 56 px high).
     """
-    if not is_conditional(cvae):
+    if not getattr(cvae, "is_conditional", False):
         hint = (" Explore a vh.VAE with vh.explore_latent(vae)." if isinstance(cvae, VAE) else
                 " Pass the whole CVAE, not one of its parts." if isinstance(cvae, keras.Model) else "")
         raise ValueError(f"explore_conditional needs a vh.CVAE (a decoder that takes a class label), got "

@@ -79,8 +79,10 @@ def png_bytes(image, scale: int = IMAGE_SCALE) -> bytes:
 
 
 def image_png(image, scale: int = IMAGE_SCALE) -> bytes:
-    """One image (H, W) with values in [0, 1] as PNG bytes in the course's picture convention (:data:`IMAGE_CMAP`)."""
-    return png_bytes(grey_levels(image), scale)
+    """One image with values in [0, 1] as PNG bytes: a grey (H, W) one in the course's picture convention
+    (:data:`IMAGE_CMAP`), a colour (H, W, 3) one as it is (1 = full brightness)."""
+    image = np.asarray(image)
+    return png_bytes(image if image.ndim == 3 else grey_levels(image), scale)
 
 
 @functools.cache
