@@ -35,7 +35,7 @@ install-book: $(VENV)
 lab: install-lab
 	$(PYTHON) tools/course_setup.py lab $(LAB_ARGS)
 
-## make test: install the test tools, get the data set and a Chromium if they are missing, lint (ruff), then run every test:
+## make test: install the test tools, get the data set and a Chromium if they are missing, lint and check the formatting (ruff), then run every test:
 ## the main stack (unit, notebooks in quick mode, browser: the explorers and the web book, which `make book` builds
 ## first), then the minimum-versions, Colab and JAX stacks.
 ## pytest runs one worker per core (pyproject.toml's addopts: pytest-xdist); `PYTEST_ADDOPTS=-n0 make test-main`
@@ -44,6 +44,7 @@ test: test-main test-stacks
 
 test-main: install-test book
 	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
 	$(PYTHON) tools/course_setup.py check
 	VAE_QUICK=1 $(PYTHON) -m pytest
 

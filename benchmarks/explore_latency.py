@@ -54,8 +54,12 @@ def _time_moves(control, image, values, warmup) -> dict:
         control.value = value
         milliseconds.append((time.perf_counter() - start) * 1000)
         unchanged += image.value == before
-    return {"p50_ms": float(np.percentile(milliseconds, 50)), "p95_ms": float(np.percentile(milliseconds, 95)),
-            "moves": len(values), "moves_without_new_image": int(unchanged)}
+    return {
+        "p50_ms": float(np.percentile(milliseconds, 50)),
+        "p95_ms": float(np.percentile(milliseconds, 95)),
+        "moves": len(values),
+        "moves_without_new_image": int(unchanged),
+    }
 
 
 def _time_slider(slider, image, values) -> dict:
@@ -144,9 +148,12 @@ def run(n_moves: int = N_MOVES) -> dict:
     }
 
 
-SIDES = (("naive", None, "naive: predict + matplotlib"), ("course", None, "course: vh.explore_latent"),
-         ("conditional", None, "course: vh.explore_conditional (slider)"),
-         ("conditional", "class_change", "course: vh.explore_conditional (class)"))  # (side, part, row label)
+SIDES = (
+    ("naive", None, "naive: predict + matplotlib"),
+    ("course", None, "course: vh.explore_latent"),
+    ("conditional", None, "course: vh.explore_conditional (slider)"),
+    ("conditional", "class_change", "course: vh.explore_conditional (class)"),
+)  # (side, part, row label)
 
 
 def timings_of(result: dict, side: str, part: str | None) -> dict | None:
@@ -159,18 +166,24 @@ def timings_of(result: dict, side: str, part: str | None) -> dict | None:
 
 def format_table(result: dict) -> str:
     """The result of :func:`run` as a small text table."""
-    rows = [f"Explorer control -> new PNG in the Image widget ({result['moves']} moves, {result['cpu_count']} CPUs)",
-            f"{'':40} {'p50 ms':>8} {'p95 ms':>8} {'traces':>7}"]
+    rows = [
+        f"Explorer control -> new PNG in the Image widget ({result['moves']} moves, {result['cpu_count']} CPUs)",
+        f"{'':40} {'p50 ms':>8} {'p95 ms':>8} {'traces':>7}",
+    ]
     for side, part, label in SIDES:
         timings = timings_of(result, side, part)
         if timings is not None:
             traces = result[side].get("traces", "-")
             rows.append(f"{label:40} {timings['p50_ms']:8.1f} {timings['p95_ms']:8.1f} {traces:>7}")
-    rows.append(f"speed-up (naive / course): p50 x{result['speedup_p50']:.1f}, p95 x{result['speedup_p95']:.1f}; "
-                f"goal p95 < {result['goal_p95_ms']:g} ms with 1 trace: {'met' if result['meets_goal'] else 'NOT met'}")
+    rows.append(
+        f"speed-up (naive / course): p50 x{result['speedup_p50']:.1f}, p95 x{result['speedup_p95']:.1f}; "
+        f"goal p95 < {result['goal_p95_ms']:g} ms with 1 trace: {'met' if result['meets_goal'] else 'NOT met'}"
+    )
     if "conditional_goal_p95_ms" in result:
-        rows.append(f"conditional explorer: goal p95 < {result['conditional_goal_p95_ms']:g} ms (slider and class) "
-                    f"with 1 trace: {'met' if result['conditional_meets_goal'] else 'NOT met'}")
+        rows.append(
+            f"conditional explorer: goal p95 < {result['conditional_goal_p95_ms']:g} ms (slider and class) "
+            f"with 1 trace: {'met' if result['conditional_meets_goal'] else 'NOT met'}"
+        )
     return "\n".join(rows)
 
 

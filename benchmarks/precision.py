@@ -34,16 +34,28 @@ SHORT_NAMES = {"float32": "fp32", "mixed_bfloat16": "bf16", "mixed_float16": "fp
 def train(precision: str, epochs: int) -> dict:
     """Run the training command in ``precision`` for ``epochs`` (reused or resumed if it ran before); return its
     metrics."""
-    out = pathlib.Path("runs") / ("precision-check-" + SHORT_NAMES[precision] +
-                                  ("" if epochs == SHIPPED_EPOCHS else f"-{epochs}ep"))
+    out = pathlib.Path("runs") / (
+        "precision-check-" + SHORT_NAMES[precision] + ("" if epochs == SHIPPED_EPOCHS else f"-{epochs}ep")
+    )
     metrics_file = ROOT / out / "metrics.json"
     if metrics_file.is_file():
         metrics = json.loads(metrics_file.read_text())
         if metrics["epochs"] == epochs and metrics.get("training_precision") == precision and not metrics["quick"]:
             print(f"Reusing {metrics_file} ({metrics['command']}).")
             return metrics
-    command = [sys.executable, "-m", "vae_helpers", "--latent-dim", "2", "--epochs", str(epochs),
-               "--precision", precision, "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "vae_helpers",
+        "--latent-dim",
+        "2",
+        "--epochs",
+        str(epochs),
+        "--precision",
+        precision,
+        "--out",
+        str(out),
+    ]
     print("$", " ".join(command[1:]), flush=True)
     subprocess.run(command, cwd=ROOT, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     return json.loads((out / "metrics.json").read_text())
@@ -51,17 +63,25 @@ def train(precision: str, epochs: int) -> dict:
 
 def summary(metrics: dict) -> dict:
     """The comparable part of a metrics JSON: command, precision, test scores, IWAE bounds, training time."""
-    return {"command": metrics["command"], "precision": metrics.get("training_precision", "float32"),
-            "epochs": metrics["epochs"], "test": metrics["scores"]["test"], "iwae_test": metrics["iwae_test"],
-            "train_seconds_last_run": metrics["train_wall_seconds"]}
+    return {
+        "command": metrics["command"],
+        "precision": metrics.get("training_precision", "float32"),
+        "epochs": metrics["epochs"],
+        "test": metrics["scores"]["test"],
+        "iwae_test": metrics["iwae_test"],
+        "train_seconds_last_run": metrics["train_wall_seconds"],
+    }
 
 
 def compare(float32: dict, mixed: dict) -> dict:
     """Differences mixed - float32 in nats per image (positive: mixed precision is worse) and the verdict."""
     cost = mixed["test"]["neg_elbo"] - float32["test"]["neg_elbo"]
-    return {"neg_elbo_cost_nats": cost,
-            "iwae_cost_nats": {k: mixed["iwae_test"][k] - float32["iwae_test"][k] for k in float32["iwae_test"]},
-            "max_cost_nats": MAX_COST_NATS, "within_bar": cost <= MAX_COST_NATS}
+    return {
+        "neg_elbo_cost_nats": cost,
+        "iwae_cost_nats": {k: mixed["iwae_test"][k] - float32["iwae_test"][k] for k in float32["iwae_test"]},
+        "max_cost_nats": MAX_COST_NATS,
+        "within_bar": cost <= MAX_COST_NATS,
+    }
 
 
 def main(argv=None) -> dict:
@@ -77,14 +97,20 @@ def main(argv=None) -> dict:
     else:
         float32 = summary(train("float32", args.epochs))
     mixed = summary(train(args.precision, args.epochs))
-    report = {"float32": float32, args.precision: mixed, "comparison": compare(float32, mixed),
-              "units": "nats per image on the 10,000 test images; lower is better"}
+    report = {
+        "float32": float32,
+        args.precision: mixed,
+        "comparison": compare(float32, mixed),
+        "units": "nats per image on the 10,000 test images; lower is better",
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     verdict = report["comparison"]
-    print(f"test -ELBO: float32 {float32['test']['neg_elbo']:.2f}, {args.precision} {mixed['test']['neg_elbo']:.2f} "
-          f"nats: cost {verdict['neg_elbo_cost_nats']:+.2f} nats "
-          f"({'within' if verdict['within_bar'] else 'OVER'} the {MAX_COST_NATS:g}-nat bar). Wrote {args.out}.")
+    print(
+        f"test -ELBO: float32 {float32['test']['neg_elbo']:.2f}, {args.precision} {mixed['test']['neg_elbo']:.2f} "
+        f"nats: cost {verdict['neg_elbo_cost_nats']:+.2f} nats "
+        f"({'within' if verdict['within_bar'] else 'OVER'} the {MAX_COST_NATS:g}-nat bar). Wrote {args.out}."
+    )
     return report
 
 

@@ -82,8 +82,10 @@ def shipped_model():
 def score(vae, x_test, iwae_ks) -> dict:
     """-ELBO (reconstruction, KL) and IWAE-k on ``x_test``, as ``python -m vae_helpers`` computes them."""
     keras.utils.set_random_seed(SEED)
-    return {"test": vh.evaluate(vae, x_test),
-            "iwae_test": {str(k): vh.iwae_bound(vae, x_test, k, seed=SEED) for k in iwae_ks}}
+    return {
+        "test": vh.evaluate(vae, x_test),
+        "iwae_test": {str(k): vh.iwae_bound(vae, x_test, k, seed=SEED) for k in iwae_ks},
+    }
 
 
 def train_reference(x_train, x_val, epochs: int):
@@ -91,13 +93,20 @@ def train_reference(x_train, x_val, epochs: int):
     port = ReferenceVAE()
     port.compile(optimizer="adam")
     start = time.perf_counter()
-    history = port.fit(x_train, x_train, epochs=epochs, batch_size=BATCH_SIZE, shuffle=True,
-                       validation_data=(x_val, x_val), verbose=2).history
+    history = port.fit(
+        x_train, x_train, epochs=epochs, batch_size=BATCH_SIZE, shuffle=True, validation_data=(x_val, x_val), verbose=2
+    ).history
     seconds = time.perf_counter() - start
     wrapped = as_course_vae(port)
     probe = x_val[:256]
-    gap = float(np.max(np.abs(keras.ops.convert_to_numpy(port.decoder(port.encoder(probe)[0]))
-                              - keras.ops.convert_to_numpy(wrapped.decoder(wrapped.encoder(probe)[0])))))
+    gap = float(
+        np.max(
+            np.abs(
+                keras.ops.convert_to_numpy(port.decoder(port.encoder(probe)[0]))
+                - keras.ops.convert_to_numpy(wrapped.decoder(wrapped.encoder(probe)[0]))
+            )
+        )
+    )
     if gap > 1e-5:
         raise AssertionError(f"the logits wrapper changed the port's probabilities by up to {gap:.1e}.")
     return wrapped, seconds, {key: [float(v) for v in values] for key, values in history.items()}
@@ -113,8 +122,12 @@ def train_course(x_train, x_val, epochs: int):
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=SHIPPED_EPOCHS,
-                        help=f"epochs for the port (default {SHIPPED_EPOCHS}); fewer also retrains the course model")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=SHIPPED_EPOCHS,
+        help=f"epochs for the port (default {SHIPPED_EPOCHS}); fewer also retrains the course model",
+    )
     parser.add_argument("--iwae-k", type=int, nargs="*", default=[100], help="IWAE sample counts (default 100)")
     parser.add_argument("--out", type=pathlib.Path, default=OUT)
     args = parser.parse_args(argv)
@@ -127,45 +140,76 @@ def main(argv=None) -> dict:
     score(vh.build_vae(), x_test[:2], args.iwae_k)
 
     port, port_seconds, port_history = train_reference(x_train, x_val, args.epochs)
-    results = {"reference_port": {**score(port, x_test, args.iwae_k), "epochs": args.epochs,
-                                  "train_seconds": round(port_seconds, 1), "history": port_history}}
+    results = {
+        "reference_port": {
+            **score(port, x_test, args.iwae_k),
+            "epochs": args.epochs,
+            "train_seconds": round(port_seconds, 1),
+            "history": port_history,
+        }
+    }
     source = shipped_model()
     shipped = vh.pretrained_info(source) if source is not None else None
     if args.epochs == SHIPPED_EPOCHS and shipped is not None:
         course_source = f"shipped {SHIPPED} (python -m vae_helpers, {shipped['epochs']} epochs)"
         model = vh.load_pretrained(source)
-        results["course"] = {**score(model, x_test, args.iwae_k), "epochs": shipped["epochs"],
-                             "train_seconds": shipped.get("train_wall_seconds"), "history": shipped["history"]}
+        results["course"] = {
+            **score(model, x_test, args.iwae_k),
+            "epochs": shipped["epochs"],
+            "train_seconds": shipped.get("train_wall_seconds"),
+            "history": shipped["history"],
+        }
     else:
         course_source = f"trained here with vh.train for the same {args.epochs} epochs"
         vae, seconds, history = train_course(x_train, x_val, args.epochs)
-        results["course"] = {**score(vae, x_test, args.iwae_k), "epochs": args.epochs,
-                             "train_seconds": round(seconds, 1), "history": history}
+        results["course"] = {
+            **score(vae, x_test, args.iwae_k),
+            "epochs": args.epochs,
+            "train_seconds": round(seconds, 1),
+            "history": history,
+        }
     course, port_scores = results["course"], results["reference_port"]
     report = {
         "what": "test -ELBO and IWAE bounds (nats per image, lower is better) of the course model and of the "
-                "straightforward port of the reference tutorial, same data, seed and evaluation code",
-        "epochs": args.epochs, "full_length": args.epochs == SHIPPED_EPOCHS,
-        "note": None if args.epochs == SHIPPED_EPOCHS else
-        f"shortened run: both models trained {args.epochs} epochs instead of {SHIPPED_EPOCHS} (CPU time).",
-        "course_source": course_source, "n_train": len(x_train), "n_validation": len(x_val),
-        "n_test": len(x_test), "seed": SEED, **results,
+        "straightforward port of the reference tutorial, same data, seed and evaluation code",
+        "epochs": args.epochs,
+        "full_length": args.epochs == SHIPPED_EPOCHS,
+        "note": None
+        if args.epochs == SHIPPED_EPOCHS
+        else f"shortened run: both models trained {args.epochs} epochs instead of {SHIPPED_EPOCHS} (CPU time).",
+        "course_source": course_source,
+        "n_train": len(x_train),
+        "n_validation": len(x_val),
+        "n_test": len(x_test),
+        "seed": SEED,
+        **results,
         "course_minus_port_neg_elbo": course["test"]["neg_elbo"] - port_scores["test"]["neg_elbo"],
         # -ELBO on the 5,000 validation images after each epoch (the port's from its own loss, clipped BCE)
-        "validation_neg_elbo_by_epoch": {"reference_port": port_scores["history"]["val_loss"],
-                                         "course": course["history"].get("val_loss")},
-        "shipped_model": None if shipped is None else {
-            "name": SHIPPED, "epochs": shipped["epochs"], "test": shipped["scores"]["test"],
-            "iwae_test": shipped["iwae_test"]},
+        "validation_neg_elbo_by_epoch": {
+            "reference_port": port_scores["history"]["val_loss"],
+            "course": course["history"].get("val_loss"),
+        },
+        "shipped_model": None
+        if shipped is None
+        else {
+            "name": SHIPPED,
+            "epochs": shipped["epochs"],
+            "test": shipped["scores"]["test"],
+            "iwae_test": shipped["iwae_test"],
+        },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"Test -ELBO after {args.epochs} epochs: port {port_scores['test']['neg_elbo']:.2f}, course "
-          f"{course['test']['neg_elbo']:.2f} nats ({course_source}); difference "
-          f"{report['course_minus_port_neg_elbo']:+.2f} nats.")
+    print(
+        f"Test -ELBO after {args.epochs} epochs: port {port_scores['test']['neg_elbo']:.2f}, course "
+        f"{course['test']['neg_elbo']:.2f} nats ({course_source}); difference "
+        f"{report['course_minus_port_neg_elbo']:+.2f} nats."
+    )
     if shipped is not None:
-        print(f"Shipped {SHIPPED} ({shipped['epochs']} epochs): test -ELBO {shipped['scores']['test']['neg_elbo']:.2f}"
-              f" nats, IWAE-100 {shipped['iwae_test'].get('100', float('nan')):.2f} nats.")
+        print(
+            f"Shipped {SHIPPED} ({shipped['epochs']} epochs): test -ELBO {shipped['scores']['test']['neg_elbo']:.2f}"
+            f" nats, IWAE-100 {shipped['iwae_test'].get('100', float('nan')):.2f} nats."
+        )
     print(f"Wrote {args.out}.")
     return report
 

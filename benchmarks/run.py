@@ -43,10 +43,25 @@ from benchmarks import flops, training_speed  # noqa: E402
 RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
 # n_train_cpu_other_backends: JAX and PyTorch train this model several times slower than TensorFlow on a CPU, so
 # their pairs (port and course, always measured on the same sizes) train on fewer images there.
-FULL = {"n_train": 12_000, "n_train_cpu_other_backends": 3_000, "epochs": 2, "rounds": 2, "grid_n": 30,
-        "n_eval": 10_000, "iwae_ks": (1, 10, 100)}
-QUICK = {"n_train": 1_024, "n_train_cpu_other_backends": 256, "epochs": 1, "rounds": 1, "grid_n": 6, "n_eval": 200,
-         "iwae_ks": (1, 10, 100), "only_port_and_course": True}
+FULL = {
+    "n_train": 12_000,
+    "n_train_cpu_other_backends": 3_000,
+    "epochs": 2,
+    "rounds": 2,
+    "grid_n": 30,
+    "n_eval": 10_000,
+    "iwae_ks": (1, 10, 100),
+}
+QUICK = {
+    "n_train": 1_024,
+    "n_train_cpu_other_backends": 256,
+    "epochs": 1,
+    "rounds": 1,
+    "grid_n": 6,
+    "n_eval": 200,
+    "iwae_ks": (1, 10, 100),
+    "only_port_and_course": True,
+}
 GRID_TOLERANCE = 1e-5  # max abs pixel difference allowed between the batched and the per-point latent grid
 # Goals on the default path (the training command on TensorFlow against the port): issue 7's throughput (median
 # epochs), issue 14's CPU work per training image, issue 7's latent grid against 900 predict calls.
@@ -54,9 +69,11 @@ GOALS = {"training": 1.5, "training CPU work": 2.0, "latent grid": 500.0}
 GRID_ROW = "vh.latent_grid (1 compiled call)"  # the latent-grid row the goal is judged on
 
 
-def machine_name(device: str, cpu_count: int | None = None, cpu_model: str | None = None,
-                 gpu_name: str | None = None) -> str:
+def machine_name(
+    device: str, cpu_count: int | None = None, cpu_model: str | None = None, gpu_name: str | None = None
+) -> str:
     """File-name-safe machine label, e.g. ``cpu-2cores-amd-epyc`` or ``gpu-nvidia-h100-80gb-hbm3``."""
+
     def slug(text: str) -> str:
         words = re.sub(r"\(r\)|\(tm\)|cpu|processor|@.*", " ", text.lower())
         return "-".join(re.findall(r"[a-z0-9]+", words))[:40] or "unknown"
@@ -105,13 +122,21 @@ def training_rows(results: list[dict], flops_per_image: float, peak_flops: float
     """Table rows for the training variants: median-epoch throughput; ``ratio``, the throughput over the port's on
     the same backend; ``cpu_ratio``, the port's CPU-ms per image over the variant's (how many times less work);
     the share of the measured peak."""
-    ports = {r.get("backend", "tensorflow"): r for r in results
-             if r["variant"].startswith("reference") and "error" not in r}
+    ports = {
+        r.get("backend", "tensorflow"): r for r in results if r["variant"].startswith("reference") and "error" not in r
+    }
     rows = []
     for result in results:
         if "error" in result:
-            rows.append({"section": "training", "name": result["variant"], "value": None, "unit": "images/s",
-                         "note": "failed: " + result["error"]})
+            rows.append(
+                {
+                    "section": "training",
+                    "name": result["variant"],
+                    "value": None,
+                    "unit": "images/s",
+                    "note": "failed: " + result["error"],
+                }
+            )
             continue
         ips = result["images_per_second"]
         port = ports.get(result.get("backend", "tensorflow"))
@@ -129,9 +154,17 @@ def training_rows(results: list[dict], flops_per_image: float, peak_flops: float
                     note += f" ({cpu_work(cpu_ratio)} than the port)"
         if result.get("neg_elbo_after") is not None:
             note += f"; -ELBO after {result['measured_epochs'] + 1} epochs {result['neg_elbo_after']:.2f}"
-        rows.append({"section": "training", "name": result["variant"], "value": ips, "unit": "images/s",
-                     "ratio": ips / port["images_per_second"] if port else None, "cpu_ratio": cpu_ratio,
-                     "note": note})
+        rows.append(
+            {
+                "section": "training",
+                "name": result["variant"],
+                "value": ips,
+                "unit": "images/s",
+                "ratio": ips / port["images_per_second"] if port else None,
+                "cpu_ratio": cpu_ratio,
+                "note": note,
+            }
+        )
     return rows
 
 
@@ -142,8 +175,11 @@ def cpu_work(cpu_ratio: float) -> str:
 
 def goal_lines(rows: list[dict]) -> list[str]:
     """One line per goal (:data:`GOALS`): the measured ratio of the course's default row, met or not."""
-    judged = {"training": ("training", "course", "ratio"), "training CPU work": ("training", "course", "cpu_ratio"),
-              "latent grid": ("latent grid", GRID_ROW, "ratio")}
+    judged = {
+        "training": ("training", "course", "ratio"),
+        "training CPU work": ("training", "course", "cpu_ratio"),
+        "latent grid": ("latent grid", GRID_ROW, "ratio"),
+    }
     lines = []
     for goal_name, goal in GOALS.items():
         section, name, key = judged[goal_name]
@@ -166,8 +202,10 @@ def backend_lines(rows: list[dict], backends: list[str]) -> list[str]:
         elif row is None or row.get("value") is None or row.get("ratio") is None:
             lines.append(f"Backend {backend}: {course} or {port} did not run (see the table).")
         else:
-            lines.append(f"Backend {backend}: {course} {row['value']:,.0f} images/s (median epoch), "
-                         f"{row['ratio']:.2f}x the port's images/s, {cpu_work(row['cpu_ratio'])} per image.")
+            lines.append(
+                f"Backend {backend}: {course} {row['value']:,.0f} images/s (median epoch), "
+                f"{row['ratio']:.2f}x the port's images/s, {cpu_work(row['cpu_ratio'])} per image."
+            )
     return lines
 
 
@@ -179,13 +217,23 @@ def format_table(rows: list[dict]) -> str:
         value = row.get("value")
         value_text = "-" if value is None else (f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}")
         ratio = row.get("ratio")
-        lines.append((row["section"], row["name"], value_text, row.get("unit", ""),
-                      "" if ratio is None else f"{ratio:.2f}x", row.get("note", "")))
+        lines.append(
+            (
+                row["section"],
+                row["name"],
+                value_text,
+                row.get("unit", ""),
+                "" if ratio is None else f"{ratio:.2f}x",
+                row.get("note", ""),
+            )
+        )
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(header) - 1)]
     rendered = []
     for line in lines:
-        cells = [str(cell).rjust(w) if i in (2, 4) else str(cell).ljust(w) for i, (cell, w) in
-                 enumerate(zip(line[:-1], widths))]
+        cells = [
+            str(cell).rjust(w) if i in (2, 4) else str(cell).ljust(w)
+            for i, (cell, w) in enumerate(zip(line[:-1], widths))
+        ]
         rendered.append("  ".join(cells + [str(line[-1])]).rstrip())
     rendered.insert(1, "-" * max(len(r) for r in rendered))
     return "\n".join(rendered)
@@ -198,8 +246,13 @@ def format_markdown(rows: list[dict]) -> str:
         value = row.get("value")
         value_text = "-" if value is None else (f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}")
         ratio = row.get("ratio")
-        cells = (row["section"], row["name"], f"{value_text} {row.get('unit', '')}".strip(),
-                 "" if ratio is None else f"{ratio:.2f}x", row.get("note", ""))
+        cells = (
+            row["section"],
+            row["name"],
+            f"{value_text} {row.get('unit', '')}".strip(),
+            "" if ratio is None else f"{ratio:.2f}x",
+            row.get("note", ""),
+        )
         lines.append("| " + " | ".join(str(cell).replace("|", "/") for cell in cells) + " |")
     return "\n".join(lines)
 
@@ -234,10 +287,20 @@ def latent_grid_rows(vae, n: int) -> list[dict]:
     if max_diff > GRID_TOLERANCE:
         raise AssertionError(f"latent grids differ: max abs pixel difference {max_diff:.2e} > {GRID_TOLERANCE}.")
     return [
-        {"section": "latent grid", "name": f"reference ({n * n} predict calls)", "value": reference_seconds,
-         "unit": "s"},
-        {"section": "latent grid", "name": GRID_ROW, "value": batched_seconds, "unit": "s",
-         "ratio": reference_seconds / batched_seconds, "note": f"same image: max abs diff {max_diff:.1e}"},
+        {
+            "section": "latent grid",
+            "name": f"reference ({n * n} predict calls)",
+            "value": reference_seconds,
+            "unit": "s",
+        },
+        {
+            "section": "latent grid",
+            "name": GRID_ROW,
+            "value": batched_seconds,
+            "unit": "s",
+            "ratio": reference_seconds / batched_seconds,
+            "note": f"same image: max abs diff {max_diff:.1e}",
+        },
     ]
 
 
@@ -249,12 +312,26 @@ def evaluation_rows(vae, x_test, iwae_ks) -> list[dict]:
 
     keras.utils.set_random_seed(0)
     scores, seconds = _timed(vh.evaluate, vae, x_test)
-    rows = [{"section": "evaluation", "name": f"-ELBO, {len(x_test):,} test images", "value": seconds,
-             "unit": "s", "note": f"{scores['neg_elbo']:.2f} nats"}]
+    rows = [
+        {
+            "section": "evaluation",
+            "name": f"-ELBO, {len(x_test):,} test images",
+            "value": seconds,
+            "unit": "s",
+            "note": f"{scores['neg_elbo']:.2f} nats",
+        }
+    ]
     for k in iwae_ks:
         bound, seconds = _timed(vh.iwae_bound, vae, x_test, k, seed=0)
-        rows.append({"section": "evaluation", "name": f"IWAE-{k}, {len(x_test):,} test images", "value": seconds,
-                     "unit": "s", "note": f"{bound:.2f} nats ({k * len(x_test):,} decodes)"})
+        rows.append(
+            {
+                "section": "evaluation",
+                "name": f"IWAE-{k}, {len(x_test):,} test images",
+                "value": seconds,
+                "unit": "s",
+                "note": f"{bound:.2f} nats ({k * len(x_test):,} decodes)",
+            }
+        )
     return rows
 
 
@@ -272,8 +349,7 @@ def latency_rows(result: dict) -> list[dict]:
         for stat in ("p50_ms", "p95_ms"):
             if stat not in timings:
                 continue
-            row = {"section": "explorer latency", "name": f"{label}, {stat[:3]}", "value": timings[stat],
-                   "unit": "ms"}
+            row = {"section": "explorer latency", "name": f"{label}, {stat[:3]}", "value": timings[stat], "unit": "ms"}
             if side != "naive" and stat in naive:
                 row["ratio"] = naive[stat] / timings[stat]
                 if "traces" in result[side]:
@@ -322,8 +398,11 @@ def backend_versions(backends: list[str]) -> dict:
 
     import keras
 
-    return {"python": platform.python_version(), "keras": keras.__version__,
-            **{name: version(name) for name in backends}}
+    return {
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        **{name: version(name) for name in backends},
+    }
 
 
 def variant_names(device: str, backends: list[str], only_port_and_course: bool) -> list[str]:
@@ -366,37 +445,63 @@ def run(quick: bool = False) -> dict:
 
     peak = flops.matmul_peak_flops(1024 if quick else 2048)
     train_flops = flops.vae_training_flops(vh.build_vae())
-    rows = [{"section": "machine", "name": "fp32 matmul peak (measured)", "value": peak / 1e9, "unit": "GFLOP/s"},
-            {"section": "machine", "name": "training FLOPs per image", "value": train_flops / 1e6, "unit": "MFLOP",
-             "note": "3 x forward (flops.py)"}]
+    rows = [
+        {"section": "machine", "name": "fp32 matmul peak (measured)", "value": peak / 1e9, "unit": "GFLOP/s"},
+        {
+            "section": "machine",
+            "name": "training FLOPs per image",
+            "value": train_flops / 1e6,
+            "unit": "MFLOP",
+            "note": "3 x forward (flops.py)",
+        },
+    ]
     rows += training_rows(results, train_flops, peak)
     course = [r for r in results if r["variant"].startswith("course") and "error" not in r]
     best = max(course, key=lambda r: r["images_per_second"])["variant"] if course else None
     vae, which = _shipped_or_fresh_vae()
     print("latent grid and evaluation ...", flush=True)
     rows += latent_grid_rows(vae, sizes["grid_n"])
-    rows += [dict(row, note=f"{row['note']}; {which}") for row in
-             evaluation_rows(vae, x_test[:sizes["n_eval"]], sizes["iwae_ks"])]
+    rows += [
+        dict(row, note=f"{row['note']}; {which}")
+        for row in evaluation_rows(vae, x_test[: sizes["n_eval"]], sizes["iwae_ks"])
+    ]
     rows += _explorer_latency(quick)
     return {
-        "machine": machine_name(device, gpu_name=gpu), "device": device, "gpu": gpu, "backend": keras.backend.backend(),
-        "cpu": _cpu_model(), "cpu_count": os.cpu_count(), "quick": quick, "sizes": {k: list(v) if isinstance(
-            v, tuple) else v for k, v in sizes.items()},
+        "machine": machine_name(device, gpu_name=gpu),
+        "device": device,
+        "gpu": gpu,
+        "backend": keras.backend.backend(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "quick": quick,
+        "sizes": {k: list(v) if isinstance(v, tuple) else v for k, v in sizes.items()},
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "versions": backend_versions(backends), "backends": backends,
+        "versions": backend_versions(backends),
+        "backends": backends,
         "gpu_note": None if gpu else "no GPU available in this run: no GPU row (nothing is estimated)",
         "load_average_1min": {"start": round(load_before[0], 2), "end": round(os.getloadavg()[0], 2)},
-        "best_course_variant": best, "rows": rows, "training_raw": results,
+        "best_course_variant": best,
+        "rows": rows,
+        "training_raw": results,
     }
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one-minute smoke run on tiny sizes")
-    parser.add_argument("--out", type=pathlib.Path, default=None,
-                        help="JSON path (default benchmarks/results/<machine>.json; --quick writes none by default)")
-    parser.add_argument("--markdown", type=pathlib.Path, default=None, metavar="JSON",
-                        help="only print the rows of an earlier results JSON as a Markdown table")
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=None,
+        help="JSON path (default benchmarks/results/<machine>.json; --quick writes none by default)",
+    )
+    parser.add_argument(
+        "--markdown",
+        type=pathlib.Path,
+        default=None,
+        metavar="JSON",
+        help="only print the rows of an earlier results JSON as a Markdown table",
+    )
     args = parser.parse_args(argv)
     if args.markdown is not None:
         report = json.loads(args.markdown.read_text())

@@ -44,7 +44,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "time_to_quality.json"
-RUNS = ROOT / "runs" / "time-to-quality"  # the recipes' run folders (the float32 one is shipped as fashion-latent2-fast)
+RUNS = (
+    ROOT / "runs" / "time-to-quality"
+)  # the recipes' run folders (the float32 one is shipped as fashion-latent2-fast)
 SEED, TUTORIAL_EPOCHS, TUTORIAL_BATCH = 42, 50, 128
 LEVER_IMAGES, LEVER_EPOCHS = 12_800, 3  # the first epoch warms up; the median of the others is kept
 QUICK = {"n_train": 2_048, "n_val": 512, "n_test": 512, "epochs": 1, "lever_images": 1_024}
@@ -52,8 +54,13 @@ QUICK = {"n_train": 2_048, "n_val": 512, "n_test": 512, "epochs": 1, "lever_imag
 
 def _child(code: str) -> dict:
     """Run ``code`` (Python that prints one JSON line last) in a fresh interpreter; return that JSON."""
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     if done.returncode:
         raise RuntimeError(f"a benchmark process failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -126,47 +133,73 @@ def recipe_arm(recipe: str, precision: str, sizes: dict, runs: pathlib.Path, qui
     (a finished run there is moved aside, never overwritten); what its metrics say."""
     print(f"{recipe} recipe, --precision {precision} ...", flush=True)
     folder = runs / f"{recipe}-{precision}"
-    out = folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder  # the JSON's command names no machine path
-    command = [sys.executable, "-m", "vae_helpers", "--recipe", recipe, "--precision", precision,
-               "--seed", str(SEED), "--out", str(out), "--restart"]
+    out = (
+        folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder
+    )  # the JSON's command names no machine path
+    command = [
+        sys.executable,
+        "-m",
+        "vae_helpers",
+        "--recipe",
+        recipe,
+        "--precision",
+        precision,
+        "--seed",
+        str(SEED),
+        "--out",
+        str(out),
+        "--restart",
+    ]
     if quick:
         command += ["--quick", "--n-val", str(sizes["n_val"])]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
     if done.returncode:
         raise RuntimeError(f"{' '.join(command[1:])} failed:\n{done.stderr[-3000:]}")
     metrics = json.loads((folder / "metrics.json").read_text())
-    return {"command": metrics["command"], "precision": metrics["training_precision"], "epochs": metrics["epochs"],
-            "batch_size": metrics["batch_size"], "train_cpu_seconds": metrics["train_cpu_seconds"],
-            "train_wall_seconds": metrics["train_wall_seconds"], "test": metrics["scores"]["test"],
-            "evaluated_on": metrics["evaluated_on"]["test"]}
+    return {
+        "command": metrics["command"],
+        "precision": metrics["training_precision"],
+        "epochs": metrics["epochs"],
+        "batch_size": metrics["batch_size"],
+        "train_cpu_seconds": metrics["train_cpu_seconds"],
+        "train_wall_seconds": metrics["train_wall_seconds"],
+        "test": metrics["scores"]["test"],
+        "evaluated_on": metrics["evaluated_on"]["test"],
+    }
 
 
 def levers(n_images: int) -> list[dict]:
     """Training CPU ms per image of each setting, in fresh processes."""
-    settings = [("float32, batch 128 (the tutorial's)", "float32", 128, False),
-                ("bfloat16, batch 128", "mixed_bfloat16", 128, False),
-                ("bfloat16, batch 256", "mixed_bfloat16", 256, False),
-                ("float32, batch 128, upsampling fused into the convolutions", "float32", 128, True),
-                ("bfloat16, batch 128, upsampling fused", "mixed_bfloat16", 128, True)]
+    settings = [
+        ("float32, batch 128 (the tutorial's)", "float32", 128, False),
+        ("bfloat16, batch 128", "mixed_bfloat16", 128, False),
+        ("bfloat16, batch 256", "mixed_bfloat16", 256, False),
+        ("float32, batch 128, upsampling fused into the convolutions", "float32", 128, True),
+        ("bfloat16, batch 128, upsampling fused", "mixed_bfloat16", 128, True),
+    ]
     rows = []
     for label, policy, batch, fused in settings:
         print(f"lever: {label} ...", flush=True)
         measured = _child(LEVER.format(policy=policy, batch=batch, fused=fused, n=n_images, epochs=LEVER_EPOCHS))
-        rows.append({"setting": label, "dtype_policy": policy, "batch_size": batch, "fused_decoder": fused,
-                     **measured})
+        rows.append({"setting": label, "dtype_policy": policy, "batch_size": batch, "fused_decoder": fused, **measured})
     return rows
 
 
 def table(report: dict) -> str:
     """The arms as a Markdown table (what tools/tables.py writes into the book's Speed page)."""
     target = report["target_neg_elbo"]
-    lines = ["| Run | Epochs | Training CPU s | Wall s | Test −ELBO (nats) | Target reached | CPU ratio |",
-             "|---|---:|---:|---:|---:|:-:|---:|"]
+    lines = [
+        "| Run | Epochs | Training CPU s | Wall s | Test −ELBO (nats) | Target reached | CPU ratio |",
+        "|---|---:|---:|---:|---:|:-:|---:|",
+    ]
     for arm in report["arms"]:
-        lines.append(f"| {arm['label']} | {arm['epochs']} | {arm['train_cpu_seconds']:.0f} | "
-                     f"{arm['train_wall_seconds']:.0f} | {arm['test']['neg_elbo']:.2f} | "
-                     f"{'yes' if arm['test']['neg_elbo'] <= target else 'no'} | {arm['cpu_ratio']:.2f}× |")
+        lines.append(
+            f"| {arm['label']} | {arm['epochs']} | {arm['train_cpu_seconds']:.0f} | "
+            f"{arm['train_wall_seconds']:.0f} | {arm['test']['neg_elbo']:.2f} | "
+            f"{'yes' if arm['test']['neg_elbo'] <= target else 'no'} | {arm['cpu_ratio']:.2f}× |"
+        )
     return "\n".join(lines)
 
 
@@ -174,8 +207,10 @@ def lever_table(report: dict) -> str:
     """The levers as a Markdown table: CPU ms per training image and the ratio to the reference setting."""
     base = report["levers"][0]["cpu_ms_per_image"]
     lines = ["| Setting | Training CPU ms per image | Ratio to the reference |", "|---|---:|---:|"]
-    lines += [f"| {row['setting']} | {row['cpu_ms_per_image']:.3f} | {base / row['cpu_ms_per_image']:.2f}× |"
-              for row in report["levers"]]
+    lines += [
+        f"| {row['setting']} | {row['cpu_ms_per_image']:.3f} | {base / row['cpu_ms_per_image']:.2f}× |"
+        for row in report["levers"]
+    ]
     return "\n".join(lines)
 
 
@@ -185,25 +220,41 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", type=pathlib.Path, default=None, help=f"results file (default {OUT})")
     args = parser.parse_args(argv)
     out = args.out if args.out is not None or args.quick else OUT
-    sizes = ({"n_train": QUICK["n_train"], "n_val": QUICK["n_val"], "n_test": QUICK["n_test"], "epochs": 1}
-             if args.quick else {"n_train": 55_000, "n_val": 5_000, "n_test": 10_000, "epochs": TUTORIAL_EPOCHS})
+    sizes = (
+        {"n_train": QUICK["n_train"], "n_val": QUICK["n_val"], "n_test": QUICK["n_test"], "epochs": 1}
+        if args.quick
+        else {"n_train": 55_000, "n_val": 5_000, "n_test": 10_000, "epochs": TUTORIAL_EPOCHS}
+    )
     with tempfile.TemporaryDirectory() as scratch:
         runs = pathlib.Path(scratch) if args.quick else RUNS
         tutorial = tutorial_arm(sizes)
-        arms = [{"label": "tutorial's recipe (the port, float32)", "recipe": "tutorial", "precision": "float32",
-                 "batch_size": TUTORIAL_BATCH, **tutorial},
-                {"label": "fast recipe, default precision", **recipe_arm("fast", "auto", sizes, runs, args.quick)},
-                {"label": "fast recipe, float32", **recipe_arm("fast", "float32", sizes, runs, args.quick)}]
+        arms = [
+            {
+                "label": "tutorial's recipe (the port, float32)",
+                "recipe": "tutorial",
+                "precision": "float32",
+                "batch_size": TUTORIAL_BATCH,
+                **tutorial,
+            },
+            {"label": "fast recipe, default precision", **recipe_arm("fast", "auto", sizes, runs, args.quick)},
+            {"label": "fast recipe, float32", **recipe_arm("fast", "float32", sizes, runs, args.quick)},
+        ]
     for arm in arms:
         arm["cpu_ratio"] = tutorial["train_cpu_seconds"] / arm["train_cpu_seconds"]
     report = {
         "what": "training CPU seconds (process CPU time of epochs and validation) to reach the test -ELBO of the "
-                "tutorial's recipe after 50 epochs; test -ELBO in nats per image on the test images, lower is "
-                "better; cpu_ratio = the tutorial's CPU seconds / the run's",
-        "quick": args.quick, "sizes": sizes, "seed": SEED,
-        "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-                    "platform": platform.platform()},
-        "target_neg_elbo": tutorial["test"]["neg_elbo"], "arms": arms,
+        "tutorial's recipe after 50 epochs; test -ELBO in nats per image on the test images, lower is "
+        "better; cpu_ratio = the tutorial's CPU seconds / the run's",
+        "quick": args.quick,
+        "sizes": sizes,
+        "seed": SEED,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(),
+            "platform": platform.platform(),
+        },
+        "target_neg_elbo": tutorial["test"]["neg_elbo"],
+        "arms": arms,
         "levers": levers(QUICK["lever_images"] if args.quick else LEVER_IMAGES),
         "date": time.strftime("%Y-%m-%d"),
     }

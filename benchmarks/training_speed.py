@@ -48,25 +48,40 @@ class Variant:
 
 
 VARIANTS = (
-    Variant("reference", "straightforward port: ReferenceVAE, numpy arrays into fit, defaults, float32",
-            path="reference", dtype_policy="float32"),
-    Variant("course", "the training command's defaults: vh.train (tf.data, loss from logits), "
-                      "precision vh.fastest_dtype_policy()"),
+    Variant(
+        "reference",
+        "straightforward port: ReferenceVAE, numpy arrays into fit, defaults, float32",
+        path="reference",
+        dtype_policy="float32",
+    ),
+    Variant(
+        "course",
+        "the training command's defaults: vh.train (tf.data, loss from logits), precision vh.fastest_dtype_policy()",
+    ),
     Variant("course-fp32", "vh.train, float32", dtype_policy="float32"),
-    Variant("course-fp32-spe16", "vh.train, float32, steps_per_execution=16", dtype_policy="float32",
-            steps_per_execution=16),
+    Variant(
+        "course-fp32-spe16", "vh.train, float32, steps_per_execution=16", dtype_policy="float32", steps_per_execution=16
+    ),
     Variant("course-fp32-xla", "vh.train, float32, jit_compile=True (XLA)", dtype_policy="float32", jit_compile=True),
-    Variant("course-fp32-1-inter-thread", "vh.train, float32, inter-op threads 1 (intra-op default)",
-            dtype_policy="float32", inter_op_threads=1),
+    Variant(
+        "course-fp32-1-inter-thread",
+        "vh.train, float32, inter-op threads 1 (intra-op default)",
+        dtype_policy="float32",
+        inter_op_threads=1,
+    ),
     Variant("course-fp16", "vh.train, mixed_float16 policy (GPU)", dtype_policy="mixed_float16", devices=("GPU",)),
-    Variant("reference-jax", "the same port on JAX, float32", path="reference", dtype_policy="float32",
-            backend="jax"),
-    Variant("course-jax", "the training command's defaults on JAX (jax.jit step, PyDataset batches)",
-            backend="jax"),
-    Variant("reference-torch", "the same port on PyTorch, float32", path="reference", dtype_policy="float32",
-            backend="torch"),
-    Variant("course-torch", "the training command's defaults on PyTorch (eager step, PyDataset batches)",
-            backend="torch"),
+    Variant("reference-jax", "the same port on JAX, float32", path="reference", dtype_policy="float32", backend="jax"),
+    Variant("course-jax", "the training command's defaults on JAX (jax.jit step, PyDataset batches)", backend="jax"),
+    Variant(
+        "reference-torch",
+        "the same port on PyTorch, float32",
+        path="reference",
+        dtype_policy="float32",
+        backend="torch",
+    ),
+    Variant(
+        "course-torch", "the training command's defaults on PyTorch (eager step, PyDataset batches)", backend="torch"
+    ),
 )
 BY_NAME = {variant.name: variant for variant in VARIANTS}
 
@@ -106,8 +121,10 @@ def measure(variant: Variant, n_train: int, epochs: int, seed: int = 0) -> dict:
     import keras
 
     if keras.backend.backend() != variant.backend:
-        raise RuntimeError(f"variant {variant.name!r} runs on {variant.backend}, but Keras started on "
-                           f"{keras.backend.backend()}: set KERAS_BACKEND={variant.backend} before importing keras.")
+        raise RuntimeError(
+            f"variant {variant.name!r} runs on {variant.backend}, but Keras started on "
+            f"{keras.backend.backend()}: set KERAS_BACKEND={variant.backend} before importing keras."
+        )
     threads = None
     if variant.backend == "tensorflow":  # thread counts are a TensorFlow setting
         import tensorflow as tf
@@ -116,8 +133,10 @@ def measure(variant: Variant, n_train: int, epochs: int, seed: int = 0) -> dict:
             tf.config.threading.set_inter_op_parallelism_threads(variant.inter_op_threads)
         if variant.intra_op_threads:
             tf.config.threading.set_intra_op_parallelism_threads(variant.intra_op_threads)
-        threads = [tf.config.threading.get_inter_op_parallelism_threads(),
-                   tf.config.threading.get_intra_op_parallelism_threads()]
+        threads = [
+            tf.config.threading.get_inter_op_parallelism_threads(),
+            tf.config.threading.get_intra_op_parallelism_threads(),
+        ]
 
     import vae_helpers as vh
     from vae_helpers.reference import ReferenceVAE
@@ -137,32 +156,56 @@ def measure(variant: Variant, n_train: int, epochs: int, seed: int = 0) -> dict:
 
     keras.utils.set_random_seed(seed)
     n_val = validation_size(variant.path, n_train)
-    compile_args = dict(optimizer=keras.optimizers.Adam(), jit_compile=variant.jit_compile,
-                        steps_per_execution=variant.steps_per_execution)
+    compile_args = dict(
+        optimizer=keras.optimizers.Adam(),
+        jit_compile=variant.jit_compile,
+        steps_per_execution=variant.steps_per_execution,
+    )
     if variant.path == "reference":  # the tutorial: fit on arrays, validation on the test images
         model = ReferenceVAE()
         model.compile(**compile_args)
         x, x_val = x_train[:n_train], x_test[:n_val]
-        model.fit(x, x, epochs=1 + epochs, batch_size=128, shuffle=True, validation_data=(x_val, x_val),
-                  callbacks=[EpochTimer()], verbose=0)
+        model.fit(
+            x,
+            x,
+            epochs=1 + epochs,
+            batch_size=128,
+            shuffle=True,
+            validation_data=(x_val, x_val),
+            callbacks=[EpochTimer()],
+            verbose=0,
+        )
         quality = None
     else:  # the course: hold out the end of the training set, as `python -m vae_helpers` does
         model = vh.build_vae(seed=seed)
         model.compile(**compile_args)
-        vh.train(model, x_train[:n_train], x_train[-n_val:], epochs=1 + epochs, seed=seed, verbose=0,
-                 callbacks=[EpochTimer()])
+        vh.train(
+            model,
+            x_train[:n_train],
+            x_train[-n_val:],
+            epochs=1 + epochs,
+            seed=seed,
+            verbose=0,
+            callbacks=[EpochTimer()],
+        )
         keras.utils.set_random_seed(seed)
         quality = vh.evaluate(model, x_test[-N_QUALITY_IMAGES:])["neg_elbo"]
     measured = epoch_times[1:]  # the first epoch is the warm-up
     wall = sum(t for t, _ in measured)
     return {
-        "variant": variant.name, "description": variant.description, "backend": variant.backend,
+        "variant": variant.name,
+        "description": variant.description,
+        "backend": variant.backend,
         "precision": precision,
-        "n_train": n_train, "n_validation": n_val,
-        "measured_epochs": epochs, "images_per_second": n_train * epochs / wall,
+        "n_train": n_train,
+        "n_validation": n_val,
+        "measured_epochs": epochs,
+        "images_per_second": n_train * epochs / wall,
         "cpu_ms_per_image": 1000 * sum(c for _, c in measured) / (n_train * epochs),
-        "warmup_epoch_seconds": epoch_times[0][0], "epoch_seconds": [t for t, _ in measured],
-        "neg_elbo_after": quality, "threads": threads,
+        "warmup_epoch_seconds": epoch_times[0][0],
+        "epoch_seconds": [t for t, _ in measured],
+        "neg_elbo_after": quality,
+        "threads": threads,
     }
 
 
@@ -175,8 +218,16 @@ def measure_in_subprocess(name: str, n_train: int, epochs: int, timeout: float =
         raise ValueError(f"unknown variant {name!r}; known: {sorted(BY_NAME)}.")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": BY_NAME[name].backend}
-    command = [sys.executable, "-m", "benchmarks.training_speed", name, "--n-train", str(n_train),
-               "--epochs", str(epochs)]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.training_speed",
+        name,
+        "--n-train",
+        str(n_train),
+        "--epochs",
+        str(epochs),
+    ]
     try:
         done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -26,8 +26,10 @@ suppress_warnings = ["misc.highlighting_failure"]
 
 # MathJax 3 from its npm package, copied into _static/mathjax by tools/book.py (Sphinx's default is a CDN URL).
 mathjax_path = "mathjax/tex-chtml.js"
-mathjax3_config = {"tex": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]]},
-                   "options": {"processHtmlClass": "tex2jax_process|mathjax_process|math|output_area"}}
+mathjax3_config = {
+    "tex": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]]},
+    "options": {"processHtmlClass": "tex2jax_process|mathjax_process|math|output_area"},
+}
 
 html_theme = "sphinx_book_theme"
 html_title = "VAEs, hands on"

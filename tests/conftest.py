@@ -31,8 +31,10 @@ def only_on(*backends: str):
     test runs in the stack of its backend: the main and version stacks on TensorFlow, the JAX stack on JAX."""
     import keras
 
-    return pytest.mark.skipif(keras.backend.backend() not in backends,
-                              reason=f"a {' / '.join(backends)} test: it runs in that backend's stack of make test")
+    return pytest.mark.skipif(
+        keras.backend.backend() not in backends,
+        reason=f"a {' / '.join(backends)} test: it runs in that backend's stack of make test",
+    )
 
 
 def compiled_once(compiled, shapes: int | None = None) -> tuple[int, int]:
@@ -129,7 +131,7 @@ def class_templates() -> np.ndarray:
     """(10, 28, 28) uint8: class c is a white band on rows 2c..2c+5 (so images tell their label)."""
     templates = np.zeros((10, 28, 28), np.uint8)
     for c in range(10):
-        templates[c, 2 * c: 2 * c + 6, 4:24] = 255
+        templates[c, 2 * c : 2 * c + 6, 4:24] = 255
     return templates
 
 

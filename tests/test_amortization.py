@@ -51,12 +51,15 @@ def test_refining_lowers_each_images_elbo_and_the_iwae_bound_is_tighter():
     assert np.mean(refined["neg_elbo"] - refined["neg_iwae"]) < np.mean(encoder["neg_elbo"] - encoder["neg_iwae"])
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda vae, x: vh.posterior_bounds(vae, x, np.zeros((3, 2)), np.zeros((2, 2))), "shape"),
-    (lambda vae, x: vh.posterior_bounds(vae, x, np.full((2, 2), np.nan), np.zeros((2, 2))), "finite"),
-    (lambda vae, x: vh.refine_posterior(vae, x, learning_rate=0), "learning_rate"),
-    (lambda vae, x: vh.refine_posterior(vae, x, steps=0), "steps"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda vae, x: vh.posterior_bounds(vae, x, np.zeros((3, 2)), np.zeros((2, 2))), "shape"),
+        (lambda vae, x: vh.posterior_bounds(vae, x, np.full((2, 2), np.nan), np.zeros((2, 2))), "finite"),
+        (lambda vae, x: vh.refine_posterior(vae, x, learning_rate=0), "learning_rate"),
+        (lambda vae, x: vh.refine_posterior(vae, x, steps=0), "steps"),
+    ],
+)
 def test_bad_arguments_are_refused_with_a_clear_message(call, message):
     vae, x = vh.build_vae(latent_dim=2, seed=0), np.zeros((2, 28, 28, 1), np.float32)
     with pytest.raises(ValueError, match=message):

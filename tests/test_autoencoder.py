@@ -19,12 +19,13 @@ from vae_helpers.autoencoder import build_autoencoder_encoder
 from vae_helpers.exercises import ExerciseError, nb08_autoencoder
 
 
-
 def run_command(args, data_dir, cwd):
     """``python -m vae_helpers ARGS`` in a fresh process, reading Fashion-MNIST from ``data_dir``."""
     env = {**os.environ, "VAE_DATA_DIR": str(data_dir), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "vae_helpers", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "vae_helpers", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=900
+    )
+
 
 RNG = np.random.default_rng(0)
 IMAGES = RNG.random((16, 28, 28, 1)).astype(np.float32)
@@ -45,8 +46,12 @@ def autoencoder():
 def test_same_trunk_and_decoder_as_the_vae_one_deterministic_head(autoencoder):
     vae = vh.build_vae(2, seed=0)
     assert isinstance(autoencoder, vh.Autoencoder) and autoencoder.latent_dim == 2
-    trunk = lambda encoder: [w.shape for layer in encoder.layers[:-1] if layer.name not in ("z_mean", "z_log_var", "z")
-                             for w in layer.weights]
+    trunk = lambda encoder: [
+        w.shape
+        for layer in encoder.layers[:-1]
+        if layer.name not in ("z_mean", "z_log_var", "z")
+        for w in layer.weights
+    ]
     assert trunk(autoencoder.encoder) == trunk(vae.encoder)
     assert [w.shape for w in autoencoder.decoder.weights] == [w.shape for w in vae.decoder.weights]
     assert len(autoencoder.encoder.outputs) == 1
@@ -66,7 +71,8 @@ def test_the_loss_is_the_bernoulli_nll_computed_by_hand(autoencoder):
     loss = float(ops.convert_to_numpy(autoencoder.batch_loss((IMAGES,), training=False)))
     assert loss == pytest.approx(expected.mean(), rel=1e-4)
     assert {m.name: float(m.result()) for m in autoencoder.metrics} == pytest.approx(
-        {"loss": expected.mean(), "reconstruction_loss": expected.mean()}, rel=1e-4)
+        {"loss": expected.mean(), "reconstruction_loss": expected.mean()}, rel=1e-4
+    )
     assert vh.reconstruction_error(autoencoder, IMAGES, batch_size=5) == pytest.approx(expected.mean(), rel=1e-4)
 
 
@@ -109,8 +115,9 @@ def test_save_and_load_round_trip_gives_the_same_outputs(autoencoder, tmp_path):
     autoencoder.save(path)
     loaded = keras.models.load_model(path)
     assert isinstance(loaded, vh.Autoencoder)
-    np.testing.assert_allclose(ops.convert_to_numpy(loaded(IMAGES)), ops.convert_to_numpy(autoencoder(IMAGES)),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(loaded(IMAGES)), ops.convert_to_numpy(autoencoder(IMAGES)), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_load_pretrained_rebuilds_an_autoencoder_from_a_run_folder(autoencoder, tmp_path):
@@ -141,17 +148,22 @@ def test_the_shipped_model_scores_what_its_json_says():
     assert abs(fresh - info["scores"]["test"]["reconstruction"]) < 0.1
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: vh.Autoencoder(vh.build_encoder(2), vh.build_decoder(2)), "must be a keras.Model with one output"),
-    (lambda: vh.Autoencoder("encoder", vh.build_decoder(2)), "got str"),
-    (lambda: vh.Autoencoder(build_autoencoder_encoder(2), vh.build_encoder(2)), "layer named 'logits'"),
-    (lambda: vh.Autoencoder(build_autoencoder_encoder(3), vh.build_decoder(2)), "code size 3 and decoder latent "
-                                                                                "size 2 differ"),
-    (lambda: vh.build_autoencoder(latent_dim=0), "latent_dim must be a positive integer"),
-    (lambda: vh.build_autoencoder(seed=-1), "seed must be None or an integer from 0 to 2"),
-    (lambda: vh.build_autoencoder(seed=1.5), "seed must be None or an integer from 0 to 2"),
-    (lambda: vh.build_autoencoder(dtype_policy="float8"), "dtype_policy must be None or one of"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: vh.Autoencoder(vh.build_encoder(2), vh.build_decoder(2)), "must be a keras.Model with one output"),
+        (lambda: vh.Autoencoder("encoder", vh.build_decoder(2)), "got str"),
+        (lambda: vh.Autoencoder(build_autoencoder_encoder(2), vh.build_encoder(2)), "layer named 'logits'"),
+        (
+            lambda: vh.Autoencoder(build_autoencoder_encoder(3), vh.build_decoder(2)),
+            "code size 3 and decoder latent size 2 differ",
+        ),
+        (lambda: vh.build_autoencoder(latent_dim=0), "latent_dim must be a positive integer"),
+        (lambda: vh.build_autoencoder(seed=-1), "seed must be None or an integer from 0 to 2"),
+        (lambda: vh.build_autoencoder(seed=1.5), "seed must be None or an integer from 0 to 2"),
+        (lambda: vh.build_autoencoder(dtype_policy="float8"), "dtype_policy must be None or one of"),
+    ],
+)
 def test_bad_parts_and_arguments_get_clear_errors(make, message):
     with pytest.raises(ValueError, match=message):
         make()
@@ -193,11 +205,12 @@ def test_a_quick_autoencoder_run_writes_a_model_that_loads(fake_fashion_dir, tmp
     with pytest.MonkeyPatch.context() as patch:  # the test images of the run: the same fake folder
         patch.setenv("VAE_DATA_DIR", str(fake_fashion_dir))
         (_, _), (x_test, _) = vh.load_fashion_mnist()
-    score = vh.reconstruction_error(model, x_test[:cli.QUICK["n_eval"]])
+    score = vh.reconstruction_error(model, x_test[: cli.QUICK["n_eval"]])
     assert score == pytest.approx(metrics["scores"]["test"]["reconstruction"], abs=1e-3)
 
 
 # ------------------------------------------------------------------------------------------- exercise checkers
+
 
 def test_head_params_answer_is_what_keras_counts():
     extra = vh.build_encoder(2).count_params() - build_autoencoder_encoder(2).count_params()
@@ -226,16 +239,21 @@ def test_code_gaussian_praises_draws_from_the_fitted_gaussian(capsys):
     assert "not answered yet" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("draw, hint", [
-    (lambda rng, mean, cov: rng.standard_normal((1_000, 2)), "look like draws from N(0, I)"),
-    (lambda rng, mean, cov: rng.multivariate_normal(mean, np.diag(np.diag(cov)), 1_000), "no correlation"),
-    (lambda rng, mean, cov: rng.multivariate_normal(mean, np.diag(np.sqrt(np.diag(cov))), 1_000),
-     "standard deviations used as a covariance"),
-    (lambda rng, mean, cov: rng.multivariate_normal(0 * mean, cov, 1_000), "add codes.mean"),
-    (lambda rng, mean, cov: rng.multivariate_normal(mean, cov, 100), "draw at least 1,000 points"),
-    (lambda rng, mean, cov: rng.multivariate_normal(mean, cov, 1_000)[:, :1], "expected an array of shape (M, 2)"),
-    (lambda rng, mean, cov: rng.multivariate_normal(mean, 2 * cov, 1_000), "is not the codes'"),
-])
+@pytest.mark.parametrize(
+    "draw, hint",
+    [
+        (lambda rng, mean, cov: rng.standard_normal((1_000, 2)), "look like draws from N(0, I)"),
+        (lambda rng, mean, cov: rng.multivariate_normal(mean, np.diag(np.diag(cov)), 1_000), "no correlation"),
+        (
+            lambda rng, mean, cov: rng.multivariate_normal(mean, np.diag(np.sqrt(np.diag(cov))), 1_000),
+            "standard deviations used as a covariance",
+        ),
+        (lambda rng, mean, cov: rng.multivariate_normal(0 * mean, cov, 1_000), "add codes.mean"),
+        (lambda rng, mean, cov: rng.multivariate_normal(mean, cov, 100), "draw at least 1,000 points"),
+        (lambda rng, mean, cov: rng.multivariate_normal(mean, cov, 1_000)[:, :1], "expected an array of shape (M, 2)"),
+        (lambda rng, mean, cov: rng.multivariate_normal(mean, 2 * cov, 1_000), "is not the codes'"),
+    ],
+)
 def test_code_gaussian_names_each_mistake(draw, hint):
     samples = draw(np.random.default_rng(3), CODES.mean(axis=0), np.cov(CODES.T))
     with pytest.raises(ExerciseError) as error:

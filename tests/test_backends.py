@@ -13,8 +13,15 @@ import pytest
 from vae_helpers import backends, devices, runtime
 
 BACKENDS = pathlib.Path(backends.__file__).parent
-NAMES = {"compile_function", "value_and_gradients", "train_step", "test_step", "gpu_count", "DISTRIBUTIONS",
-         "checked_strategy"}
+NAMES = {
+    "compile_function",
+    "value_and_gradients",
+    "train_step",
+    "test_step",
+    "gpu_count",
+    "DISTRIBUTIONS",
+    "checked_strategy",
+}
 
 
 def _top_level_names(path: pathlib.Path) -> dict:
@@ -46,8 +53,9 @@ def test_the_active_backend_is_the_one_keras_runs_and_the_face_uses_it():
 
 def _import_vae_helpers(backend: str, code: str = "") -> subprocess.CompletedProcess:
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-c", f"import sys, vae_helpers; {code}"], capture_output=True, text=True,
-                          env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", f"import sys, vae_helpers; {code}"], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed in this stack")
@@ -59,4 +67,6 @@ def test_tensorflow_is_not_imported_on_jax():
 def test_a_keras_backend_the_course_does_not_support_is_named_at_import():
     done = _import_vae_helpers("numpy")
     last_line = done.stderr.strip().splitlines()[-1]
-    assert done.returncode != 0 and last_line.startswith("ImportError: the course runs on the Keras backends"), last_line
+    assert done.returncode != 0 and last_line.startswith("ImportError: the course runs on the Keras backends"), (
+        last_line
+    )

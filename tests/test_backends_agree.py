@@ -40,8 +40,10 @@ print(json.dumps({"backend": keras.backend.backend(), "before": before, "after":
 """
 BACKENDS = ("tensorflow", "jax")
 missing = [name for name in BACKENDS if importlib.util.find_spec(name) is None]
-pytestmark = pytest.mark.skipif(bool(missing), reason=f"needs both backends installed ({', '.join(missing)} is not): "
-                                                      "the main stack of make test has both")
+pytestmark = pytest.mark.skipif(
+    bool(missing),
+    reason=f"needs both backends installed ({', '.join(missing)} is not): the main stack of make test has both",
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +51,13 @@ def results(tmp_path_factory):
     weights = tmp_path_factory.mktemp("backends") / "initial.weights.h5"
     found = {}
     for backend in BACKENDS:  # TensorFlow first: it writes the initial weights
-        done = subprocess.run([sys.executable, "-c", SCRIPT, str(weights)], capture_output=True, text=True,
-                              timeout=600, env={**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        done = subprocess.run(
+            [sys.executable, "-c", SCRIPT, str(weights)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         found[backend] = json.loads(done.stdout.strip().splitlines()[-1])
         assert found[backend]["backend"] == backend

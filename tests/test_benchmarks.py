@@ -22,10 +22,14 @@ def test_layer_flops_match_a_hand_count():
 
 def test_reference_vae_training_flops_are_three_forward_passes():
     macs = {  # per image, layer by layer, from the shapes in model.py
-        "conv 28x28x1 -> 32": 28 * 28 * 32 * 9 * 1, "conv 14x14x32 -> 64": 14 * 14 * 64 * 9 * 32,
-        "dense 3136 -> 16": 3136 * 16, "z_mean and z_log_var": 2 * 16 * 2,
-        "dense 2 -> 3136": 2 * 3136, "convT 7x7x64 -> 64": 7 * 7 * 64 * 9 * 64,
-        "convT 14x14x64 -> 32": 14 * 14 * 64 * 9 * 32, "convT 28x28x32 -> 1": 28 * 28 * 32 * 9 * 1,
+        "conv 28x28x1 -> 32": 28 * 28 * 32 * 9 * 1,
+        "conv 14x14x32 -> 64": 14 * 14 * 64 * 9 * 32,
+        "dense 3136 -> 16": 3136 * 16,
+        "z_mean and z_log_var": 2 * 16 * 2,
+        "dense 2 -> 3136": 2 * 3136,
+        "convT 7x7x64 -> 64": 7 * 7 * 64 * 9 * 64,
+        "convT 14x14x64 -> 32": 14 * 14 * 64 * 9 * 32,
+        "convT 28x28x32 -> 1": 28 * 28 * 32 * 9 * 1,
     }
     assert flops.vae_training_flops(vh.build_vae()) == 3 * 2 * sum(macs.values())
 
@@ -53,14 +57,34 @@ def test_training_rows_give_ratios_to_the_reference_and_the_share_of_peak():
 
 def test_each_backend_is_compared_with_the_port_on_the_same_backend():
     results = [
-        {"variant": "reference", "backend": "tensorflow", "images_per_second": 500.0, "cpu_ms_per_image": 0.8,
-         "measured_epochs": 1},
-        {"variant": "course", "backend": "tensorflow", "images_per_second": 1000.0, "cpu_ms_per_image": 0.32,
-         "measured_epochs": 1},
-        {"variant": "reference-jax", "backend": "jax", "images_per_second": 100.0, "cpu_ms_per_image": 2.0,
-         "measured_epochs": 1},
-        {"variant": "course-jax", "backend": "jax", "images_per_second": 150.0, "cpu_ms_per_image": 1.6,
-         "measured_epochs": 1},
+        {
+            "variant": "reference",
+            "backend": "tensorflow",
+            "images_per_second": 500.0,
+            "cpu_ms_per_image": 0.8,
+            "measured_epochs": 1,
+        },
+        {
+            "variant": "course",
+            "backend": "tensorflow",
+            "images_per_second": 1000.0,
+            "cpu_ms_per_image": 0.32,
+            "measured_epochs": 1,
+        },
+        {
+            "variant": "reference-jax",
+            "backend": "jax",
+            "images_per_second": 100.0,
+            "cpu_ms_per_image": 2.0,
+            "measured_epochs": 1,
+        },
+        {
+            "variant": "course-jax",
+            "backend": "jax",
+            "images_per_second": 150.0,
+            "cpu_ms_per_image": 1.6,
+            "measured_epochs": 1,
+        },
     ]
     rows = {row["name"]: row for row in run.training_rows(results, 1.0, 1.0)}
     assert rows["course"]["ratio"] == 2.0 and rows["course"]["cpu_ratio"] == pytest.approx(2.5)
@@ -69,8 +93,10 @@ def test_each_backend_is_compared_with_the_port_on_the_same_backend():
     assert "than the port" not in rows["reference"]["note"] and rows["reference"]["cpu_ratio"] == 1.0
     assert run.cpu_work(0.8) == "1.25x more CPU work"
     lines = run.backend_lines(list(rows.values()), ["tensorflow", "jax"])
-    assert lines[0] == ("Backend tensorflow: course 1,000 images/s (median epoch), 2.00x the port's images/s, "
-                        "2.50x less CPU work per image.")
+    assert lines[0] == (
+        "Backend tensorflow: course 1,000 images/s (median epoch), 2.00x the port's images/s, "
+        "2.50x less CPU work per image."
+    )
     assert lines[1].startswith("Backend jax: course-jax 150 images/s") and "1.25x less CPU work" in lines[1]
     assert lines[2] == "Backend torch: not installed here, no row."
     assert "did not run" in run.backend_lines([], ["jax"])[1]
@@ -105,10 +131,24 @@ def test_a_variant_refuses_to_run_on_another_backend():
 
 
 def test_merge_rounds_takes_the_median_epoch_and_keeps_the_fastest():
-    runs = [{"variant": "course", "n_train": 1200, "epoch_seconds": [2.0, 1.2], "cpu_ms_per_image": 0.5,
-             "measured_epochs": 2, "neg_elbo_after": 300.0},
-            {"variant": "course", "n_train": 1200, "epoch_seconds": [1.0, 3.0], "cpu_ms_per_image": 0.7,
-             "measured_epochs": 2, "neg_elbo_after": 300.0}]
+    runs = [
+        {
+            "variant": "course",
+            "n_train": 1200,
+            "epoch_seconds": [2.0, 1.2],
+            "cpu_ms_per_image": 0.5,
+            "measured_epochs": 2,
+            "neg_elbo_after": 300.0,
+        },
+        {
+            "variant": "course",
+            "n_train": 1200,
+            "epoch_seconds": [1.0, 3.0],
+            "cpu_ms_per_image": 0.7,
+            "measured_epochs": 2,
+            "neg_elbo_after": 300.0,
+        },
+    ]
     merged = run.merge_rounds(runs)
     assert merged["images_per_second"] == pytest.approx(1200 / 1.6)  # median of 1.0, 1.2, 2.0, 3.0
     assert merged["best_images_per_second"] == pytest.approx(1200 / 1.0)
@@ -124,16 +164,37 @@ def test_training_rows_name_the_precision_measured():
     assert run.training_rows(results, 1.0, 1.0)[0]["note"].startswith("tensorflow, mixed_bfloat16; ")
 
 
-@pytest.mark.parametrize("training_ratio, cpu_ratio, grid_ratio, expected", [
-    (1.62, 2.06, 1400.0, ["Goal training: >= 1.5x: 1.62x, met.", "Goal training CPU work: >= 2x: 2.06x, met.",
-                          "Goal latent grid: >= 500x: 1400.00x, met."]),
-    (1.2, 1.57, 380.0, ["Goal training: >= 1.5x: 1.20x, NOT met.", "Goal training CPU work: >= 2x: 1.57x, NOT met.",
-                        "Goal latent grid: >= 500x: 380.00x, NOT met."]),
-])
+@pytest.mark.parametrize(
+    "training_ratio, cpu_ratio, grid_ratio, expected",
+    [
+        (
+            1.62,
+            2.06,
+            1400.0,
+            [
+                "Goal training: >= 1.5x: 1.62x, met.",
+                "Goal training CPU work: >= 2x: 2.06x, met.",
+                "Goal latent grid: >= 500x: 1400.00x, met.",
+            ],
+        ),
+        (
+            1.2,
+            1.57,
+            380.0,
+            [
+                "Goal training: >= 1.5x: 1.20x, NOT met.",
+                "Goal training CPU work: >= 2x: 1.57x, NOT met.",
+                "Goal latent grid: >= 500x: 380.00x, NOT met.",
+            ],
+        ),
+    ],
+)
 def test_goal_lines_compare_the_course_rows_with_the_goals(training_ratio, cpu_ratio, grid_ratio, expected):
-    rows = [{"section": "training", "name": "course-fp32", "ratio": 9.0, "cpu_ratio": 9.0},
-            {"section": "training", "name": "course", "ratio": training_ratio, "cpu_ratio": cpu_ratio},
-            {"section": "latent grid", "name": "vh.latent_grid (1 compiled call)", "ratio": grid_ratio}]
+    rows = [
+        {"section": "training", "name": "course-fp32", "ratio": 9.0, "cpu_ratio": 9.0},
+        {"section": "training", "name": "course", "ratio": training_ratio, "cpu_ratio": cpu_ratio},
+        {"section": "latent grid", "name": "vh.latent_grid (1 compiled call)", "ratio": grid_ratio},
+    ]
     assert run.goal_lines(rows) == expected
     assert run.goal_lines([])[0] == "Goal training: >= 1.5x: not measured in this run."
 
@@ -152,8 +213,14 @@ def test_fraction_of_peak_rejects_a_zero_peak():
 def test_format_table_aligns_columns_and_formats_values():
     rows = [
         {"section": "training", "name": "reference", "value": 1234.5, "unit": "images/s", "ratio": 1.0},
-        {"section": "latent grid", "name": "batched", "value": 0.01234, "unit": "s", "ratio": 612.345,
-         "note": "same image"},
+        {
+            "section": "latent grid",
+            "name": "batched",
+            "value": 0.01234,
+            "unit": "s",
+            "ratio": 612.345,
+            "note": "same image",
+        },
         {"section": "training", "name": "broken", "value": None, "unit": "images/s", "note": "failed: x"},
     ]
     lines = run.format_table(rows).splitlines()
@@ -166,8 +233,11 @@ def test_format_table_aligns_columns_and_formats_values():
 
 
 def test_latency_rows_read_the_explorer_benchmark_result():
-    result = {"naive": {"p50_ms": 90.0, "p95_ms": 120.0}, "course": {"p50_ms": 9.0, "p95_ms": 12.0, "traces": 1},
-              "moves": 20}
+    result = {
+        "naive": {"p50_ms": 90.0, "p95_ms": 120.0},
+        "course": {"p50_ms": 9.0, "p95_ms": 12.0, "traces": 1},
+        "moves": 20,
+    }
     rows = run.latency_rows(result)
     assert [row["name"].split(", ")[1] for row in rows] == ["p50", "p95", "p50", "p95"]
     assert rows[2]["ratio"] == pytest.approx(10.0) and rows[3]["note"] == "decoder traced 1 time(s)"
@@ -175,13 +245,19 @@ def test_latency_rows_read_the_explorer_benchmark_result():
 
 
 def test_latency_rows_add_the_conditional_explorer_slider_and_class_rows():
-    result = {"naive": {"p50_ms": 90.0, "p95_ms": 120.0}, "course": {"p50_ms": 9.0, "p95_ms": 12.0, "traces": 1},
-              "conditional": {"p50_ms": 3.0, "p95_ms": 4.0, "traces": 1,
-                              "class_change": {"p50_ms": 0.5, "p95_ms": 0.6}}, "moves": 20}
+    result = {
+        "naive": {"p50_ms": 90.0, "p95_ms": 120.0},
+        "course": {"p50_ms": 9.0, "p95_ms": 12.0, "traces": 1},
+        "conditional": {"p50_ms": 3.0, "p95_ms": 4.0, "traces": 1, "class_change": {"p50_ms": 0.5, "p95_ms": 0.6}},
+        "moves": 20,
+    }
     rows = run.latency_rows(result)
     assert [row["name"] for row in rows[4:]] == [
-        "course: vh.explore_conditional (slider), p50", "course: vh.explore_conditional (slider), p95",
-        "course: vh.explore_conditional (class), p50", "course: vh.explore_conditional (class), p95"]
+        "course: vh.explore_conditional (slider), p50",
+        "course: vh.explore_conditional (slider), p95",
+        "course: vh.explore_conditional (class), p50",
+        "course: vh.explore_conditional (class), p95",
+    ]
     assert [row["value"] for row in rows[4:]] == [3.0, 4.0, 0.5, 0.6]
     assert rows[5]["ratio"] == pytest.approx(30.0) and rows[7]["ratio"] == pytest.approx(200.0)
     assert rows[7]["note"] == "decoder traced 1 time(s)"
@@ -232,16 +308,20 @@ def test_the_port_wrapped_with_logits_keeps_its_probabilities_and_its_loss():
 
 
 def test_markdown_table_has_one_line_per_row():
-    rows = [{"section": "training", "name": "course", "value": 1500.0, "unit": "images/s", "ratio": 1.5,
-             "note": "a|b"}]
+    rows = [{"section": "training", "name": "course", "value": 1500.0, "unit": "images/s", "ratio": 1.5, "note": "a|b"}]
     lines = run.format_markdown(rows).splitlines()
     assert lines[0].startswith("| section") and lines[1].startswith("|---")
     assert lines[2] == "| training | course | 1,500 images/s | 1.50x | a/b |"
 
 
 def scored(neg_elbo, iwae100, precision=None):
-    metrics = {"command": "python -m vae_helpers", "epochs": 50, "train_wall_seconds": 1.0,
-               "scores": {"test": {"neg_elbo": neg_elbo}}, "iwae_test": {"100": iwae100}}
+    metrics = {
+        "command": "python -m vae_helpers",
+        "epochs": 50,
+        "train_wall_seconds": 1.0,
+        "scores": {"test": {"neg_elbo": neg_elbo}},
+        "iwae_test": {"100": iwae100},
+    }
     if precision:
         metrics["training_precision"] = precision
     return precision_check.summary(metrics)
@@ -280,11 +360,18 @@ def test_time_to_quality_table_marks_the_target_and_the_ratios():
     from benchmarks import time_to_quality
 
     arm = lambda label, cpu, neg_elbo, epochs: {  # noqa: E731
-        "label": label, "epochs": epochs, "train_cpu_seconds": cpu, "train_wall_seconds": cpu / 2,
-        "test": {"neg_elbo": neg_elbo}, "cpu_ratio": 1000.0 / cpu}
-    report = {"target_neg_elbo": 262.0, "arms": [arm("tutorial", 1000.0, 262.0, 50), arm("fast", 200.0, 261.9, 18),
-                                                 arm("slow", 500.0, 262.5, 10)],
-              "levers": [{"setting": "float32", "cpu_ms_per_image": 0.8}, {"setting": "bf16", "cpu_ms_per_image": 0.4}]}
+        "label": label,
+        "epochs": epochs,
+        "train_cpu_seconds": cpu,
+        "train_wall_seconds": cpu / 2,
+        "test": {"neg_elbo": neg_elbo},
+        "cpu_ratio": 1000.0 / cpu,
+    }
+    report = {
+        "target_neg_elbo": 262.0,
+        "arms": [arm("tutorial", 1000.0, 262.0, 50), arm("fast", 200.0, 261.9, 18), arm("slow", 500.0, 262.5, 10)],
+        "levers": [{"setting": "float32", "cpu_ms_per_image": 0.8}, {"setting": "bf16", "cpu_ms_per_image": 0.4}],
+    }
     rows = time_to_quality.table(report).splitlines()[2:]
     assert rows[0].endswith("| yes | 1.00× |") and rows[1].endswith("| yes | 5.00× |")
     assert rows[2].endswith("| no | 2.00× |")

@@ -20,10 +20,15 @@ def quick_mode(monkeypatch):
 def test_a_true_claim_prints_what_was_checked_and_its_numbers(monkeypatch, capsys, mode):
     monkeypatch.setenv("VAE_QUICK", mode)
     kl = np.array([5.5, 6.0, 6.4, 6.49], np.float32)
-    assert vh.check_claim("the KL still rises at the end", kl[-1] > kl[-2], kl_before=kl[-2], kl_last=kl[-1],
-                          epochs=len(kl)) is True
-    assert capsys.readouterr().out == ("\u2713 checked: the KL still rises at the end "
-                                       "(kl_before = 6.4, kl_last = 6.49, epochs = 4)\n")
+    assert (
+        vh.check_claim(
+            "the KL still rises at the end", kl[-1] > kl[-2], kl_before=kl[-2], kl_last=kl[-1], epochs=len(kl)
+        )
+        is True
+    )
+    assert capsys.readouterr().out == (
+        "\u2713 checked: the KL still rises at the end (kl_before = 6.4, kl_last = 6.49, epochs = 4)\n"
+    )
 
 
 def test_a_false_claim_raises_in_full_mode_with_the_sentence_and_the_numbers(full_mode, capsys):

@@ -19,18 +19,42 @@ from vae_helpers import cli
 from conftest import class_templates
 
 METRICS_KEYS = {
-    "command", "latent_dim", "beta", "epochs", "batch_size", "seed", "quick", "strategy", "n_train", "n_validation",
-    "evaluated_on", "units", "scores", "iwae_test", "train_wall_seconds", "train_cpu_seconds", "recipe",
-    "resumed_from_epoch", "machine",
-    "versions", "history", "training_precision", "learning_rate", "learning_rate_per_epoch", "free_bits",
-    "kl_warmup_epochs", "weights_sha256", "diagnosis",
+    "command",
+    "latent_dim",
+    "beta",
+    "epochs",
+    "batch_size",
+    "seed",
+    "quick",
+    "strategy",
+    "n_train",
+    "n_validation",
+    "evaluated_on",
+    "units",
+    "scores",
+    "iwae_test",
+    "train_wall_seconds",
+    "train_cpu_seconds",
+    "recipe",
+    "resumed_from_epoch",
+    "machine",
+    "versions",
+    "history",
+    "training_precision",
+    "learning_rate",
+    "learning_rate_per_epoch",
+    "free_bits",
+    "kl_warmup_epochs",
+    "weights_sha256",
+    "diagnosis",
 }
 
 
 def run_command(args, data_dir, cwd):
     env = {**os.environ, "VAE_DATA_DIR": str(data_dir), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "vae_helpers", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "vae_helpers", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=900
+    )
 
 
 @pytest.fixture(scope="session")
@@ -42,8 +66,10 @@ def quick_runs(fake_fashion_dir, tmp_path_factory):
     for _ in range(2):
         process = run_command(["--quick", "--out", str(out)], fake_fashion_dir, cwd)
         assert process.returncode == 0, process.stderr[-3000:]
-        files = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in
-                 (out / "metrics.json", out / "model.weights.h5", out / "checkpoint" / "checkpoint.weights.h5")}
+        files = {
+            path: (path.read_bytes(), path.stat().st_mtime_ns)
+            for path in (out / "metrics.json", out / "model.weights.h5", out / "checkpoint" / "checkpoint.weights.h5")
+        }
         runs.append((process, json.loads((out / "metrics.json").read_text()), files))
     return out, runs
 
@@ -57,8 +83,14 @@ def test_quick_run_writes_the_model_and_the_documented_metrics(quick_runs):
     assert metrics["n_train"] == cli.QUICK["n_train"] and metrics["n_validation"] == cli.QUICK["n_val"]
     n = cli.QUICK["n_eval"]
     assert metrics["evaluated_on"] == {"train": n, "validation": n, "test": n}
-    assert set(metrics["history"]) == {"loss", "reconstruction_loss", "kl_loss", "val_loss",
-                                       "val_reconstruction_loss", "val_kl_loss"}
+    assert set(metrics["history"]) == {
+        "loss",
+        "reconstruction_loss",
+        "kl_loss",
+        "val_loss",
+        "val_reconstruction_loss",
+        "val_kl_loss",
+    }
     assert all(len(values) == 1 for values in metrics["history"].values())
     for split in ("train", "validation", "test"):
         scores = metrics["scores"][split]
@@ -91,11 +123,14 @@ def test_free_bits_and_warmup_are_used_recorded_and_a_resume_with_others_refuses
     # with the epoch's last batch: 15 of the 16 batches done, half-way through the 2-epoch schedule.
     history, beta_reached = metrics["history"], vh.KLWarmup(2, final_beta=4.0).beta_at(15 / 16)
     assert history["val_kl_loss"][0] < 2 * 0.5
-    assert history["val_loss"][0] == pytest.approx(history["val_reconstruction_loss"][0]
-                                                   + beta_reached * history["val_kl_loss"][0], rel=1e-5)
+    assert history["val_loss"][0] == pytest.approx(
+        history["val_reconstruction_loss"][0] + beta_reached * history["val_kl_loss"][0], rel=1e-5
+    )
     assert float(vh.load_pretrained(out).beta.numpy()) == 4.0
-    for changed, difference in (({"--free-bits": "1"}, "free_bits: 0.5 in the folder, 1.0 now"),
-                                ({"--kl-warmup-epochs": "3"}, "kl_warmup_epochs: 2 in the folder, 3 now")):
+    for changed, difference in (
+        ({"--free-bits": "1"}, "free_bits: 0.5 in the folder, 1.0 now"),
+        ({"--kl-warmup-epochs": "3"}, "kl_warmup_epochs: 2 in the folder, 3 now"),
+    ):
         process = run_command(argv(**changed), fake_fashion_dir, tmp_path)
         assert process.returncode == 1 and difference in process.stderr, process.stderr[-2000:]
 
@@ -146,13 +181,16 @@ def test_the_learning_rate_is_recorded(quick_runs):
     assert metrics["learning_rate"] == 1e-3 and metrics["learning_rate_per_epoch"] == [pytest.approx(1e-3)]
 
 
-def test_other_settings_into_a_finished_folder_stop_with_the_difference_and_the_ways_out(quick_runs, fake_fashion_dir,
-                                                                                      tmp_path):
+def test_other_settings_into_a_finished_folder_stop_with_the_difference_and_the_ways_out(
+    quick_runs, fake_fashion_dir, tmp_path
+):
     out, [_, (_, _, files)] = quick_runs
     process = run_command(["--quick", "--beta", "4", "--out", str(out)], fake_fashion_dir, tmp_path)
     assert process.returncode == 1
-    assert "holds a run made with other settings" in process.stderr and "beta: 1.0 in the folder, 4.0 now" in \
-        process.stderr
+    assert (
+        "holds a run made with other settings" in process.stderr
+        and "beta: 1.0 in the folder, 4.0 now" in process.stderr
+    )
     assert "--restart" in process.stderr and "Traceback" not in process.stderr
     assert {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in files} == files
 
@@ -188,7 +226,10 @@ def test_negative_epochs_exit_with_code_2_and_a_message(tmp_path):
         (["--steps-per-execution", "0"], "--steps-per-execution must be a positive integer, got 0"),
         (["--beta", "-0.5"], "--beta must be a finite number >= 0 (1.0 gives the ELBO), got -0.5"),
         (["--beta", "nan"], "--beta must be a finite number >= 0 (1.0 gives the ELBO), got nan"),
-        (["--seed", "-1"], "--seed must be an integer from 0 to 2**32 - 1 = 4294967295 (numpy's seeds are 32-bit), got -1"),
+        (
+            ["--seed", "-1"],
+            "--seed must be an integer from 0 to 2**32 - 1 = 4294967295 (numpy's seeds are 32-bit), got -1",
+        ),
         (["--free-bits", "-0.1"], "--free-bits must be a finite number >= 0 (nats per latent dimension;"),
         (["--free-bits", "nan"], "--free-bits must be a finite number >= 0"),
         (["--free-bits", "inf"], "--free-bits must be a finite number >= 0"),
@@ -213,13 +254,13 @@ def test_defaults_and_quick_mode():
     assert (args.epochs, args.latent_dim, args.beta, args.batch_size) == (50, 2, 1.0, 128)  # the reference's
     assert args.out == pathlib.Path("runs/latent2-beta1") and args.n_train is None
     quick = cli.parse_args(["--quick", "--epochs", "30"])
-    assert (quick.epochs, quick.n_train, quick.n_val) == (cli.QUICK["epochs"], cli.QUICK["n_train"],
-                                                          cli.QUICK["n_val"])
+    assert (quick.epochs, quick.n_train, quick.n_val) == (cli.QUICK["epochs"], cli.QUICK["n_train"], cli.QUICK["n_val"])
     assert quick.out == pathlib.Path("runs/latent2-beta1-quick")
     assert cli.parse_args(["--latent-dim", "16", "--beta", "0.1"]).out == pathlib.Path("runs/latent16-beta0.1")
     assert (args.free_bits, args.kl_warmup_epochs) == (0.0, 0)  # both off by default
-    assert cli.parse_args(["--beta", "16", "--free-bits", "0.5", "--kl-warmup-epochs", "5"]).out == \
-        pathlib.Path("runs/latent2-beta16-freebits0.5-warmup5")
+    assert cli.parse_args(["--beta", "16", "--free-bits", "0.5", "--kl-warmup-epochs", "5"]).out == pathlib.Path(
+        "runs/latent2-beta16-freebits0.5-warmup5"
+    )
 
 
 def test_the_command_line_accepts_each_strategy_and_rejects_others(capsys):

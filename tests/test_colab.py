@@ -75,8 +75,12 @@ def colab_run(tmp_path_factory):
     (fake / "google" / "colab").mkdir(parents=True)
     (fake / "google" / "__init__.py").write_text("")
     (fake / "google" / "colab" / "__init__.py").write_text('"""Stands in for Colab\'s own module."""\n')
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(root / "wheel"),
-                            str(ROOT)], capture_output=True, text=True, timeout=600)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(root / "wheel"), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert built.returncode == 0, built.stderr[-3000:]
     [wheel] = (root / "wheel").glob("vae_helpers-*.whl")
     cell = _first_code_cell(NOTEBOOKS[0])
@@ -91,8 +95,14 @@ def colab_run(tmp_path_factory):
         if on_colab:  # Colab's kernel has imported google.colab before the first cell runs
             env["PYTHONPATH"] = os.pathsep.join([str(fake), env.get("PYTHONPATH", "")])
             code = "import google.colab\n" + local_cell
-        done = subprocess.run([sys.executable, "-m", "IPython", "--no-banner", "--quick", "-c", code],
-                              env=env, capture_output=True, text=True, timeout=600, cwd=root)
+        done = subprocess.run(
+            [sys.executable, "-m", "IPython", "--no-banner", "--quick", "-c", code],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=root,
+        )
         # %pip reports a failed install in its output, not in IPython's exit code
         assert done.returncode == 0 and "ERROR" not in done.stdout + done.stderr, done.stdout[-3000:]
         results[name] = target
@@ -101,12 +111,19 @@ def colab_run(tmp_path_factory):
 
 def test_on_colab_the_cell_installs_a_package_that_loads_a_shipped_model(colab_run):
     target = colab_run["colab"]
-    script = ("import vae_helpers as vh, numpy as np; print(vh.__file__); "  # tuple: PyTorch prints a torch.Size
-              "vae = vh.load_pretrained('fashion-latent2'); "
-              "print(tuple(vae.decode(np.zeros((1, 2), 'float32')).shape))")
-    done = subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(target),
-                                                               "TF_CPP_MIN_LOG_LEVEL": "3"},
-                          capture_output=True, text=True, timeout=300, cwd=target.parent)  # not this checkout
+    script = (
+        "import vae_helpers as vh, numpy as np; print(vh.__file__); "  # tuple: PyTorch prints a torch.Size
+        "vae = vh.load_pretrained('fashion-latent2'); "
+        "print(tuple(vae.decode(np.zeros((1, 2), 'float32')).shape))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": str(target), "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=target.parent,
+    )  # not this checkout
     assert done.returncode == 0, done.stderr[-3000:]
     where, shape = done.stdout.split("\n")[:2]
     assert pathlib.Path(where).is_relative_to(target), "the installed copy, not this checkout, was imported"

@@ -39,7 +39,7 @@ def numpy_losses(model, x, labels, eps):
     logits_model = keras.Model(model.core_decoder.input, model.core_decoder.get_layer("logits").output)
     logits = np.asarray(logits_model(np.concatenate([z, one_hot], axis=1)), dtype="float64")
     nll = (softplus(logits) - x * logits).sum(axis=(1, 2, 3))
-    kl = 0.5 * (np.exp(z_log_var) + z_mean ** 2 - 1.0 - z_log_var).sum(axis=1)
+    kl = 0.5 * (np.exp(z_log_var) + z_mean**2 - 1.0 - z_log_var).sum(axis=1)
     return nll, kl
 
 
@@ -89,10 +89,14 @@ def test_encode_means_and_class_grid_and_generate(cvae):
     np.testing.assert_allclose(images, expected, atol=1e-6)
 
 
-@pytest.mark.parametrize("make_batches", [
-    lambda x, y: ImageBatches(x, 7, shuffle=True, seed=1, labels=y),
-    lambda x, y: vh.make_dataset(x, 7, shuffle=True, seed=1, labels=y),
-], ids=["ImageBatches", "make_dataset"])
+@pytest.mark.parametrize(
+    "make_batches",
+    [
+        lambda x, y: ImageBatches(x, 7, shuffle=True, seed=1, labels=y),
+        lambda x, y: vh.make_dataset(x, 7, shuffle=True, seed=1, labels=y),
+    ],
+    ids=["ImageBatches", "make_dataset"],
+)
 def test_labels_are_shuffled_together_with_their_images(make_batches):
     n = 40
     x = np.repeat((np.arange(n) / n).astype("float32"), 784).reshape(n, 28, 28, 1)  # image i holds the value i/n
@@ -113,13 +117,37 @@ def test_vh_train_learns_from_labels_and_resumes_only_with_the_same_model(tmp_pa
     x, y = x[:512], y[:512]
     keras.utils.set_random_seed(1)
     model = vh.build_cvae(2, seed=1)
-    history = vh.train(model, x[:448], x[448:], epochs=1, batch_size=64, checkpoint_dir=tmp_path, verbose=0,
-                       y_train=y[:448], y_val=y[448:])
-    history = vh.train(model, x[:448], x[448:], epochs=3, batch_size=64, checkpoint_dir=tmp_path, verbose=0,
-                       y_train=y[:448], y_val=y[448:])
+    history = vh.train(
+        model,
+        x[:448],
+        x[448:],
+        epochs=1,
+        batch_size=64,
+        checkpoint_dir=tmp_path,
+        verbose=0,
+        y_train=y[:448],
+        y_val=y[448:],
+    )
+    history = vh.train(
+        model,
+        x[:448],
+        x[448:],
+        epochs=3,
+        batch_size=64,
+        checkpoint_dir=tmp_path,
+        verbose=0,
+        y_train=y[:448],
+        y_val=y[448:],
+    )
     assert len(history["loss"]) == 3 and history["loss"][-1] < history["loss"][0]
-    assert set(history) == {"loss", "reconstruction_loss", "kl_loss", "val_loss", "val_reconstruction_loss",
-                            "val_kl_loss"}
+    assert set(history) == {
+        "loss",
+        "reconstruction_loss",
+        "kl_loss",
+        "val_loss",
+        "val_reconstruction_loss",
+        "val_kl_loss",
+    }
     with pytest.raises(vh.RunFolderError, match="model: 'CVAE' in the folder, 'VAE' now"):
         vh.train(vh.build_vae(2), x[:448], x[448:], epochs=4, checkpoint_dir=tmp_path, verbose=0)
 
@@ -133,30 +161,34 @@ def test_save_and_load_round_trip_gives_the_same_model(cvae, tmp_path):
         cvae.beta.assign(1.0)
     assert isinstance(loaded, vh.CVAE) and float(loaded.beta.numpy()) == 0.5
     z = RNG.standard_normal((4, 2)).astype("float32")
-    np.testing.assert_allclose(np.asarray(loaded.decode(z, [1, 2, 3, 4])), np.asarray(cvae.decode(z, [1, 2, 3, 4])),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(loaded.decode(z, [1, 2, 3, 4])), np.asarray(cvae.decode(z, [1, 2, 3, 4])), atol=1e-6
+    )
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda m: vh.train(m, IMAGES), "a CVAE needs each image's label: pass y_train="),
-    (lambda m: vh.train(m, IMAGES, IMAGES, y_train=LABELS), r"a CVAE needs each image's label: pass y_val="),
-    (lambda m: vh.train(vh.build_vae(2), IMAGES, y_train=LABELS), "y_train are for a conditional VAE"),
-    (lambda m: vh.train(m, IMAGES, y_train=LABELS[:5]), r"y_train must hold one class index per image: 12 whole"),
-    (lambda m: vh.evaluate(m, IMAGES), "pass labels="),
-    (lambda m: vh.evaluate(vh.build_vae(2), IMAGES, labels=LABELS), "labels are for a conditional VAE"),
-    (lambda m: vh.iwae_bound(m, IMAGES, 2), r"a CVAE needs each image's label: pass labels="),
-    (lambda m: vh.encode_means(m, IMAGES), "labels= is needed for a conditional VAE"),
-    (lambda m: m.decode(np.zeros((2, 2), "float32"), [1, 10]), r"whole numbers in 0..9.*got values 1..10"),
-    (lambda m: m.decode(np.zeros((2, 3), "float32"), 1), r"z must have shape \(B, 2\)"),
-    (lambda m: m.encode(IMAGES, [0.5] * 12), "whole numbers"),
-    (lambda m: vh.make_dataset(IMAGES, labels=LABELS[:3]), "labels must hold one class index per image: 12"),
-    (lambda m: vh.class_grid(vh.build_vae(2), np.zeros((1, 2))), "class_grid needs a vh.CVAE"),
-    (lambda m: vh.CVAE(vh.build_encoder(2), build_conditional_decoder(2)), r"must take \[images, one-hot labels\]"),
-    (lambda m: vh.CVAE(build_conditional_encoder(2), vh.build_decoder(2)), "must take \\[z, one-hot labels\\]"),
-    (lambda m: vh.CVAE(build_conditional_encoder(3), build_conditional_decoder(2)), "must match"),
-    (lambda m: m.batch_loss(IMAGES, training=False), "a CVAE trains on batches \\(images, labels\\)"),
-    (lambda m: vh.FastDecoder(m), "this decoder takes 2 inputs .*Pass cvae.core_decoder"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda m: vh.train(m, IMAGES), "a CVAE needs each image's label: pass y_train="),
+        (lambda m: vh.train(m, IMAGES, IMAGES, y_train=LABELS), r"a CVAE needs each image's label: pass y_val="),
+        (lambda m: vh.train(vh.build_vae(2), IMAGES, y_train=LABELS), "y_train are for a conditional VAE"),
+        (lambda m: vh.train(m, IMAGES, y_train=LABELS[:5]), r"y_train must hold one class index per image: 12 whole"),
+        (lambda m: vh.evaluate(m, IMAGES), "pass labels="),
+        (lambda m: vh.evaluate(vh.build_vae(2), IMAGES, labels=LABELS), "labels are for a conditional VAE"),
+        (lambda m: vh.iwae_bound(m, IMAGES, 2), r"a CVAE needs each image's label: pass labels="),
+        (lambda m: vh.encode_means(m, IMAGES), "labels= is needed for a conditional VAE"),
+        (lambda m: m.decode(np.zeros((2, 2), "float32"), [1, 10]), r"whole numbers in 0..9.*got values 1..10"),
+        (lambda m: m.decode(np.zeros((2, 3), "float32"), 1), r"z must have shape \(B, 2\)"),
+        (lambda m: m.encode(IMAGES, [0.5] * 12), "whole numbers"),
+        (lambda m: vh.make_dataset(IMAGES, labels=LABELS[:3]), "labels must hold one class index per image: 12"),
+        (lambda m: vh.class_grid(vh.build_vae(2), np.zeros((1, 2))), "class_grid needs a vh.CVAE"),
+        (lambda m: vh.CVAE(vh.build_encoder(2), build_conditional_decoder(2)), r"must take \[images, one-hot labels\]"),
+        (lambda m: vh.CVAE(build_conditional_encoder(2), vh.build_decoder(2)), "must take \\[z, one-hot labels\\]"),
+        (lambda m: vh.CVAE(build_conditional_encoder(3), build_conditional_decoder(2)), "must match"),
+        (lambda m: m.batch_loss(IMAGES, training=False), "a CVAE trains on batches \\(images, labels\\)"),
+        (lambda m: vh.FastDecoder(m), "this decoder takes 2 inputs .*Pass cvae.core_decoder"),
+    ],
+)
 def test_bad_input_gets_clear_errors(cvae, call, message):
     with pytest.raises(ValueError, match=message):
         call(cvae)
@@ -200,11 +232,14 @@ def test_style_transfer_checker_praises_the_right_picture_and_names_each_mistake
     assert "Correct!" in capsys.readouterr().out
     vh.exercises.check_style_transfer(None, cvae, image, label, target)
     assert "not answered yet" in capsys.readouterr().out
-    wrong = {"the image's own class": cvae.decode(z, label),
-             f"encode the image with its own label \\({label}\\)": cvae.decode(
-                 vh.encode_means(cvae, image[None], labels=[target]), target),
-             "z = 0 decoded": cvae.decode(np.zeros((1, 2), "float32"), target),
-             "not the expected picture": np.full((28, 28, 1), 0.5)}
+    wrong = {
+        "the image's own class": cvae.decode(z, label),
+        f"encode the image with its own label \\({label}\\)": cvae.decode(
+            vh.encode_means(cvae, image[None], labels=[target]), target
+        ),
+        "z = 0 decoded": cvae.decode(np.zeros((1, 2), "float32"), target),
+        "not the expected picture": np.full((28, 28, 1), 0.5),
+    }
     for hint, picture in wrong.items():
         with pytest.raises(vh.exercises.ExerciseError, match=hint):
             vh.exercises.check_style_transfer(np.asarray(picture), cvae, image, label, target)

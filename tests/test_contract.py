@@ -25,8 +25,16 @@ def _np(t):
 
 def _build(kind, likelihood, shape):
     keras.utils.set_random_seed(0)
-    return MODEL_KINDS[kind].build({"latent_dim": 2, "seed": 0, "image_shape": shape, "likelihood": likelihood,
-                                    "gaussian_std": 0.2, "num_classes": 3})
+    return MODEL_KINDS[kind].build(
+        {
+            "latent_dim": 2,
+            "seed": 0,
+            "image_shape": shape,
+            "likelihood": likelihood,
+            "gaussian_std": 0.2,
+            "num_classes": 3,
+        }
+    )
 
 
 def _score(model, x, y):
@@ -85,8 +93,12 @@ def test_continuous_bernoulli_against_a_density_normalised_by_scipy_quadrature()
     l64 = logits.astype(np.float64)
     expected = -(l64 * x - log_norm(l64)).reshape(2, -1).sum(1)
     np.testing.assert_allclose(_np(likelihoods.ContinuousBernoulli().nll(x, logits)), expected, rtol=1e-4, atol=1e-4)
-    mean = np.vectorize(lambda logit: scipy.integrate.quad(lambda t: t * math.exp(logit * t), 0, 1)[0]
-                        / scipy.integrate.quad(lambda t: math.exp(logit * t), 0, 1)[0])(l64)
+    mean = np.vectorize(
+        lambda logit: (
+            scipy.integrate.quad(lambda t: t * math.exp(logit * t), 0, 1)[0]
+            / scipy.integrate.quad(lambda t: math.exp(logit * t), 0, 1)[0]
+        )
+    )(l64)
     np.testing.assert_allclose(_np(likelihoods.ContinuousBernoulli().mean(logits)), mean, atol=1e-5)
 
 
@@ -121,9 +133,11 @@ def test_the_cvae_and_the_vae_give_the_same_gaussian_term_for_the_same_decoder_o
     vae = vh.build_vae(2, image_shape=(8, 8, 3), likelihood="gaussian", gaussian_std=0.3)
     cvae = vh.build_cvae(2, num_classes=3, image_shape=(8, 8, 3), likelihood="gaussian", gaussian_std=0.3)
     np.testing.assert_allclose(_np(cvae.reconstruction_nll(x, logits)), _np(vae.reconstruction_nll(x, logits)))
-    np.testing.assert_allclose(_np(vae.reconstruction_nll(x, logits)),
-                               -scipy.stats.norm.logpdf(x, 1 / (1 + np.exp(-logits.astype(np.float64))),
-                                                        0.3).reshape(4, -1).sum(1), rtol=1e-4)
+    np.testing.assert_allclose(
+        _np(vae.reconstruction_nll(x, logits)),
+        -scipy.stats.norm.logpdf(x, 1 / (1 + np.exp(-logits.astype(np.float64))), 0.3).reshape(4, -1).sum(1),
+        rtol=1e-4,
+    )
 
 
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
@@ -162,16 +176,43 @@ def test_the_training_command_trains_a_gaussian_cvae_with_free_bits_on_a_folder_
             image = np.clip(rng.normal(0.2 + 0.3 * k, 0.1, (8, 8, 3)), 0, 1)
             Image.fromarray((image * 255).astype(np.uint8)).save(tmp_path / "data" / name / f"{i:02d}.png")
     out = tmp_path / "run"
-    metrics = cli.main(["--model", "cvae", "--likelihood", "gaussian", "--free-bits", "0.25", "--data-dir",
-                        str(tmp_path / "data"), "--image-size", "8", "--color", "rgb", "--epochs", "1",
-                        "--batch-size", "8", "--precision", "float32", "--out", str(out)])
-    assert (metrics["model"], metrics["likelihood"], metrics["free_bits"], metrics["num_classes"]) == \
-        ("cvae", "gaussian", 0.25, 3)
+    metrics = cli.main(
+        [
+            "--model",
+            "cvae",
+            "--likelihood",
+            "gaussian",
+            "--free-bits",
+            "0.25",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--image-size",
+            "8",
+            "--color",
+            "rgb",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "8",
+            "--precision",
+            "float32",
+            "--out",
+            str(out),
+        ]
+    )
+    assert (metrics["model"], metrics["likelihood"], metrics["free_bits"], metrics["num_classes"]) == (
+        "cvae",
+        "gaussian",
+        0.25,
+        3,
+    )
     state = json.loads((out / "checkpoint" / "state.json").read_text())
     assert state["settings"]["free_bits"] == 0.25 and state["settings"]["model"] == "CVAE"
     model = vh.load_pretrained(out)
     assert isinstance(model, vh.CVAE) and model.num_classes == 3 and model.free_bits == 0.25
-    assert model.likelihood.config() == {"likelihood": "gaussian", "gaussian_std": 0.1} and model.encoder.inputs[0].shape[1:] == (8, 8, 3)
+    assert model.likelihood.config() == {"likelihood": "gaussian", "gaussian_std": 0.1} and model.encoder.inputs[
+        0
+    ].shape[1:] == (8, 8, 3)
 
 
 def test_a_conditional_run_on_a_folder_without_classes_says_how_to_fix_it(tmp_path):
@@ -183,5 +224,16 @@ def test_a_conditional_run_on_a_folder_without_classes_says_how_to_fix_it(tmp_pa
     for i in range(5):
         Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "flat" / f"{i}.png")
     with pytest.raises(SystemExit, match="no class subfolders"):
-        cli.main(["--model", "cvae", "--data-dir", str(tmp_path / "flat"), "--image-size", "8", "--quick",
-                  "--out", str(tmp_path / "run")])
+        cli.main(
+            [
+                "--model",
+                "cvae",
+                "--data-dir",
+                str(tmp_path / "flat"),
+                "--image-size",
+                "8",
+                "--quick",
+                "--out",
+                str(tmp_path / "run"),
+            ]
+        )

@@ -19,8 +19,9 @@ class FakeMachine:
     """A machine with the given commands on its PATH. ``installs`` maps a command prefix to what running it adds
     (``"data"`` or a Chromium path); ``fails`` lists command prefixes that exit with 1."""
 
-    def __init__(self, euid=0, commands=("apt-get",), environ=None, data=False, installs=None, fails=(),
-                 playwright_browser=False):
+    def __init__(
+        self, euid=0, commands=("apt-get",), environ=None, data=False, installs=None, fails=(), playwright_browser=False
+    ):
         self.euid, self.commands, self.environ = euid, set(commands), dict(environ or {})
         self.data, self.installs, self.fails = data, dict(installs or {}), list(fails)
         self.playwright_browser = playwright_browser
@@ -48,10 +49,14 @@ class FakeMachine:
 
     def system(self):
         return course_setup.System(
-            euid=self.euid, environ=self.environ, which=self.which, run=self.run,
+            euid=self.euid,
+            environ=self.environ,
+            which=self.which,
+            run=self.run,
             data_folder=lambda: pathlib.Path("/usr/share/datasets/fashion-mnist") if self.data else None,
             playwright_chromium=lambda: "/root/.cache/ms-playwright/chromium" if self.playwright_browser else None,
-            python="/venv/bin/python")
+            python="/venv/bin/python",
+        )
 
 
 def test_nothing_is_run_when_the_data_and_a_chromium_are_there():
@@ -63,9 +68,12 @@ def test_nothing_is_run_when_the_data_and_a_chromium_are_there():
 def test_as_root_on_debian_apt_installs_both_after_refreshing_the_package_lists():
     install = " ".join(APT + ["install"])
     machine = FakeMachine(
-        installs={f"{install} -y -q --no-install-recommends dataset-fashion-mnist": "data",
-                  f"{install} -y -q --no-install-recommends chromium": "chromium"},
-        fails=[])
+        installs={
+            f"{install} -y -q --no-install-recommends dataset-fashion-mnist": "data",
+            f"{install} -y -q --no-install-recommends chromium": "chromium",
+        },
+        fails=[],
+    )
     # a fresh machine: the first install fails until `apt-get update` has run
     first_try = {"done": False}
     original_run = machine.run
@@ -85,20 +93,31 @@ def test_as_root_on_debian_apt_installs_both_after_refreshing_the_package_lists(
 
 
 def test_a_user_with_passwordless_sudo_installs_through_sudo_n():
-    machine = FakeMachine(euid=1000, commands={"apt-get", "sudo"},
-                          installs={"sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
-                                    "--no-install-recommends dataset-fashion-mnist": "data",
-                                    "sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
-                                    "--no-install-recommends chromium": "chromium"})
+    machine = FakeMachine(
+        euid=1000,
+        commands={"apt-get", "sudo"},
+        installs={
+            "sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
+            "--no-install-recommends dataset-fashion-mnist": "data",
+            "sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
+            "--no-install-recommends chromium": "chromium",
+        },
+    )
     assert course_setup.check(machine.system()) == 0
     assert machine.ran[0] == ["sudo", "-n", "true"]
     assert all(command[:2] == ["sudo", "-n"] for command in machine.ran)
 
 
 def test_without_apt_rights_it_falls_back_to_keras_and_playwright_downloads():
-    machine = FakeMachine(euid=1000, commands={"apt-get", "sudo"}, fails=["sudo -n true"],
-                          installs={"/venv/bin/python -c import keras": "data",
-                                    "/venv/bin/python -m playwright install chromium": "playwright"})
+    machine = FakeMachine(
+        euid=1000,
+        commands={"apt-get", "sudo"},
+        fails=["sudo -n true"],
+        installs={
+            "/venv/bin/python -c import keras": "data",
+            "/venv/bin/python -m playwright install chromium": "playwright",
+        },
+    )
     assert course_setup.check(machine.system()) == 0
     assert ["/venv/bin/python", "-m", "playwright", "install", "chromium"] in machine.ran
     assert not any("apt-get" in command for command in machine.ran)
@@ -128,14 +147,17 @@ def test_skipping_the_browser_tests_needs_no_chromium():
     assert course_setup.check(machine.system()) == 0 and machine.ran == []
 
 
-@pytest.mark.parametrize("commands, environ, playwright_browser, expected", [
-    ({"chromium"}, {}, False, "/usr/bin/chromium"),
-    ({"google-chrome"}, {}, True, "/usr/bin/google-chrome"),  # an installed browser first
-    (set(), {}, True, ""),  # Playwright's own: no path needed
-    (set(), {}, False, None),
-    ({"/opt/chrome", "chromium"}, {"CHROMIUM": "/opt/chrome"}, False, "/opt/chrome"),
-    ({"chromium"}, {"CHROMIUM": "/opt/missing"}, False, None),  # a wrong $CHROMIUM is not silently replaced
-])
+@pytest.mark.parametrize(
+    "commands, environ, playwright_browser, expected",
+    [
+        ({"chromium"}, {}, False, "/usr/bin/chromium"),
+        ({"google-chrome"}, {}, True, "/usr/bin/google-chrome"),  # an installed browser first
+        (set(), {}, True, ""),  # Playwright's own: no path needed
+        (set(), {}, False, None),
+        ({"/opt/chrome", "chromium"}, {"CHROMIUM": "/opt/chrome"}, False, "/opt/chrome"),
+        ({"chromium"}, {"CHROMIUM": "/opt/missing"}, False, None),  # a wrong $CHROMIUM is not silently replaced
+    ],
+)
 def test_find_chromium(commands, environ, playwright_browser, expected):
     machine = FakeMachine(commands=commands, environ=environ, playwright_browser=playwright_browser)
     assert course_setup.find_chromium(machine.system()) == expected
@@ -177,6 +199,7 @@ def test_venv_failure_without_rights_says_what_to_do(tmp_path, capsys):
 
 
 def test_the_script_explains_itself_on_bad_arguments():
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "course_setup.py"), "frobnicate"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "course_setup.py"), "frobnicate"], capture_output=True, text=True
+    )
     assert done.returncode == 2 and "make test" in done.stderr

@@ -53,8 +53,13 @@ def test_missing_folder_names_it_and_gives_three_fixes(monkeypatch, tmp_path):
         vh.load_fashion_mnist()
     message = str(info.value)
     assert str(folder) in message and "$VAE_DATA_DIR" in message
-    for fix in ("1. Debian/Ubuntu", "sudo apt-get install dataset-fashion-mnist", "2. put the four files",
-                "export VAE_DATA_DIR=", "3. with internet access"):
+    for fix in (
+        "1. Debian/Ubuntu",
+        "sudo apt-get install dataset-fashion-mnist",
+        "2. put the four files",
+        "export VAE_DATA_DIR=",
+        "3. with internet access",
+    ):
         assert fix in message
     assert isinstance(info.value, FileNotFoundError)
     assert not folder.exists()  # the loader does not create folders
@@ -163,6 +168,7 @@ def test_class_names():
 
 # ---- validate_images ----
 
+
 def test_validate_images_accepts_and_converts(images):
     out = vh.validate_images(images.astype(np.float64))
     assert out.dtype == np.float32 and out.shape == images.shape
@@ -196,6 +202,7 @@ def test_validate_images_uses_the_given_name():
 
 
 # ---- make_dataset ----
+
 
 def numbered_images(n):
     """n blank images whose pixel (0, 0) holds i / n, so a batch tells which images it contains."""

@@ -28,9 +28,14 @@ def healthy():
 def falling_history(epochs=10, start=300.0, fall=0.0, gap=5.0):
     """A synthetic history whose losses fall by ``fall`` (a share of the loss) per epoch: nats per image."""
     loss = [start * (1 - fall) ** e for e in range(epochs)]
-    return {"loss": loss, "reconstruction_loss": [v - 5 for v in loss], "kl_loss": [5.0] * epochs,
-            "val_loss": [v + gap for v in loss], "val_reconstruction_loss": [v + gap - 5 for v in loss],
-            "val_kl_loss": [5.0] * epochs}
+    return {
+        "loss": loss,
+        "reconstruction_loss": [v - 5 for v in loss],
+        "kl_loss": [5.0] * epochs,
+        "val_loss": [v + gap for v in loss],
+        "val_reconstruction_loss": [v + gap - 5 for v in loss],
+        "val_kl_loss": [5.0] * epochs,
+    }
 
 
 def finding(diagnosis, code):
@@ -50,8 +55,13 @@ def test_the_shipped_healthy_models_get_no_problem(healthy, test_images):
 
 def test_pixels_in_0_255_twice_scaled_constant_or_nan_are_named_with_their_range_and_the_fix(healthy, test_images):
     x, _ = test_images
-    for images, seen in ((x * 255, "[0, 255]"), ((x * 255).astype(np.uint8), "[0, 255]"), (x / 255, "twice"),
-                         (np.full_like(x, 0.5), "constant"), (np.where(x > 0.5, np.nan, x), "NaN")):
+    for images, seen in (
+        (x * 255, "[0, 255]"),
+        ((x * 255).astype(np.uint8), "[0, 255]"),
+        (x / 255, "twice"),
+        (np.full_like(x, 0.5), "constant"),
+        (np.where(x > 0.5, np.nan, x), "NaN"),
+    ):
         result = vh.diagnose(healthy, images)
         pixel = finding(result, "pixel_range")
         assert pixel.severity == "problem" and seen in pixel.message and "Fix:" in pixel.message
@@ -145,8 +155,7 @@ def test_a_gaussian_std_far_above_the_reconstruction_error_is_named(healthy, tes
     assert "gaussian_std_too_large" not in vh.diagnose(gaussian(0.1), x).codes
 
 
-@pytest.mark.parametrize("fall, flagged", [(0.01, True), (0.0011, True), (0.0009, False), (0.0, False),
-                                           (-0.01, False)])
+@pytest.mark.parametrize("fall, flagged", [(0.01, True), (0.0011, True), (0.0009, False), (0.0, False), (-0.01, False)])
 def test_still_improving_is_a_note_at_its_threshold(healthy, test_images, fall, flagged):
     x, _ = test_images
     result = vh.diagnose(healthy, x, history=falling_history(fall=fall))
@@ -169,11 +178,15 @@ def test_overfitting_edges(healthy, test_images):
     x, _ = test_images
     history = falling_history(epochs=10, fall=0.01)
     needed, threshold = diagnosis_module.OVERFITTING_EPOCHS, diagnosis_module.OVERFITTING_RISE
-    for since, rise, flagged in ((needed, 2 * threshold, True), (needed - 1, 2 * threshold, False),
-                                 (needed, 1.1 * threshold, True), (needed, 0.9 * threshold, False)):
+    for since, rise, flagged in (
+        (needed, 2 * threshold, True),
+        (needed - 1, 2 * threshold, False),
+        (needed, 1.1 * threshold, True),
+        (needed, 0.9 * threshold, False),
+    ):
         val = list(history["val_loss"])
         best = len(val) - 1 - since
-        val[best + 1:] = [val[best] * (1 + rise)] * since  # the mean of the last epochs is best * (1 + rise)
+        val[best + 1 :] = [val[best] * (1 + rise)] * since  # the mean of the last epochs is best * (1 + rise)
         result = vh.diagnose(healthy, x, history={**history, "val_loss": val})
         assert ("overfitting" in result.codes) == flagged, (since, rise)
     val = list(history["val_loss"])
@@ -192,12 +205,15 @@ def test_one_noisy_last_epoch_is_not_still_improving(healthy, test_images):
 def test_the_report_renders_as_text_markdown_and_json(test_images):
     x, _ = test_images
     result = vh.diagnose(vh.load_pretrained("fashion-latent16-beta16"), x, history=overfitting_history())
-    assert [f.severity for f in result.findings] == sorted((f.severity for f in result.findings),
-                                                           key=["problem", "note"].index)
+    assert [f.severity for f in result.findings] == sorted(
+        (f.severity for f in result.findings), key=["problem", "note"].index
+    )
     text = str(result)
     assert text.startswith("Diagnosis: 2 problem(s)") and "[problem] posterior_collapse:" in text
-    assert result._repr_markdown_().startswith("**Diagnosis: 2 problem(s)") and "* [problem] overfitting" in \
-        result._repr_markdown_()
+    assert (
+        result._repr_markdown_().startswith("**Diagnosis: 2 problem(s)")
+        and "* [problem] overfitting" in result._repr_markdown_()
+    )
     dumped = json.loads(json.dumps(result.as_dicts(), allow_nan=False))
     assert {d["code"] for d in dumped} == {"posterior_collapse", "overfitting"}
     assert set(dumped[0]) == {"code", "severity", "message", "evidence"}

@@ -24,7 +24,8 @@ from conftest import DETERMINISTIC_VAE, only_on
 
 pytestmark = only_on("tensorflow")
 
-TRAINING = r"""
+TRAINING = (
+    r"""
 import json
 import os
 import tensorflow as tf
@@ -49,7 +50,9 @@ class UnscaledVAE(vh.VAE):
         return {m.name: m.result() for m in self.metrics}
 
 
-""" + DETERMINISTIC_VAE + r"""
+"""
+    + DETERMINISTIC_VAE
+    + r"""
 
 
 def train(strategy, vae_class=vh.VAE):
@@ -63,7 +66,10 @@ def train(strategy, vae_class=vh.VAE):
     return {"loss": history["loss"], "initial": initial,
             "weights": [w.numpy().ravel().tolist() for w in vae.trainable_weights]}
 """
-SCRIPT = TRAINING + r"""
+)
+SCRIPT = (
+    TRAINING
+    + r"""
 mirrored = vh.make_strategy("mirrored")
 print(json.dumps({
     "replicas": mirrored.num_replicas_in_sync,
@@ -73,6 +79,7 @@ print(json.dumps({
     "mirrored_unscaled": train(vh.make_strategy("mirrored"), UnscaledVAE),
 }))
 """
+)
 LOSS_RTOL = 1e-5  # float32 sums over 32 + 32 images vs over 64 differ only by rounding
 UPDATE_RTOL = 1e-3  # allowed relative difference between the two runs' weight updates
 
@@ -127,11 +134,21 @@ def test_two_workers_train_like_one_device(runs):
     # MultiWorkerMirroredStrategy: two processes on this machine, one replica each, as in docs/training.md's example
     cluster = {"worker": [f"localhost:{port}" for port in _free_ports(2)]}
     script = TRAINING + 'print(json.dumps(train(vh.make_strategy("multiworker"))))'
-    workers = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "",
-                                                "TF_CONFIG": json.dumps({"cluster": cluster,
-                                                                         "task": {"type": "worker", "index": i}})})
-               for i in range(2)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={
+                **os.environ,
+                "TF_CPP_MIN_LOG_LEVEL": "3",
+                "CUDA_VISIBLE_DEVICES": "",
+                "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}}),
+            },
+        )
+        for i in range(2)
+    ]
     outputs = [worker.communicate(timeout=300) for worker in workers]
     for worker, (_, err) in zip(workers, outputs):
         assert worker.returncode == 0, err[-3000:]

@@ -19,7 +19,8 @@ from conftest import DETERMINISTIC_VAE, only_on
 
 pytestmark = only_on("jax")
 
-SCRIPT = r"""
+SCRIPT = (
+    r"""
 import json
 import os
 
@@ -33,7 +34,9 @@ import vae_helpers as vh
 from vae_helpers import devices
 
 
-""" + DETERMINISTIC_VAE + r"""
+"""
+    + DETERMINISTIC_VAE
+    + r"""
 
 
 def train(strategy):
@@ -63,14 +66,20 @@ with parallel.scope():
 print(json.dumps({"devices": len(jax.devices()), "single": train(None), "parallel": train(parallel),
                   "refused": refusal(deterministic_vae(), parallel), "refused_none": refusal(distributed, None)}))
 """
+)
 LOSS_RTOL = 1e-5  # float32 sums over 32 + 32 images vs over 64 differ only by rounding
 UPDATE_RTOL = 1e-3
 
 
 @pytest.fixture(scope="module")
 def runs():
-    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "KERAS_BACKEND": "jax"})
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "KERAS_BACKEND": "jax"},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -9,9 +9,13 @@ import pytest
 from vae_helpers.exercises import ExerciseError, NumericExercise
 from vae_helpers.exercises._feedback import grade_prediction
 
-TABLE = NumericExercise(name="Ex", answer=2.0, mistakes=((2.0, "hidden by the answer"), (4.0, "doubled: {value:g}"),
-                                                         (4.001, "hidden by the mistake before")),
-                        conditions=((lambda value: value > 0, "positive, got {value}"),), fallback_hint="not quite")
+TABLE = NumericExercise(
+    name="Ex",
+    answer=2.0,
+    mistakes=((2.0, "hidden by the answer"), (4.0, "doubled: {value:g}"), (4.001, "hidden by the mistake before")),
+    conditions=((lambda value: value > 0, "positive, got {value}"),),
+    fallback_hint="not quite",
+)
 
 
 def test_a_table_tries_the_answer_then_its_mistakes_in_order_then_its_conditions():
@@ -36,8 +40,9 @@ def test_a_right_prediction_is_praised_and_explained(capsys):
 
 def test_a_wrong_prediction_says_what_happened_without_raising(capsys):
     assert grade_prediction("Ex", "lower", CHOICES, "higher", "Because of beta.") is False
-    assert capsys.readouterr().out == ("Ex: Not what happened: you predicted that the KL is lower, but the KL is "
-                                       "higher. Because of beta.\n")
+    assert capsys.readouterr().out == (
+        "Ex: Not what happened: you predicted that the KL is lower, but the KL is higher. Because of beta.\n"
+    )
 
 
 @pytest.mark.parametrize("answer", ["same", 1, True])

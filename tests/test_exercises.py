@@ -53,8 +53,11 @@ def _cases():
 
 
 CASES = _cases()
-MISTAKES = [pytest.param(*case.values, wrong, hint, id=f"{case.id}-{wrong:g}")
-            for case in CASES for wrong, hint in case.values[1].mistakes]
+MISTAKES = [
+    pytest.param(*case.values, wrong, hint, id=f"{case.id}-{wrong:g}")
+    for case in CASES
+    for wrong, hint in case.values[1].mistakes
+]
 
 
 def test_every_table_built_from_inputs_has_example_inputs():
@@ -77,8 +80,9 @@ def test_each_typical_mistake_gets_its_own_hint(check, table, wrong, hint):
 @pytest.mark.parametrize("check, table", CASES)
 def test_none_gets_the_nudge(check, table, capsys):
     check(None)
-    assert capsys.readouterr().out == (f"{table.name}: not answered yet. Replace `None` with your answer and run "
-                                       "the cell again.\n")
+    assert capsys.readouterr().out == (
+        f"{table.name}: not answered yet. Replace `None` with your answer and run the cell again.\n"
+    )
 
 
 @pytest.mark.parametrize("not_a_number", [str, lambda answer: [answer, answer]], ids=["text", "two numbers"])
@@ -97,7 +101,8 @@ def _off_the_table(table):
     known = [table.answer] + [wrong for wrong, _ in table.mistakes]
     for value in (table.answer + step for step in (1, 2, 3)):
         if not any(table.matches(value, number) for number in known) and all(
-                holds(value) for holds, _ in table.conditions):
+            holds(value) for holds, _ in table.conditions
+        ):
             return float(value)
     raise AssertionError(f"{table.name}: the answer + 1, 2 and 3 are all on the table")
 
@@ -117,17 +122,29 @@ def test_no_table_hides_its_own_answer(check, table):
     assert all(holds(table.answer) for holds, _ in table.conditions)
 
 
-@pytest.mark.parametrize("check, answer, hint", [
-    (vh.exercises.check_sample_std, -0.37, "a standard deviation is positive."),
-    (vh.exercises.check_extra_decoder_params, -43904, "so the answer is positive."),
-    (vh.exercises.check_resume_epoch, 6.5, "whole numbers (1, 2, ...), got 6.5."),
-    (vh.exercises.check_best_epoch, 0, "an epoch number between 1 and 12."),
-    (vh.exercises.check_best_epoch, 2.5, "an epoch number between 1 and 12."),
-    (_with_inputs(vh.exercises.check_active_dimensions, (KL_PER_DIM,)), 8, "dimensions between 0 and 7."),
-    (_with_inputs(vh.exercises.check_active_dimensions, (KL_PER_DIM,)), 2.5, "dimensions between 0 and 7."),
-    (_with_inputs(vh.exercises.check_constant_guess_loss, (IMAGES,)), -5, "positive for grey pixels, got -5.0."),
-], ids=["sample std", "extra decoder params", "resume epoch", "best epoch 0", "best epoch 2.5", "active dims 8",
-        "active dims 2.5", "constant guess"])
+@pytest.mark.parametrize(
+    "check, answer, hint",
+    [
+        (vh.exercises.check_sample_std, -0.37, "a standard deviation is positive."),
+        (vh.exercises.check_extra_decoder_params, -43904, "so the answer is positive."),
+        (vh.exercises.check_resume_epoch, 6.5, "whole numbers (1, 2, ...), got 6.5."),
+        (vh.exercises.check_best_epoch, 0, "an epoch number between 1 and 12."),
+        (vh.exercises.check_best_epoch, 2.5, "an epoch number between 1 and 12."),
+        (_with_inputs(vh.exercises.check_active_dimensions, (KL_PER_DIM,)), 8, "dimensions between 0 and 7."),
+        (_with_inputs(vh.exercises.check_active_dimensions, (KL_PER_DIM,)), 2.5, "dimensions between 0 and 7."),
+        (_with_inputs(vh.exercises.check_constant_guess_loss, (IMAGES,)), -5, "positive for grey pixels, got -5.0."),
+    ],
+    ids=[
+        "sample std",
+        "extra decoder params",
+        "resume epoch",
+        "best epoch 0",
+        "best epoch 2.5",
+        "active dims 8",
+        "active dims 2.5",
+        "constant guess",
+    ],
+)
 def test_a_number_that_breaks_a_condition_gets_its_hint(check, answer, hint):
     with pytest.raises(ExerciseError) as error:
         check(answer)
@@ -176,33 +193,60 @@ def _package_free_bits_kl():
     return vh.losses.free_bits_kl(z_mean, np.zeros_like(z_mean), 0.5)
 
 
-@pytest.mark.parametrize("check, compute", [
-    (_with_inputs(vh.exercises.check_constant_guess_loss, (IMAGES,)), _best_constant_loss),
-    (vh.exercises.check_sample_std, lambda: math.exp(0.5 * -2.0)),
-    pytest.param(vh.exercises.check_grad_log_var, _gradient_tape_grad_log_var,
-                 marks=only_on("tensorflow")),  # differentiates with GradientTape, as notebook 02 teaches
-    (vh.exercises.check_conv_params, _keras_conv_params),
-    (vh.exercises.check_extra_decoder_params, lambda: (16 - 2) * 7 * 7 * 64),  # 14 more inputs to 3,136 units
-    (vh.exercises.check_kl_by_hand,
-     lambda: vh.kl_divergence(np.array([[1.0]], np.float32), np.array([[math.log(4.0)]], np.float32))),
-    (vh.exercises.check_pixel_nll,
-     lambda: vh.reconstruction_loss(np.array([[0.8]], np.float32), np.array([[-2.0]], np.float32))),
-    (vh.exercises.check_jensen_gap, lambda: np.log(np.mean([1.0, 4.0])) - np.mean(np.log([1.0, 4.0]))),
-    (vh.exercises.check_mean_reduction_factor, _beta_of_the_averaged_loss),
-    (vh.exercises.check_resume_epoch, lambda: 7),
-    (vh.exercises.check_best_epoch, lambda: int(np.argmin(vh.exercises.overfitting_history()["val_loss"])) + 1),
-    (vh.exercises.check_bits_per_pixel, lambda: 250.0 / (784 * math.log(2))),
-    (vh.exercises.check_free_bits_kl, _package_free_bits_kl),
-    (_with_inputs(vh.exercises.check_active_dimensions, (KL_PER_DIM,)), lambda: 3),
-    (_with_inputs(vh.exercises.check_active_dimensions, (KL_PER_DIM, 1.0)), lambda: 2),
-    (vh.exercises.check_warmup_beta, lambda: vh.KLWarmup(warmup_epochs=4).beta_at(2)),
-    (vh.exercises.check_label_weights, lambda: vh.build_decoder(12).count_params() - vh.build_decoder(2).count_params()),
-    (vh.exercises.check_label_nats, lambda: -np.log(np.mean(np.arange(10_000) % 10 == 3))),
-], ids=["constant guess: scan of p", "sample std", "grad_log_var: GradientTape", "conv params: Keras",
-        "extra decoder params", "kl: vh.kl_divergence", "pixel nll: vh.reconstruction_loss", "jensen gap",
-        "mean reduction: the package's losses", "resume epoch", "best epoch: argmin", "bits per pixel",
-        "free bits: vh.losses.free_bits_kl", "active dimensions", "active dimensions above 1 nat",
-        "warmup beta: KLWarmup", "label weights: Keras's count", "label nats: a class's frequency"])
+@pytest.mark.parametrize(
+    "check, compute",
+    [
+        (_with_inputs(vh.exercises.check_constant_guess_loss, (IMAGES,)), _best_constant_loss),
+        (vh.exercises.check_sample_std, lambda: math.exp(0.5 * -2.0)),
+        pytest.param(
+            vh.exercises.check_grad_log_var, _gradient_tape_grad_log_var, marks=only_on("tensorflow")
+        ),  # differentiates with GradientTape, as notebook 02 teaches
+        (vh.exercises.check_conv_params, _keras_conv_params),
+        (vh.exercises.check_extra_decoder_params, lambda: (16 - 2) * 7 * 7 * 64),  # 14 more inputs to 3,136 units
+        (
+            vh.exercises.check_kl_by_hand,
+            lambda: vh.kl_divergence(np.array([[1.0]], np.float32), np.array([[math.log(4.0)]], np.float32)),
+        ),
+        (
+            vh.exercises.check_pixel_nll,
+            lambda: vh.reconstruction_loss(np.array([[0.8]], np.float32), np.array([[-2.0]], np.float32)),
+        ),
+        (vh.exercises.check_jensen_gap, lambda: np.log(np.mean([1.0, 4.0])) - np.mean(np.log([1.0, 4.0]))),
+        (vh.exercises.check_mean_reduction_factor, _beta_of_the_averaged_loss),
+        (vh.exercises.check_resume_epoch, lambda: 7),
+        (vh.exercises.check_best_epoch, lambda: int(np.argmin(vh.exercises.overfitting_history()["val_loss"])) + 1),
+        (vh.exercises.check_bits_per_pixel, lambda: 250.0 / (784 * math.log(2))),
+        (vh.exercises.check_free_bits_kl, _package_free_bits_kl),
+        (_with_inputs(vh.exercises.check_active_dimensions, (KL_PER_DIM,)), lambda: 3),
+        (_with_inputs(vh.exercises.check_active_dimensions, (KL_PER_DIM, 1.0)), lambda: 2),
+        (vh.exercises.check_warmup_beta, lambda: vh.KLWarmup(warmup_epochs=4).beta_at(2)),
+        (
+            vh.exercises.check_label_weights,
+            lambda: vh.build_decoder(12).count_params() - vh.build_decoder(2).count_params(),
+        ),
+        (vh.exercises.check_label_nats, lambda: -np.log(np.mean(np.arange(10_000) % 10 == 3))),
+    ],
+    ids=[
+        "constant guess: scan of p",
+        "sample std",
+        "grad_log_var: GradientTape",
+        "conv params: Keras",
+        "extra decoder params",
+        "kl: vh.kl_divergence",
+        "pixel nll: vh.reconstruction_loss",
+        "jensen gap",
+        "mean reduction: the package's losses",
+        "resume epoch",
+        "best epoch: argmin",
+        "bits per pixel",
+        "free bits: vh.losses.free_bits_kl",
+        "active dimensions",
+        "active dimensions above 1 nat",
+        "warmup beta: KLWarmup",
+        "label weights: Keras's count",
+        "label nats: a class's frequency",
+    ],
+)
 def test_an_answer_computed_without_the_table_is_praised(check, compute, capsys):
     check(compute())
     assert "Correct!" in capsys.readouterr().out

@@ -27,16 +27,19 @@ def test_training_steps_agree_with_the_real_pipeline(images, capsys):
     assert "Correct!" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    ((430, 88), "one epoch"),
-    ((429 * 50, 88), "round up"),
-    ((55_000 * 50, 88), "counts images"),
-    ((469 * 50, 96), "holds 5,000 of them out for validation"),  # the 60,000 images of the whole training set
-    ((23_000, 88), "not quite"),
-    ((430 * 50, 128), "what is left"),
-    ((430 * 50, 100), "last batch is not"),
-    (21_500, "two numbers"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        ((430, 88), "one epoch"),
+        ((429 * 50, 88), "round up"),
+        ((55_000 * 50, 88), "counts images"),
+        ((469 * 50, 96), "holds 5,000 of them out for validation"),  # the 60,000 images of the whole training set
+        ((23_000, 88), "not quite"),
+        ((430 * 50, 128), "what is left"),
+        ((430 * 50, 100), "last batch is not"),
+        (21_500, "two numbers"),
+    ],
+)
 def test_training_steps_mistakes_get_specific_hints(wrong, hint):
     """Notebook 05's run: 55,000 images (60,000 minus 5,000 for validation), batches of 128, 50 epochs: 430 steps per
     epoch, the last one with 55,000 - 429 * 128 = 88 images."""
@@ -49,10 +52,14 @@ def test_training_steps_right_answer_for_notebook_05(capsys):
     assert "50 epochs x 430 steps; each epoch ends with a batch of 88 images" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("n_images, batch_size, epochs", [(100, 10, 1), (7, 1, 2), (256, 128, 4)],
-                         ids=["one epoch", "batches of one image", "no smaller last batch"])
+@pytest.mark.parametrize(
+    "n_images, batch_size, epochs",
+    [(100, 10, 1), (7, 1, 2), (256, 128, 4)],
+    ids=["one epoch", "batches of one image", "no smaller last batch"],
+)
 def test_training_steps_accepts_the_right_answer_where_a_typical_mistake_gives_the_same_numbers(
-        n_images, batch_size, epochs, capsys):
+    n_images, batch_size, epochs, capsys
+):
     per_epoch = math.ceil(n_images / batch_size)
     answer = (epochs * per_epoch, n_images - (per_epoch - 1) * batch_size)
     vh.exercises.check_training_steps(answer, n_images, batch_size=batch_size, epochs=epochs)
@@ -80,17 +87,26 @@ def test_perfect_decoder_outcome_follows_the_number(loss, outcome):
     assert vh.exercises.check_perfect_decoder(outcome, loss) is True
 
 
-@pytest.mark.parametrize("answer, loss, hint", [("low", 185.0, "one of"), ("zero", -1.0, "never negative"),
-                                                ("zero", None, "perfect_loss: expected a finite number")])
+@pytest.mark.parametrize(
+    "answer, loss, hint",
+    [
+        ("low", 185.0, "one of"),
+        ("zero", -1.0, "never negative"),
+        ("zero", None, "perfect_loss: expected a finite number"),
+    ],
+)
 def test_perfect_decoder_rejects_bad_input(answer, loss, hint):
     with pytest.raises(ExerciseError, match=hint):
         vh.exercises.check_perfect_decoder(answer, loss)
 
 
-@pytest.mark.parametrize("check, args", [
-    (vh.exercises.check_training_steps, (1000, 128, 2)),
-    (vh.exercises.check_perfect_decoder, (185.0,)),
-])
+@pytest.mark.parametrize(
+    "check, args",
+    [
+        (vh.exercises.check_training_steps, (1000, 128, 2)),
+        (vh.exercises.check_perfect_decoder, (185.0,)),
+    ],
+)
 def test_unanswered_exercises_print_a_nudge(check, args, capsys):
     check(None, *args)
     assert "not answered yet" in capsys.readouterr().out

@@ -15,19 +15,22 @@ def test_reparameterize_accepts_a_keras_ops_implementation(capsys):
     assert "Correct!" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda m, v, e: m + ops.exp(v) * e, "variance"),
-    (lambda m, v, e: m + v * e, "log-variance"),
-    (lambda m, v, e: ops.exp(0.5 * v) * e, "centred"),
-    (lambda m, v, e: m - ops.exp(0.5 * v) * e, "not quite"),
-    (lambda m, v, e: np.asarray(m) + np.exp(0.5 * np.asarray(v)) * np.asarray(e), "no gradient"),
-    (lambda m, v, e: ops.stop_gradient(m + ops.exp(0.5 * v) * e), "no gradient"),
-    (lambda m, v, e: m + ops.stop_gradient(ops.exp(0.5 * v)) * e, "no gradient reaches z_mean and z_log_var"),
-    (lambda m, v, e: None, "returns None"),
-    (lambda m, v, e: ops.sum(m), "shape \\(2, 3\\)"),
-    (lambda m, v, e: 1 / 0, "ZeroDivisionError"),
-    (3.0, "the function itself"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda m, v, e: m + ops.exp(v) * e, "variance"),
+        (lambda m, v, e: m + v * e, "log-variance"),
+        (lambda m, v, e: ops.exp(0.5 * v) * e, "centred"),
+        (lambda m, v, e: m - ops.exp(0.5 * v) * e, "not quite"),
+        (lambda m, v, e: np.asarray(m) + np.exp(0.5 * np.asarray(v)) * np.asarray(e), "no gradient"),
+        (lambda m, v, e: ops.stop_gradient(m + ops.exp(0.5 * v) * e), "no gradient"),
+        (lambda m, v, e: m + ops.stop_gradient(ops.exp(0.5 * v)) * e, "no gradient reaches z_mean and z_log_var"),
+        (lambda m, v, e: None, "returns None"),
+        (lambda m, v, e: ops.sum(m), "shape \\(2, 3\\)"),
+        (lambda m, v, e: 1 / 0, "ZeroDivisionError"),
+        (3.0, "the function itself"),
+    ],
+)
 def test_reparameterize_mistakes_get_specific_hints(wrong, hint):
     with pytest.raises(ExerciseError, match=hint):
         vh.exercises.check_reparameterize(wrong)
@@ -50,15 +53,18 @@ def test_gradient_noise_outcome_follows_the_numbers(stds, outcome):
     assert vh.exercises.check_gradient_noise(outcome, *stds) is True
 
 
-@pytest.mark.parametrize("answer, stds, hint", [("less", (1.0, 0.5), "one of"), ("same", (0.0, 0.5), "positive"),
-                                                ("same", (None, 0.5), "std_sigma")])
+@pytest.mark.parametrize(
+    "answer, stds, hint",
+    [("less", (1.0, 0.5), "one of"), ("same", (0.0, 0.5), "positive"), ("same", (None, 0.5), "std_sigma")],
+)
 def test_gradient_noise_rejects_bad_input(answer, stds, hint):
     with pytest.raises(ExerciseError, match=hint):
         vh.exercises.check_gradient_noise(answer, *stds)
 
 
-@pytest.mark.parametrize("check, args", [(vh.exercises.check_reparameterize, ()),
-                                         (vh.exercises.check_gradient_noise, (1.0, 0.5))])
+@pytest.mark.parametrize(
+    "check, args", [(vh.exercises.check_reparameterize, ()), (vh.exercises.check_gradient_noise, (1.0, 0.5))]
+)
 def test_unanswered_exercises_print_a_nudge(check, args, capsys):
     check(None, *args)
     assert "not answered yet" in capsys.readouterr().out

@@ -10,8 +10,7 @@ import vae_helpers as vh
 def test_overfitting_history_is_consistent_and_plottable():
     history = vh.exercises.overfitting_history()
     np.testing.assert_allclose(history["loss"], np.add(history["reconstruction_loss"], history["kl_loss"]))
-    np.testing.assert_allclose(history["val_loss"],
-                               np.add(history["val_reconstruction_loss"], history["val_kl_loss"]))
+    np.testing.assert_allclose(history["val_loss"], np.add(history["val_reconstruction_loss"], history["val_kl_loss"]))
     assert np.all(np.diff(history["loss"]) < 0), "training loss falls all the way"
     best = int(np.argmin(history["val_loss"]))
     assert 0 < best < len(history["val_loss"]) - 1, "validation loss has an interior minimum"

@@ -16,8 +16,14 @@ def right_slerp(a, b, t):
     return (np.sin((1 - t) * angle) * a + np.sin(t * angle) * b) / np.sin(angle)
 
 
-@pytest.mark.parametrize("check", [vh.exercises.check_quantile_grid, vh.exercises.check_slerp,
-                                   lambda answer: vh.exercises.check_nearest_image(answer, np.zeros((3, 2)), [0, 0])])
+@pytest.mark.parametrize(
+    "check",
+    [
+        vh.exercises.check_quantile_grid,
+        vh.exercises.check_slerp,
+        lambda answer: vh.exercises.check_nearest_image(answer, np.zeros((3, 2)), [0, 0]),
+    ],
+)
 def test_none_prints_a_nudge(check, capsys):
     check(None)
     assert "not answered yet" in capsys.readouterr().out
@@ -30,14 +36,17 @@ def test_quantile_grid_accepts_inverse_cdf_of_even_probabilities(capsys):
     vh.exercises.check_quantile_grid(vh.grid_coordinates(5, 2.0, "quantile"))  # the package agrees
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (np.linspace(-2, 2, 5), "linear grid"),
-    (np.linspace(NORMAL.cdf(-2), NORMAL.cdf(2), 5), "these are the probabilities"),
-    ([-np.inf, -0.6, 0.0, 0.6, np.inf], "infinite"),
-    ([-2.0, -0.5, 0.0, 0.5, 2.0], "not quite"),
-    ([0.0, 1.0], "expected 5 coordinates"),
-    ("grid", "expected 5 numbers"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (np.linspace(-2, 2, 5), "linear grid"),
+        (np.linspace(NORMAL.cdf(-2), NORMAL.cdf(2), 5), "these are the probabilities"),
+        ([-np.inf, -0.6, 0.0, 0.6, np.inf], "infinite"),
+        ([-2.0, -0.5, 0.0, 0.5, 2.0], "not quite"),
+        ([0.0, 1.0], "expected 5 coordinates"),
+        ("grid", "expected 5 numbers"),
+    ],
+)
 def test_quantile_grid_mistakes_get_specific_hints(wrong, hint):
     with pytest.raises(ExerciseError, match=hint):
         vh.exercises.check_quantile_grid(wrong)
@@ -49,15 +58,18 @@ def test_slerp_accepts_the_formula_and_the_package_function(capsys):
     assert capsys.readouterr().out.count("Correct!") == 2
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda a, b, t: (1 - t) * a + t * b, "straight line"),
-    (lambda a, b, t: right_slerp(b, a, t), "t = 0 gives z_end"),
-    (lambda a, b, t: right_slerp(a, b, t) * 1.1, "not quite"),
-    (lambda a, b, t: None, "returns None"),
-    (lambda a, b, t: np.stack([a, b]), r"shape \(2,\)"),
-    (lambda a, b, t: 1 / 0, "ZeroDivisionError"),
-    ("slerp", "the function itself"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda a, b, t: (1 - t) * a + t * b, "straight line"),
+        (lambda a, b, t: right_slerp(b, a, t), "t = 0 gives z_end"),
+        (lambda a, b, t: right_slerp(a, b, t) * 1.1, "not quite"),
+        (lambda a, b, t: None, "returns None"),
+        (lambda a, b, t: np.stack([a, b]), r"shape \(2,\)"),
+        (lambda a, b, t: 1 / 0, "ZeroDivisionError"),
+        ("slerp", "the function itself"),
+    ],
+)
 def test_slerp_mistakes_get_specific_hints(wrong, hint):
     with pytest.raises(ExerciseError, match=hint):
         vh.exercises.check_slerp(wrong)
@@ -72,14 +84,17 @@ def test_nearest_image_accepts_argmin_of_distances(capsys):
     assert "Correct!" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (2, "farthest"),
-    (1, "nearest in z\\[0\\] only"),
-    (3, "square them"),
-    (0, "not the nearest"),
-    (7, "not an index"),
-    (4.0, "one integer index"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (2, "farthest"),
+        (1, "nearest in z\\[0\\] only"),
+        (3, "square them"),
+        (0, "not the nearest"),
+        (7, "not an index"),
+        (4.0, "one integer index"),
+    ],
+)
 def test_nearest_image_mistakes_get_specific_hints(wrong, hint):
     with pytest.raises(ExerciseError, match=hint):
         vh.exercises.check_nearest_image(wrong, Z, POINT)
@@ -109,12 +124,15 @@ def test_hole_prediction_nudges_an_unanswered_exercise(capsys):
     assert "not answered yet" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("prediction, distances, hint", [
-    ("maybe", HOLE, "answer with one of \\['no', 'yes'\\]"),
-    ("yes", [1.0, 2.0], "at least 3 steps"),
-    ("yes", [1.0, float("nan"), 2.0], "finite"),
-    ("yes", np.zeros((2, 3)), "shape \\(T,\\)"),
-])
+@pytest.mark.parametrize(
+    "prediction, distances, hint",
+    [
+        ("maybe", HOLE, "answer with one of \\['no', 'yes'\\]"),
+        ("yes", [1.0, 2.0], "at least 3 steps"),
+        ("yes", [1.0, float("nan"), 2.0], "finite"),
+        ("yes", np.zeros((2, 3)), "shape \\(T,\\)"),
+    ],
+)
 def test_hole_prediction_rejects_bad_answers_and_bad_experiments(prediction, distances, hint):
     with pytest.raises(ExerciseError, match=hint):
         vh.exercises.check_hole_prediction(prediction, distances)

@@ -2,7 +2,6 @@
 run is graded against what vh.diagnose finds in it, and the tables' answers against computations that do not use
 them."""
 
-
 import numpy as np
 import pytest
 
@@ -14,8 +13,7 @@ from vae_helpers import diagnosis as diagnosis_module
 
 def test_the_mystery_history_is_consistent_plottable_and_diagnosed_as_overfitting():
     history = vh.exercises.mystery_history()
-    np.testing.assert_allclose(history["val_loss"],
-                               np.add(history["val_reconstruction_loss"], history["val_kl_loss"]))
+    np.testing.assert_allclose(history["val_loss"], np.add(history["val_reconstruction_loss"], history["val_kl_loss"]))
     np.testing.assert_allclose(history["loss"], np.add(history["reconstruction_loss"], history["kl_loss"]))
     assert vh.plot_history(history) is not None
     (_, _), (x_test, _) = vh.load_fashion_mnist()

@@ -98,8 +98,10 @@ def test_fast_decoder_matches_the_decoder_and_traces_once(vae):
     assert_no_retrace(fast._decode, seen)
 
 
-@pytest.mark.parametrize("bad, message", [("not a model", "expected a decoder keras.Model"),
-                                          (vh.build_encoder(2), "Did you pass the encoder")])
+@pytest.mark.parametrize(
+    "bad, message",
+    [("not a model", "expected a decoder keras.Model"), (vh.build_encoder(2), "Did you pass the encoder")],
+)
 def test_fast_decoder_rejects_what_is_not_a_decoder(bad, message):
     with pytest.raises(ValueError, match=message):
         FastDecoder(bad)
@@ -173,9 +175,14 @@ def test_explore_latent_shows_one_slider_per_dimension():
     assert [s.description for s in find_widgets(explorer, "explorer-slider")] == [f"z[{i}]" for i in range(5)]
 
 
-@pytest.mark.parametrize("bad, message", [(vh.build_decoder(17), "at most 16"),
-                                          (vh.build_encoder(2), "Did you pass the encoder"),
-                                          (np.zeros(3), "expected a decoder keras.Model")])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (vh.build_decoder(17), "at most 16"),
+        (vh.build_encoder(2), "Did you pass the encoder"),
+        (np.zeros(3), "expected a decoder keras.Model"),
+    ],
+)
 def test_explore_latent_rejects_bad_models(bad, message):
     with pytest.raises(ValueError, match=message):
         vh.explore_latent(bad)
@@ -204,19 +211,22 @@ def test_explore_latent_map_sliders_move_marker_decoded_image_and_neighbours(vae
     nearest = np.argsort(np.sum((codes - [0.5, -0.25]) ** 2, axis=1))[:8]
     strip = pixels(neighbours.value)[::2, ::2]  # drawn at scale 2 with 2-pixel gaps: tiles every 30 px here
     for k, index in enumerate(nearest):
-        np.testing.assert_array_equal(strip[:, k * 30: k * 30 + 28], ink_on_white(x[index, :, :, 0]))
+        np.testing.assert_array_equal(strip[:, k * 30 : k * 30 + 28], ink_on_white(x[index, :, :, 0]))
     if not np.array_equal(nearest, nearest_indices(codes, [0.0, 0.0])):  # the neighbours of the start point
         assert neighbours.value != neighbours_before
     assert_no_retrace(fast._decode, seen)  # slider moves never retrace
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda vae, x, y: (vae, vh.build_decoder(3), x, y), "latent size 2 and the decoder's 3"),
-    (lambda vae, x, y: (vae, vae, x[..., 0], y), r"x\[..., None\]"),
-    (lambda vae, x, y: (vae, vae, x, y[:-1]), "one class index per image"),
-    (lambda vae, x, y: (vae, vae, x, y + 10), "one class index per image"),
-    (lambda vae, x, y: (vae.decoder, vae, x, y), "swap the encoder and the decoder"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda vae, x, y: (vae, vh.build_decoder(3), x, y), "latent size 2 and the decoder's 3"),
+        (lambda vae, x, y: (vae, vae, x[..., 0], y), r"x\[..., None\]"),
+        (lambda vae, x, y: (vae, vae, x, y[:-1]), "one class index per image"),
+        (lambda vae, x, y: (vae, vae, x, y + 10), "one class index per image"),
+        (lambda vae, x, y: (vae.decoder, vae, x, y), "swap the encoder and the decoder"),
+    ],
+)
 def test_explore_latent_map_rejects_bad_input(vae, data, change, message):
     with pytest.raises(ValueError, match=message):
         vh.explore_latent_map(*change(vae, *data))
@@ -251,9 +261,8 @@ def test_explore_interpolation_walks_the_chosen_path(vae, data):
     for k, t in enumerate(np.linspace(0, 1, 5)):
         slerp = (np.sin((1 - t) * angle) * a + np.sin(t * angle) * b) / np.sin(angle)
         expected = expected_pixels(vae.decoder, slerp)[::6, ::6].astype(int)
-        assert np.abs(strip[:, k * 30: k * 30 + 28] - expected).max() <= 1
-    np.testing.assert_array_equal(pixels(one(explorer, "explorer-start").value)[::6, ::6],
-                                  ink_on_white(x[2, :, :, 0]))
+        assert np.abs(strip[:, k * 30 : k * 30 + 28] - expected).max() <= 1
+    np.testing.assert_array_equal(pixels(one(explorer, "explorer-start").value)[::6, ::6], ink_on_white(x[2, :, :, 0]))
     strip_before = one(explorer, "explorer-strip").value
     find_widgets(explorer, "explorer-index")[1].value = 9  # end image
     assert one(explorer, "explorer-strip").value != strip_before
@@ -272,9 +281,14 @@ def test_explore_interpolation_reports_an_out_of_range_index_in_the_widget(vae, 
     assert one(explorer, "explorer-message").value == ""
 
 
-@pytest.mark.parametrize("kwargs, message", [({"start": N_IMAGES}, "start 40 is out of range"),
-                                             ({"end": -1}, "end -1 is out of range"),
-                                             ({"steps": 1}, "steps must be an integer from 2 to 64")])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"start": N_IMAGES}, "start 40 is out of range"),
+        ({"end": -1}, "end -1 is out of range"),
+        ({"steps": 1}, "steps must be an integer from 2 to 64"),
+    ],
+)
 def test_explore_interpolation_rejects_bad_arguments(vae, data, kwargs, message):
     with pytest.raises(ValueError, match=message):
         vh.explore_interpolation(vae, vae, data[0], **kwargs)
@@ -317,7 +331,7 @@ def test_explorer_snapshot_has_a_title_and_places_every_picture_side_by_side(vae
     snapshot = rgb(vh.explorer_snapshot(explorer))
     assert snapshot.shape[1] == sum(widths) + 12 * (len(widths) - 1)
     body = 26 + 20 + 20  # title line, the explorer's text line, captions
-    shown = snapshot[body:body + 168, :168, 0].astype(int)  # a palette PNG: grey levels kept within a few levels
+    shown = snapshot[body : body + 168, :168, 0].astype(int)  # a palette PNG: grey levels kept within a few levels
     assert np.abs(shown - pixels(one(explorer, "explorer-input").value)).max() <= 6
     assert (snapshot[:22] < 128).any()  # the title is drawn: dark text on the white header
     untitled_rows = rgb(vh.explorer_snapshot(explorer, title=" "))[:22]
@@ -327,8 +341,13 @@ def test_explorer_snapshot_has_a_title_and_places_every_picture_side_by_side(vae
 def test_every_explorer_gets_its_own_snapshot_title():
     from vae_helpers.explore.parts import SNAPSHOT_TITLES
 
-    names = {"latent-explorer", "latent-map-explorer", "interpolation-explorer", "reconstruction-explorer",
-             "conditional-explorer"}
+    names = {
+        "latent-explorer",
+        "latent-map-explorer",
+        "interpolation-explorer",
+        "reconstruction-explorer",
+        "conditional-explorer",
+    }
     assert set(SNAPSHOT_TITLES) == names and len(set(SNAPSHOT_TITLES.values())) == len(names)
 
 
@@ -354,7 +373,7 @@ def test_error_map_shows_nats_in_colour_with_a_colour_bar_from_0_to_the_maximum(
     bar = picture[168 + 6 + 6]  # one row through the colour bar
     np.testing.assert_allclose(bar[0], as_uint8(0.0), atol=1)
     np.testing.assert_allclose(bar[-1], as_uint8(1.0), atol=1)
-    assert picture.shape[0] > 168 + 20 and (picture[168 + 20:] < 100).any()  # labels under the bar
+    assert picture.shape[0] > 168 + 20 and (picture[168 + 20 :] < 100).any()  # labels under the bar
 
 
 def test_explore_reconstruction_shows_the_error_map_with_its_colour_bar(vae, data):
@@ -372,7 +391,7 @@ def test_explorer_snapshot_is_wide_enough_for_its_title(vae):
     snapshot = rgb(vh.explorer_snapshot(vh.explore_latent(vae)))  # one 168-px picture, a longer title
     title_width = ImageDraw.Draw(Image.new("RGB", (1, 1))).textlength(SNAPSHOT_TITLES["latent-explorer"], font=font(16))
     assert snapshot.shape[1] >= title_width > 168
-    assert (snapshot[:22, int(title_width) - 20:int(title_width)] < 128).any()  # the title's end is drawn
+    assert (snapshot[:22, int(title_width) - 20 : int(title_width)] < 128).any()  # the title's end is drawn
 
 
 # --------------------------------------------------------------------------- explore_conditional
@@ -399,7 +418,7 @@ def assert_shows_class(explorer, cvae, z, label):
     strip = pixels(one(explorer, "explorer-strip").value)[::2, ::2].astype(int)
     assert strip.shape == (28, cvae.num_classes * 30 - 2)
     for k in range(cvae.num_classes):
-        assert np.abs(strip[:, k * 30: k * 30 + 28] - class_pixels(cvae, z, k)[::6, ::6]).max() <= 1
+        assert np.abs(strip[:, k * 30 : k * 30 + 28] - class_pixels(cvae, z, k)[::6, ::6]).max() <= 1
     text = one(explorer, "explorer-point").value
     assert vh.CLASS_NAMES[label] in text and "z = (" + ", ".join(f"{v:+.2f}" for v in z) + ")" in text
 
@@ -448,8 +467,7 @@ def test_explore_conditional_buttons_sample_the_prior_and_reset_keeping_the_clas
 def test_explore_conditional_shows_one_slider_per_dimension_and_names_other_classes_by_index():
     explorer = vh.explore_conditional(vh.build_cvae(3, num_classes=4))
     assert [s.description for s in find_widgets(explorer, "explorer-slider")] == ["z[0]", "z[1]", "z[2]"]
-    assert one(explorer, "explorer-class").options == (("class 0", 0), ("class 1", 1), ("class 2", 2),
-                                                        ("class 3", 3))
+    assert one(explorer, "explorer-class").options == (("class 0", 0), ("class 1", 1), ("class 2", 2), ("class 3", 3))
     assert pixels(one(explorer, "explorer-strip").value).shape[1] == 2 * (4 * 30 - 2)  # four tiles
 
 
@@ -459,16 +477,19 @@ def test_explore_conditional_snapshot_shows_the_image_and_the_strip(cvae):
     snapshot = rgb(vh.explorer_snapshot(explorer))
     assert snapshot.shape[1] == 168 + 12 + 2 * (10 * 30 - 2)  # image and strip side by side
     body = 26 + 20 + 20  # title, the explorer's text (class and z), captions
-    shown = snapshot[body:body + 168, :168, 0].astype(int)
+    shown = snapshot[body : body + 168, :168, 0].astype(int)
     assert np.abs(shown - pixels(one(explorer, "explorer-image").value)).max() <= 6  # palette PNG
 
 
-@pytest.mark.parametrize("bad, message", [
-    (lambda cvae: vh.build_vae(2), r"needs a vh.CVAE.*got VAE.*vh.build_cvae\(\).*vh.explore_latent\(vae\)"),
-    (lambda cvae: cvae.decoder, "needs a vh.CVAE.*not one of its parts"),
-    (lambda cvae: "fashion-cvae2", r"needs a vh.CVAE.*got str.*vh.load_pretrained\(\"fashion-cvae2\"\)"),
-    (lambda cvae: vh.build_cvae(17), "at most 16; this model has 17"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (lambda cvae: vh.build_vae(2), r"needs a vh.CVAE.*got VAE.*vh.build_cvae\(\).*vh.explore_latent\(vae\)"),
+        (lambda cvae: cvae.decoder, "needs a vh.CVAE.*not one of its parts"),
+        (lambda cvae: "fashion-cvae2", r"needs a vh.CVAE.*got str.*vh.load_pretrained\(\"fashion-cvae2\"\)"),
+        (lambda cvae: vh.build_cvae(17), "at most 16; this model has 17"),
+    ],
+)
 def test_explore_conditional_rejects_what_is_not_a_small_cvae(cvae, bad, message):
     with pytest.raises(ValueError, match=message):
         vh.explore_conditional(bad(cvae))
@@ -479,10 +500,15 @@ def test_explore_conditional_rejects_a_bad_span(cvae):
         vh.explore_conditional(cvae, span=0.0)
 
 
-@pytest.mark.parametrize("explore", [lambda cvae, x, y: vh.explore_latent(cvae),
-                                     lambda cvae, x, y: vh.explore_latent(cvae.decoder),
-                                     lambda cvae, x, y: vh.explore_latent_map(cvae, cvae, x, y),
-                                     lambda cvae, x, y: vh.explore_interpolation(cvae.encoder, vh.build_decoder(2), x)])
+@pytest.mark.parametrize(
+    "explore",
+    [
+        lambda cvae, x, y: vh.explore_latent(cvae),
+        lambda cvae, x, y: vh.explore_latent(cvae.decoder),
+        lambda cvae, x, y: vh.explore_latent_map(cvae, cvae, x, y),
+        lambda cvae, x, y: vh.explore_interpolation(cvae.encoder, vh.build_decoder(2), x),
+    ],
+)
 def test_the_vae_explorers_send_a_cvae_to_explore_conditional(cvae, data, explore):
     with pytest.raises(ValueError, match=r"a vh.CVAE's, which also needs the class label.*vh.explore_conditional"):
         explore(cvae, *data)

@@ -27,8 +27,9 @@ def randomize(model, seed=0):
     Each weight has standard deviation 1/sqrt(size / last axis), about 1/sqrt(fan-in): activations stay of order 1.
     """
     rng = np.random.default_rng(seed)
-    model.set_weights([rng.normal(scale=(w.size / w.shape[-1]) ** -0.5, size=w.shape).astype("float32")
-                       for w in model.get_weights()])
+    model.set_weights(
+        [rng.normal(scale=(w.size / w.shape[-1]) ** -0.5, size=w.shape).astype("float32") for w in model.get_weights()]
+    )
     return model
 
 
@@ -68,17 +69,22 @@ def test_compiled_decoder_reads_the_current_weights():
     np.testing.assert_allclose(after, ops.convert_to_numpy(decoder(z)), atol=TOLERANCE)
 
 
-@pytest.mark.parametrize("unfusable", [
-    layers.UpSampling2D(2, interpolation="bilinear"),  # not a copy of each pixel
-    layers.UpSampling2D(3),  # not a factor 2
-])
+@pytest.mark.parametrize(
+    "unfusable",
+    [
+        layers.UpSampling2D(2, interpolation="bilinear"),  # not a copy of each pixel
+        layers.UpSampling2D(3),  # not a factor 2
+    ],
+)
 def test_other_upsamplings_are_left_as_they_are(unfusable):
     z = keras.Input(shape=(2,))
     h = layers.Conv2D(3, 3, padding="same")(unfusable(layers.Reshape((2, 2, 1))(layers.Dense(4)(z))))
     decoder = keras.Model(z, h)
     assert fusable_pairs(decoder) == []
-    np.testing.assert_allclose(ops.convert_to_numpy(decoder_forward(decoder)(random_points(3))),
-                               ops.convert_to_numpy(decoder(random_points(3))))
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(decoder_forward(decoder)(random_points(3))),
+        ops.convert_to_numpy(decoder(random_points(3))),
+    )
 
 
 def test_a_model_that_is_not_a_chain_is_not_fused():

@@ -26,7 +26,7 @@ def gaussian_params():
 def numpy_kl_per_dimension(z_mean, z_log_var):
     """(D,) batch-mean KL of each dimension, by hand in float64: 1/2 (mu^2 + sigma^2 - 1 - log sigma^2)."""
     m, lv = z_mean.astype(np.float64), z_log_var.astype(np.float64)
-    return np.mean(0.5 * (m ** 2 + np.exp(lv) - 1.0 - lv), axis=0)
+    return np.mean(0.5 * (m**2 + np.exp(lv) - 1.0 - lv), axis=0)
 
 
 def test_the_fixture_has_dimensions_on_both_sides_of_lambda(gaussian_params):
@@ -127,8 +127,9 @@ def test_run_settings_record_free_bits_only_when_used(make_tiny_vae, images):
 
 
 def test_a_resume_with_other_free_bits_stops_and_names_the_difference(make_tiny_vae, images, tmp_path):
-    vh.train(tiny_vae(make_tiny_vae, free_bits=0.5), images, epochs=1, batch_size=32, checkpoint_dir=tmp_path,
-             verbose=0)
+    vh.train(
+        tiny_vae(make_tiny_vae, free_bits=0.5), images, epochs=1, batch_size=32, checkpoint_dir=tmp_path, verbose=0
+    )
     again = tiny_vae(make_tiny_vae, free_bits=1.0)
     with pytest.raises(vh.RunFolderError, match="free_bits: 0.5 in the folder, 1.0 now"):
         vh.train(again, images, epochs=2, batch_size=32, checkpoint_dir=tmp_path, verbose=0)

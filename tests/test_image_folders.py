@@ -26,8 +26,12 @@ def test_sample_patches_are_cut_from_the_photographs(patches):
     assert list(np.bincount(y)) == [15, 15] and 0 <= x.min() and x.max() <= 1
     photo = load_sample_images().images[0]  # china.jpg: the first patch is a crop of it, exactly
     first = np.rint(x[0] * 255).astype(np.uint8)
-    hits = [(r, c) for r in range(photo.shape[0] - 31) for c in range(photo.shape[1] - 31)
-            if photo[r, c, 0] == first[0, 0, 0] and np.array_equal(photo[r:r + 32, c:c + 32], first)]
+    hits = [
+        (r, c)
+        for r in range(photo.shape[0] - 31)
+        for c in range(photo.shape[1] - 31)
+        if photo[r, c, 0] == first[0, 0, 0] and np.array_equal(photo[r : r + 32, c : c + 32], first)
+    ]
     assert hits
     with pytest.raises(ValueError, match="never overwrites"):
         vh.write_sample_patches(patches, size=32, n_per_image=15)
@@ -75,10 +79,18 @@ def test_bad_image_shapes_are_clear():
 def test_default_models_are_unchanged():
     vae = vh.build_vae()
     assert [(w.path, tuple(w.shape)) for w in vae.weights if "seed" not in w.path][:3] == [
-        ("conv2d/kernel", (3, 3, 1, 32)), ("conv2d/bias", (32,)), ("conv2d_1/kernel", (3, 3, 32, 64))] or \
-        [tuple(w.shape) for w in vae.encoder.weights][:2] == [(3, 3, 1, 32), (32,)]
+        ("conv2d/kernel", (3, 3, 1, 32)),
+        ("conv2d/bias", (32,)),
+        ("conv2d_1/kernel", (3, 3, 32, 64)),
+    ] or [tuple(w.shape) for w in vae.encoder.weights][:2] == [(3, 3, 1, 32), (32,)]
     assert vae.decoder.output.shape[1:] == (28, 28, 1) and vae.decoder.layers[1].units == 7 * 7 * 64
-    assert vae.likelihood.name == "bernoulli" and set(vae.get_config()) == {"encoder", "decoder", "beta", "free_bits", "name"}
+    assert vae.likelihood.name == "bernoulli" and set(vae.get_config()) == {
+        "encoder",
+        "decoder",
+        "beta",
+        "free_bits",
+        "name",
+    }
     with pytest.raises(ValueError, match=r"must have shape \(N, 28, 28, 1\) with N >= 1, got \(2, 28, 28\)\. It looks"):
         vh.validate_images(np.zeros((2, 28, 28), np.float32))
     model = vh.load_pretrained("fashion-latent2")
@@ -108,8 +120,26 @@ def test_training_command_on_a_folder(patches, tmp_path):
     from vae_helpers import cli
 
     out = tmp_path / "run"
-    metrics = cli.main(["--data-dir", str(patches), "--image-size", "32", "--color", "rgb", "--likelihood",
-                        "gaussian", "--epochs", "1", "--latent-dim", "4", "--batch-size", "16", "--out", str(out)])
+    metrics = cli.main(
+        [
+            "--data-dir",
+            str(patches),
+            "--image-size",
+            "32",
+            "--color",
+            "rgb",
+            "--likelihood",
+            "gaussian",
+            "--epochs",
+            "1",
+            "--latent-dim",
+            "4",
+            "--batch-size",
+            "16",
+            "--out",
+            str(out),
+        ]
+    )
     assert metrics["image_shape"] == [32, 32, 3] and metrics["likelihood"] == "gaussian"
     assert metrics["n_train"] + metrics["n_validation"] + metrics["evaluated_on"]["test"] == 30
     state = json.loads((out / "checkpoint" / "state.json").read_text())
@@ -117,8 +147,26 @@ def test_training_command_on_a_folder(patches, tmp_path):
     model = vh.load_pretrained(out)
     assert model.likelihood.name == "gaussian" and model.encoder.inputs[0].shape[1:] == (32, 32, 3)
     with pytest.raises(SystemExit):  # another size never resumes this run
-        cli.main(["--data-dir", str(patches), "--image-size", "16", "--color", "rgb", "--likelihood", "gaussian",
-                  "--epochs", "2", "--latent-dim", "4", "--batch-size", "16", "--out", str(out)])
+        cli.main(
+            [
+                "--data-dir",
+                str(patches),
+                "--image-size",
+                "16",
+                "--color",
+                "rgb",
+                "--likelihood",
+                "gaussian",
+                "--epochs",
+                "2",
+                "--latent-dim",
+                "4",
+                "--batch-size",
+                "16",
+                "--out",
+                str(out),
+            ]
+        )
     with pytest.raises(SystemExit):
         cli.parse_args(["--image-size", "32"])
     with pytest.raises(SystemExit):

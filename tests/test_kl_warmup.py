@@ -55,12 +55,15 @@ def test_unknown_number_of_steps_gives_whole_epoch_steps(make_tiny_vae):
     assert float(warmup.model.beta.numpy()) == pytest.approx(0.25)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"warmup_epochs": 0}, "warmup_epochs"),
-    ({"warmup_epochs": 2.5}, "warmup_epochs"),
-    ({"warmup_epochs": 2, "final_beta": -1.0}, "final_beta"),
-    ({"warmup_epochs": 2, "final_beta": "1"}, "final_beta"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"warmup_epochs": 0}, "warmup_epochs"),
+        ({"warmup_epochs": 2.5}, "warmup_epochs"),
+        ({"warmup_epochs": 2, "final_beta": -1.0}, "final_beta"),
+        ({"warmup_epochs": 2, "final_beta": "1"}, "final_beta"),
+    ],
+)
 def test_invalid_arguments_are_rejected(kwargs, message):
     with pytest.raises(ValueError, match=message):
         vh.KLWarmup(**kwargs)
@@ -76,11 +79,27 @@ def test_model_without_beta_is_rejected_with_a_clear_message():
 def test_a_warmup_is_recorded_in_the_run_settings_and_a_resume_with_another_stops(images, make_tiny_vae, tmp_path):
     import json
 
-    vh.train(make_tiny_vae(), images, epochs=1, batch_size=32, checkpoint_dir=tmp_path, verbose=0,
-             callbacks=[vh.KLWarmup(warmup_epochs=3)])
+    vh.train(
+        make_tiny_vae(),
+        images,
+        epochs=1,
+        batch_size=32,
+        checkpoint_dir=tmp_path,
+        verbose=0,
+        callbacks=[vh.KLWarmup(warmup_epochs=3)],
+    )
     assert json.loads((tmp_path / "state.json").read_text())["settings"]["kl_warmup_epochs"] == 3
-    for callbacks, difference in (([vh.KLWarmup(warmup_epochs=5)], "kl_warmup_epochs: 3 in the folder, 5 now"),
-                                  ([], "kl_warmup_epochs: 3 in the folder, '(not given)' now")):
+    for callbacks, difference in (
+        ([vh.KLWarmup(warmup_epochs=5)], "kl_warmup_epochs: 3 in the folder, 5 now"),
+        ([], "kl_warmup_epochs: 3 in the folder, '(not given)' now"),
+    ):
         with pytest.raises(vh.RunFolderError, match=difference.replace("(", r"\(").replace(")", r"\)")):
-            vh.train(make_tiny_vae(), images, epochs=2, batch_size=32, checkpoint_dir=tmp_path, verbose=0,
-                     callbacks=callbacks)
+            vh.train(
+                make_tiny_vae(),
+                images,
+                epochs=2,
+                batch_size=32,
+                checkpoint_dir=tmp_path,
+                verbose=0,
+                callbacks=callbacks,
+            )

@@ -30,13 +30,19 @@ def test_spherical_path_between_orthogonal_unit_codes_stays_on_the_circle():
 
 def test_spherical_path_falls_back_to_the_line_for_parallel_or_zero_codes():
     for a, b in (([1.0, 1.0], [2.0, 2.0]), ([0.0, 0.0], [1.0, 2.0])):
-        np.testing.assert_allclose(vh.interpolate_latent(a, b, [0.3], "spherical"),
-                                   vh.interpolate_latent(a, b, [0.3], "linear"))
+        np.testing.assert_allclose(
+            vh.interpolate_latent(a, b, [0.3], "spherical"), vh.interpolate_latent(a, b, [0.3], "linear")
+        )
 
 
-@pytest.mark.parametrize("args, message", [(([1.0], [1.0, 2.0], 0.5), "same shape"),
-                                           (([1.0], [2.0], 1.5), r"in \[0, 1\]"),
-                                           (([1.0], [2.0], 0.5, "cubic"), "method must be one of")])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (([1.0], [1.0, 2.0], 0.5), "same shape"),
+        (([1.0], [2.0], 1.5), r"in \[0, 1\]"),
+        (([1.0], [2.0], 0.5, "cubic"), "method must be one of"),
+    ],
+)
 def test_interpolate_rejects_bad_input(args, message):
     with pytest.raises(ValueError, match=message):
         vh.interpolate_latent(*args)
@@ -59,7 +65,8 @@ def test_nearest_distances_match_brute_force_for_codes_and_images():
     np.testing.assert_allclose(vh.nearest_distances(images[:3], images), 0.0, atol=1e-6)  # each is in the set
     shifted = np.clip(images[:1] + 0.1, 0, 1)
     assert vh.nearest_distances(shifted, images)[0] == pytest.approx(
-        min(np.linalg.norm((shifted[0] - image).ravel()) for image in images))
+        min(np.linalg.norm((shifted[0] - image).ravel()) for image in images)
+    )
 
 
 def test_nearest_distances_rejects_rows_of_different_sizes():

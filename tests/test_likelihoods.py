@@ -39,10 +39,12 @@ def test_continuous_bernoulli_constant_and_density(logit):
     ours = float(_np(losses.continuous_bernoulli_log_norm(np.float32([logit])))[0])
     if abs(logit) < 15:  # beyond, 1 - 2 lambda rounds in float64 too
         assert ours == pytest.approx(_cb_log_norm_closed_form(lam), abs=2e-5)
+
     # the density integrates to 1 over [0, 1] (scipy's quadrature, its own exp/log)
     def density(x):
         nll = float(_np(losses.continuous_bernoulli_nll_per_pixel(np.float32([[x]]), np.float32([[logit]])))[0, 0])
         return math.exp(-nll)
+
     integral, _ = scipy.integrate.quad(density, 0, 1, limit=200)
     assert integral == pytest.approx(1.0, abs=2e-4)
 
@@ -68,8 +70,9 @@ def test_bernoulli_default_unchanged_and_bad_likelihood_is_clear():
     rng = np.random.default_rng(1)
     x = rng.uniform(0, 1, (2, 28, 28, 1)).astype(np.float32)
     logits = rng.normal(0, 2, x.shape).astype(np.float32)
-    np.testing.assert_allclose(_np(vh.reconstruction_loss(x, logits)),
-                               _np(vh.reconstruction_loss(x, logits, "bernoulli")))
+    np.testing.assert_allclose(
+        _np(vh.reconstruction_loss(x, logits)), _np(vh.reconstruction_loss(x, logits, "bernoulli"))
+    )
     with pytest.raises(ValueError, match="likelihood must be one of"):
         vh.reconstruction_loss(x, logits, "laplace")
     with pytest.raises(ValueError, match="gaussian_std"):
@@ -86,8 +89,9 @@ def test_model_likelihood_is_used_by_evaluation_and_survives_config():
         vae = vh.build_vae(2, image_shape=(8, 8, 3), likelihood=likelihood, seed=0)
         scores[likelihood] = vh.evaluate(vae, x, seed=0)["reconstruction"]
         # the IWAE bound with k = 1 is -ELBO with a one-sample KL: close to it only if it reads the same likelihood
-        assert vh.iwae_bound(vae, x, 1, seed=3) == pytest.approx(vh.per_image_negative_elbo(vae, x, seed=3).mean(),
-                                                                 abs=1.0)
+        assert vh.iwae_bound(vae, x, 1, seed=3) == pytest.approx(
+            vh.per_image_negative_elbo(vae, x, seed=3).mean(), abs=1.0
+        )
         copy = vh.VAE.from_config(vae.get_config())
         assert copy.likelihood.name == likelihood and copy.likelihood.config() == vae.likelihood.config()
     assert len(set(round(v, 3) for v in scores.values())) == 3
@@ -123,17 +127,21 @@ def test_notebook_10_predictions_are_graded_by_what_the_experiments_measure(caps
     assert vh.exercises.check_error_cost_prediction("the same", 0.02, 0.021) is True
 
     errors = np.full(3072, 0.1)  # a reconstruction that misses every pixel value by 0.1
+
     def gaussian(sigma):
-        return float(np.sum(0.5 * np.log(2 * np.pi * sigma ** 2) + errors ** 2 / (2 * sigma ** 2)))
+        return float(np.sum(0.5 * np.log(2 * np.pi * sigma**2) + errors**2 / (2 * sigma**2)))
+
     assert vh.exercises.check_gaussian_std_prediction("higher", gaussian(0.1), gaussian(0.05)) is True
     errors = np.full(3072, 0.02)  # a precise one: the narrower Gaussian pays off
     assert vh.exercises.check_gaussian_std_prediction("lower", gaussian(0.1), gaussian(0.05)) is True
     assert vh.exercises.check_gaussian_std_prediction("higher", gaussian(0.1), gaussian(0.05)) is False
 
-    for check, args in ((vh.exercises.check_cb_minimum, ("maybe", best_lambda)),
-                        (vh.exercises.check_cb_minimum, ("at x", 1.5)),
-                        (vh.exercises.check_error_cost_prediction, ("the same", -0.1, 0.2)),
-                        (vh.exercises.check_gaussian_std_prediction, ("higher", "a lot", 2.0))):
+    for check, args in (
+        (vh.exercises.check_cb_minimum, ("maybe", best_lambda)),
+        (vh.exercises.check_cb_minimum, ("at x", 1.5)),
+        (vh.exercises.check_error_cost_prediction, ("the same", -0.1, 0.2)),
+        (vh.exercises.check_gaussian_std_prediction, ("higher", "a lot", 2.0)),
+    ):
         with pytest.raises(ExerciseError):
             check(*args)
     assert vh.exercises.check_cb_minimum(None, best_lambda) is False  # not answered yet: a nudge, no error
@@ -144,5 +152,6 @@ def test_continuous_bernoulli_mean_is_the_integral_of_x_times_the_density(logit)
     def density(x):
         nll = float(_np(losses.continuous_bernoulli_nll_per_pixel(np.float32([[x]]), np.float32([[logit]])))[0, 0])
         return math.exp(-nll)
+
     expected, _ = scipy.integrate.quad(lambda x: x * density(x), 0, 1, limit=200)
     assert float(_np(losses.continuous_bernoulli_mean(np.float32([logit])))[0]) == pytest.approx(expected, abs=2e-4)

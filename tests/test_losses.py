@@ -101,8 +101,10 @@ def test_reconstruction_loss_accepts_unknown_static_sizes_in_a_graph():
 
     # Older TensorFlow/Keras pairs trace tf.data batches as (None, None, None, None): the shape check must let
     # unknown sizes through and still compare the known ones.
-    traced = tf.function(vh.reconstruction_loss, input_signature=[tf.TensorSpec((None, None, None, None)),
-                                                                   tf.TensorSpec((None, 28, 28, 1))])
+    traced = tf.function(
+        vh.reconstruction_loss,
+        input_signature=[tf.TensorSpec((None, None, None, None)), tf.TensorSpec((None, 28, 28, 1))],
+    )
     x = np.full((2, 28, 28, 1), 0.5, np.float32)
     np.testing.assert_allclose(traced(x, np.zeros_like(x)).numpy(), [784 * math.log(2)] * 2, rtol=1e-6)
     with pytest.raises(ValueError, match="same shape"):
@@ -115,8 +117,9 @@ def test_reconstruction_loss_matches_keras_binary_crossentropy():
     x = rng.uniform(size=(2, 28, 28, 1)).astype(np.float32)
     logits = rng.uniform(-4, 4, size=(2, 28, 28, 1)).astype(np.float32)
     bce = keras.losses.binary_crossentropy(x.reshape(2, -1), ops.sigmoid(logits.reshape(2, -1)))
-    np.testing.assert_allclose(ops.convert_to_numpy(vh.reconstruction_loss(x, logits)),
-                               784 * ops.convert_to_numpy(bce), rtol=1e-4)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(vh.reconstruction_loss(x, logits)), 784 * ops.convert_to_numpy(bce), rtol=1e-4
+    )
 
 
 @pytest.mark.parametrize("logit", [50.0, -50.0, 1000.0, -1000.0])
@@ -152,13 +155,13 @@ def central_difference(f, x, h=1e-6):
 
 @pytest.mark.usefixtures("float64")
 def test_kl_gradient_matches_finite_differences(gaussian_params):
-    _, (grad_mean, grad_log_var) = value_and_gradients(lambda m, lv: ops.sum(vh.kl_divergence(m, lv)),
-                                                       *gaussian_params)  # float64
+    _, (grad_mean, grad_log_var) = value_and_gradients(
+        lambda m, lv: ops.sum(vh.kl_divergence(m, lv)), *gaussian_params
+    )  # float64
     kl_sum = lambda m, lv: float(ops.sum(vh.kl_divergence(m, lv)))
     mean0, log_var0 = gaussian_params
     np.testing.assert_allclose(grad_mean, central_difference(lambda m: kl_sum(m, log_var0), mean0), rtol=1e-6)
-    np.testing.assert_allclose(grad_log_var, central_difference(lambda lv: kl_sum(mean0, lv), log_var0),
-                               rtol=1e-6)
+    np.testing.assert_allclose(grad_log_var, central_difference(lambda lv: kl_sum(mean0, lv), log_var0), rtol=1e-6)
 
 
 @pytest.mark.usefixtures("float64")
@@ -220,5 +223,6 @@ def test_per_pixel_nll_is_the_direct_formula_pixel_by_pixel_and_sums_to_the_reco
     direct = -(x * np.log(p) + (1 - x) * np.log(1 - p))
     per_pixel = ops.convert_to_numpy(vh.losses.bernoulli_nll_per_pixel(x, logits))
     np.testing.assert_allclose(per_pixel, direct, rtol=1e-10)
-    np.testing.assert_allclose(ops.convert_to_numpy(vh.reconstruction_loss(x, logits)), direct.sum(axis=(1, 2, 3)),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(vh.reconstruction_loss(x, logits)), direct.sum(axis=(1, 2, 3)), rtol=1e-10
+    )

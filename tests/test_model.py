@@ -9,8 +9,19 @@ from keras import layers, ops
 import vae_helpers as vh
 from vae_helpers.reference import ReferenceVAE, build_reference_models
 
-CONFIG_KEYS = ("filters", "units", "kernel_size", "strides", "padding", "activation", "pool_size", "size",
-               "target_shape", "data_format", "use_bias")
+CONFIG_KEYS = (
+    "filters",
+    "units",
+    "kernel_size",
+    "strides",
+    "padding",
+    "activation",
+    "pool_size",
+    "size",
+    "target_shape",
+    "data_format",
+    "use_bias",
+)
 
 
 def describe(layer, activation=None):
@@ -133,15 +144,17 @@ def test_save_and_load_round_trip(tmp_path, images):
     assert float(loaded.beta.numpy()) == 0.25
     z = np.random.default_rng(2).normal(size=(6, 2)).astype(np.float32)
     np.testing.assert_array_equal(ops.convert_to_numpy(loaded.decode(z)), ops.convert_to_numpy(vae.decode(z)))
-    np.testing.assert_array_equal(ops.convert_to_numpy(loaded.encode(images[:6])[0]),
-                                  ops.convert_to_numpy(vae.encode(images[:6])[0]))
+    np.testing.assert_array_equal(
+        ops.convert_to_numpy(loaded.encode(images[:6])[0]), ops.convert_to_numpy(vae.encode(images[:6])[0])
+    )
     # Still trainable: one step changes the weights, the loss is finite, decoder_logits still shares them.
     before = [w.copy() for w in loaded.get_weights()]
     history = vh.train(loaded, images[:16], epochs=1, batch_size=16, verbose=0)
     assert np.isfinite(history["loss"][0])
     assert any(not np.array_equal(a, b) for a, b in zip(before, loaded.get_weights()))
-    np.testing.assert_allclose(ops.convert_to_numpy(ops.sigmoid(loaded.decoder_logits(z))),
-                               ops.convert_to_numpy(loaded.decode(z)), atol=1e-6)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(ops.sigmoid(loaded.decoder_logits(z))), ops.convert_to_numpy(loaded.decode(z)), atol=1e-6
+    )
 
 
 def test_beta_changed_during_training_is_saved(tmp_path):

@@ -11,15 +11,28 @@ import vae_helpers as vh
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
-EXPECTED = ["01_data", "02_sampling_trick", "03_encoder_decoder", "04_loss_elbo", "05_training",
-            "06_latent_space", "07_going_further", "08_autoencoder_vs_vae", "09_conditional_vae", "10_your_own_images",
-            "11_likelihood_and_outliers", "12_when_training_goes_wrong"]
+EXPECTED = [
+    "01_data",
+    "02_sampling_trick",
+    "03_encoder_decoder",
+    "04_loss_elbo",
+    "05_training",
+    "06_latent_space",
+    "07_going_further",
+    "08_autoencoder_vs_vae",
+    "09_conditional_vae",
+    "10_your_own_images",
+    "11_likelihood_and_outliers",
+    "12_when_training_goes_wrong",
+]
 # Numbered notebooks that nbval does not execute, with the reason. Empty: every notebook runs in CI.
 EXCLUDED_FROM_NBVAL: dict[str, str] = {}
 CHECK = "# NBVAL_CHECK_OUTPUT"
 BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 REPOSITORY = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
-COLAB_NOTEBOOKS = f"https://colab.research.google.com/github/{REPOSITORY.removeprefix('https://github.com/')}/blob/main/notebooks/"
+COLAB_NOTEBOOKS = (
+    f"https://colab.research.google.com/github/{REPOSITORY.removeprefix('https://github.com/')}/blob/main/notebooks/"
+)
 MAX_WIDGET_STATE_BYTES = 100_000
 
 
@@ -129,8 +142,9 @@ def test_stored_outputs_are_from_a_real_run_without_unexpected_errors(notebook):
     assert all(c["execution_count"] is not None for c in code), "every code cell is stored executed"
     counts = [c["execution_count"] for c in code]
     assert counts == sorted(counts), "cells were executed out of order"
-    assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {})
-               for c in code for o in c["outputs"]), "a stored plot, so GitHub shows results"
+    assert any(
+        o.get("output_type") == "display_data" and "image/png" in o.get("data", {}) for c in code for o in c["outputs"]
+    ), "a stored plot, so GitHub shows results"
     for cell in code:
         errors = [o for o in cell["outputs"] if o["output_type"] == "error"]
         if errors:
@@ -150,8 +164,7 @@ def test_every_public_helper_is_used_by_a_notebook_or_documented_as_advanced():
     sources = "\n".join(_source(c) for p in _notebook_paths() for c in _load(p)["cells"])
     reference = (ROOT / "docs" / "reference.md").read_text()
     advanced = reference.split("<!-- advanced-api -->", 1)[1] if "<!-- advanced-api -->" in reference else ""
-    unused = [name for name in vh.__all__
-              if not re.search(rf"\bvh\.{name}\b", sources) and f"`{name}`" not in advanced]
+    unused = [name for name in vh.__all__ if not re.search(rf"\bvh\.{name}\b", sources) and f"`{name}`" not in advanced]
     assert not unused, f"not used in any notebook nor listed in docs/reference.md's advanced API: {unused}"
 
 
@@ -179,12 +192,15 @@ def test_the_re_execution_tool_removes_machine_paths():
     from conftest import load_tool
 
     tool = load_tool("run_notebooks")
-    text = (f'File \x1b[0;32m~/.pyenv/versions/3.11.7/lib/python3.11/site-packages/keras/src/x.py:3\x1b[0m\n'
-            f'File /usr/lib/python3/dist-packages/numpy/core.py:1\nFile {ROOT}/vae_helpers/model.py:9\n'
-            'Resuming from /tmp/tmpab_12cd/checkpoint')
+    text = (
+        f"File \x1b[0;32m~/.pyenv/versions/3.11.7/lib/python3.11/site-packages/keras/src/x.py:3\x1b[0m\n"
+        f"File /usr/lib/python3/dist-packages/numpy/core.py:1\nFile {ROOT}/vae_helpers/model.py:9\n"
+        "Resuming from /tmp/tmpab_12cd/checkpoint"
+    )
     assert tool.without_machine_paths(text) == (
-        'File \x1b[0;32m\u2026/site-packages/keras/src/x.py:3\x1b[0m\nFile \u2026/site-packages/numpy/core.py:1\n'
-        'File vae_helpers/model.py:9\nResuming from /tmp/\u2026/checkpoint')
+        "File \x1b[0;32m\u2026/site-packages/keras/src/x.py:3\x1b[0m\nFile \u2026/site-packages/numpy/core.py:1\n"
+        "File vae_helpers/model.py:9\nResuming from /tmp/\u2026/checkpoint"
+    )
     assert not MACHINE_PATH.search(tool.without_machine_paths(text))
 
 
@@ -200,7 +216,8 @@ def test_stored_outputs_come_from_a_full_run_of_the_current_code(notebook):
     assert run, f"{path.name} was not stored by tools/run_notebooks.py: run `python tools/run_notebooks.py {path}`"
     assert run["mode"] == "full", f"{path.name} is stored from quick mode: rerun it in full mode (the default)"
     assert run["code_sha256"] == tool.code_hash(nb), (
-        f"{path.name}'s code cells changed after its outputs were stored: `python tools/run_notebooks.py {path}`")
+        f"{path.name}'s code cells changed after its outputs were stored: `python tools/run_notebooks.py {path}`"
+    )
 
 
 def test_solution_cells_hide_their_outputs_as_well_as_their_code(notebook):
@@ -258,13 +275,15 @@ def test_header_and_course_map_state_reading_time_and_the_measured_full_run_time
 
     path, nb = notebook
     header = TIMES.search(_source(nb["cells"][0]))
-    assert header, f"{path.name}'s header says `**Time:** about N min to read · about M min to run (full mode, " \
-                   "2 CPU cores)`"
+    assert header, (
+        f"{path.name}'s header says `**Time:** about N min to read · about M min to run (full mode, 2 CPU cores)`"
+    )
     run = nb["metadata"].get(load_tool("run_notebooks").METADATA_KEY, {})
     assert run.get("cpus") == 2, "the stored run was measured on 2 CPU cores"
     measured_minutes = run["seconds"] / 60
     stated = int(header.group(2))
     assert abs(stated - measured_minutes) <= max(1.0, 0.25 * measured_minutes), (
-        f"{path.name} says about {stated} min to run; its stored full run took {measured_minutes:.1f} min")
+        f"{path.name} says about {stated} min to run; its stored full run took {measured_minutes:.1f} min"
+    )
     # the README's course map states the same reading time and the measured run time: tools/tables.py writes it,
     # tests/test_tables.py checks it

@@ -29,6 +29,7 @@ def _encode(vae, x):
 
 # ---- per-image scores -----------------------------------------------------------------------------------------
 
+
 def test_per_image_negative_elbo_averages_to_negative_elbo_on_the_same_seed(trained_vae):
     vae, _, x = trained_vae
     scores = vh.per_image_negative_elbo(vae, x, batch_size=100, seed=7)
@@ -61,8 +62,11 @@ def test_per_image_iwae_averages_to_iwae_bound_and_matches_a_log_mean_exp_oracle
     z = z_mean + np.exp(0.5 * z_log_var) * eps  # (k, N, D)
     logits = ops.convert_to_numpy(vae.decoder_logits(z.reshape(-1, vae.latent_dim).astype(np.float32)))
     logits = logits.astype(np.float64).reshape(k, *x.shape)
-    log_w = (_log_bernoulli(x.astype(np.float64)[None], logits) + _log_normal(z, 0.0, 0.0)
-             - _log_normal(z, z_mean, z_log_var))  # (k, N)
+    log_w = (
+        _log_bernoulli(x.astype(np.float64)[None], logits)
+        + _log_normal(z, 0.0, 0.0)
+        - _log_normal(z, z_mean, z_log_var)
+    )  # (k, N)
     top = log_w.max(axis=0)
     expected = -(top + np.log(np.mean(np.exp(log_w - top), axis=0)))
     assert np.allclose(scores, expected, rtol=1e-4)
@@ -85,6 +89,7 @@ def test_every_images_negative_elbo_is_above_its_bernoulli_floor(trained_vae):
 
 
 # ---- the floor, PNG lengths and the corrected score --------------------------------------------------------------
+
 
 def test_bernoulli_entropy_is_the_reconstruction_term_of_the_perfect_decoder(images):
     x = np.clip(images, 0.01, 0.99)
@@ -132,6 +137,7 @@ def test_complexity_corrected_names_a_score_that_is_not_finite_rather_than_its_s
 
 # ---- ROC-AUC ---------------------------------------------------------------------------------------------------
 
+
 def test_roc_auc_of_perfectly_separated_scores_is_one_and_reversed_is_zero():
     assert vh.roc_auc([1.0, 2.0, 3.0], [4.0, 5.0]) == 1.0
     assert vh.roc_auc([4.0, 5.0], [1.0, 2.0, 3.0]) == 0.0
@@ -153,6 +159,7 @@ def test_roc_auc_refuses_what_is_not_a_list_of_finite_scores(bad):
 
 
 # ---- the out-of-distribution sets --------------------------------------------------------------------------------
+
 
 def _bilinear(image, size):
     """Upscale a 2-D float image to (size, size): pixel-centre aligned bilinear interpolation, edges clamped."""
@@ -194,23 +201,37 @@ def test_noise_inverted_and_flipped_sets(images):
 
 # ---- bad input -----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("call, fragment", [
-    (lambda vae, x: vh.per_image_negative_elbo(vae.encoder, x), "needs a whole vh.VAE"),
-    (lambda vae, x: vh.per_image_iwae(vae, x, 0), "k must be a positive integer"),
-    (lambda vae, x: vh.per_image_negative_elbo(vae, x[..., 0]), "add the channel axis"),
-    (lambda vae, x: vh.per_image_iwae(vae, x * 255, 5), "values must lie in \\[0, 1\\]"),
-    (lambda vae, x: vh.load_digits_28(2000), "n must be at most 1,797"),
-    (lambda vae, x: vh.load_digits_28(0), "n must be a positive integer"),
-    (lambda vae, x: vh.outliers.uniform_noise(3, seed=-1), "seed must be an integer from 0 to 2"),
-    (lambda vae, x: vh.png_bits(np.zeros((2, 28, 28, 1), np.uint8)), "must hold floats in \\[0, 1\\]"),
-], ids=["encoder only", "k = 0", "no channel axis", "uint8 range", "too many digits", "no digits", "negative seed",
-        "integer images"])
+
+@pytest.mark.parametrize(
+    "call, fragment",
+    [
+        (lambda vae, x: vh.per_image_negative_elbo(vae.encoder, x), "needs a whole vh.VAE"),
+        (lambda vae, x: vh.per_image_iwae(vae, x, 0), "k must be a positive integer"),
+        (lambda vae, x: vh.per_image_negative_elbo(vae, x[..., 0]), "add the channel axis"),
+        (lambda vae, x: vh.per_image_iwae(vae, x * 255, 5), "values must lie in \\[0, 1\\]"),
+        (lambda vae, x: vh.load_digits_28(2000), "n must be at most 1,797"),
+        (lambda vae, x: vh.load_digits_28(0), "n must be a positive integer"),
+        (lambda vae, x: vh.outliers.uniform_noise(3, seed=-1), "seed must be an integer from 0 to 2"),
+        (lambda vae, x: vh.png_bits(np.zeros((2, 28, 28, 1), np.uint8)), "must hold floats in \\[0, 1\\]"),
+    ],
+    ids=[
+        "encoder only",
+        "k = 0",
+        "no channel axis",
+        "uint8 range",
+        "too many digits",
+        "no digits",
+        "negative seed",
+        "integer images",
+    ],
+)
 def test_bad_input_gets_a_clear_error(make_tiny_vae, images, call, fragment):
     with pytest.raises(ValueError, match=fragment):
         call(make_tiny_vae(), images[:4])
 
 
 # ---- the exercises of notebook 11: answers computed without their tables -----------------------------------------
+
 
 def test_exercise_answers_computed_independently_are_praised(capsys):
     from sklearn.metrics import roc_auc_score

@@ -66,7 +66,7 @@ def test_latent_grid_layout_rows_are_z1_columns_are_z0(make_tiny_vae, spacing):
         for j in range(n):
             z = np.array([[grid[j], grid[n - 1 - i], 0.0]], np.float32)  # other latent dimensions are 0
             expected = ops.convert_to_numpy(vae.decoder(z))[0, :, :, 0]
-            np.testing.assert_allclose(image[28 * i: 28 * (i + 1), 28 * j: 28 * (j + 1)], expected, atol=1e-6)
+            np.testing.assert_allclose(image[28 * i : 28 * (i + 1), 28 * j : 28 * (j + 1)], expected, atol=1e-6)
 
 
 def test_linear_grid_is_evenly_spaced():
@@ -163,8 +163,14 @@ def test_show_images_draws_each_image_with_its_class(images):
     "kwargs, fragment",
     [
         ({"images": np.zeros((3, 28, 28), np.float32)}, r"images must have shape \(N, 28, 28, 1\)"),
-        ({"labels": [0, 1]}, r"labels must hold one class index per image: 3 whole numbers in 0..9 .* got shape \(2,\)"),
-        ({"labels": [0, 1, 10]}, "labels must hold one class index per image: 3 whole numbers in 0..9 .* got values 0..10"),
+        (
+            {"labels": [0, 1]},
+            r"labels must hold one class index per image: 3 whole numbers in 0..9 .* got shape \(2,\)",
+        ),
+        (
+            {"labels": [0, 1, 10]},
+            "labels must hold one class index per image: 3 whole numbers in 0..9 .* got values 0..10",
+        ),
         ({"labels": [0, 1, 1.5]}, "3 whole numbers in 0..9"),
         ({"labels": [0, -1, 1]}, "3 whole numbers in 0..9"),
         ({"n_cols": 0}, "n_cols must be a positive integer"),
@@ -186,9 +192,14 @@ def test_plot_latent_scatter_places_points_and_names_classes():
 
 @pytest.mark.parametrize(
     "z, labels, fragment",
-    [(np.zeros(5), np.zeros(5), r"z must be \(N, 2\)"), (np.zeros((5, 1)), np.zeros(5), r"z must be \(N, 2\)"),
-     (np.zeros((5, 2)), np.zeros(4), "5 whole numbers in 0..9"), (np.zeros((3, 2)), [12, 0, 1], "got values 0..12"),
-     (np.zeros((3, 2)), [0, 1, 1.5], "whole numbers"), (np.zeros((3, 2)), [-1, 0, 1], "got values -1..1")],
+    [
+        (np.zeros(5), np.zeros(5), r"z must be \(N, 2\)"),
+        (np.zeros((5, 1)), np.zeros(5), r"z must be \(N, 2\)"),
+        (np.zeros((5, 2)), np.zeros(4), "5 whole numbers in 0..9"),
+        (np.zeros((3, 2)), [12, 0, 1], "got values 0..12"),
+        (np.zeros((3, 2)), [0, 1, 1.5], "whole numbers"),
+        (np.zeros((3, 2)), [-1, 0, 1], "got values -1..1"),
+    ],
 )
 def test_plot_latent_scatter_rejects_bad_shapes_and_labels(z, labels, fragment):
     with pytest.raises(ValueError, match=fragment):
@@ -262,14 +273,17 @@ def test_a_notebook_kernel_shows_the_first_figure_of_its_session_as_a_png(monkey
 
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel picks its backend as a learner's does
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("import matplotlib.pyplot as plt"),
-                nbformat.v4.new_code_cell("fig, ax = plt.subplots()\nax.plot([1, 2])\nplt.show()"),
-                nbformat.v4.new_code_cell("fig, ax = plt.subplots()\nax.plot([2, 1])\nplt.show()")]
+    nb.cells = [
+        nbformat.v4.new_code_cell("import matplotlib.pyplot as plt"),
+        nbformat.v4.new_code_cell("fig, ax = plt.subplots()\nax.plot([1, 2])\nplt.show()"),
+        nbformat.v4.new_code_cell("fig, ax = plt.subplots()\nax.plot([2, 1])\nplt.show()"),
+    ]
     NotebookClient(nb, kernel_name="python3", timeout=120).execute()
     for cell in nb.cells[1:]:
         figures = [o for o in cell.outputs if o.output_type == "display_data"]
-        assert figures and all("image/png" in o.data for o in figures), \
+        assert figures and all("image/png" in o.data for o in figures), (
             f"a figure was shown without a PNG: {[dict(o.data) for o in figures]}"
+        )
 
 
 @pytest.mark.parametrize("n", [7, 12, 20, 30])

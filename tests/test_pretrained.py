@@ -6,9 +6,18 @@ import pytest
 import vae_helpers as vh
 from vae_helpers.pretrained import PRETRAINED_DIR
 
-REQUIRED = {"fashion-latent2", "fashion-latent16", "fashion-latent2-beta0.1", "fashion-latent2-beta1", "fashion-latent2-beta4",
-            "fashion-latent2-beta16", "fashion-latent16-beta16", "fashion-latent16-beta16-warmup",
-            "fashion-latent16-beta16-freebits"}
+REQUIRED = {
+    "fashion-latent2",
+    "fashion-latent2-fast",
+    "fashion-latent16",
+    "fashion-latent2-beta0.1",
+    "fashion-latent2-beta1",
+    "fashion-latent2-beta4",
+    "fashion-latent2-beta16",
+    "fashion-latent16-beta16",
+    "fashion-latent16-beta16-warmup",
+    "fashion-latent16-beta16-freebits",
+}
 MAX_BYTES = 1024 * 1024  # weights only: no configuration, no optimizer state
 TOLERANCE_NATS = 0.1
 
@@ -40,8 +49,16 @@ def test_json_records_how_the_model_was_made(name):
     info = vh.pretrained_info(name)
     assert info["command"].startswith("python -m vae_helpers")
     assert not info["quick"], "a shipped model must come from a full (non-quick) run"
-    for key in ("seed", "epochs", "latent_dim", "beta", "versions", "train_wall_seconds", "history",
-                "training_precision"):
+    for key in (
+        "seed",
+        "epochs",
+        "latent_dim",
+        "beta",
+        "versions",
+        "train_wall_seconds",
+        "history",
+        "training_precision",
+    ):
         assert key in info, f"{name}.json lacks {key}"
     assert len(info["history"]["loss"]) == info["epochs"]
     for split in ("train", "validation", "test"):
@@ -76,16 +93,19 @@ def test_fresh_iwae_bound_is_tighter_than_fresh_elbo(test_images):
 
 def test_the_collapse_models_were_trained_the_same_way_but_for_warmup_and_free_bits():
     infos = {way: vh.pretrained_info(f"fashion-latent16-beta16{way}") for way in ("", "-warmup", "-freebits")}
-    budget = {(i["latent_dim"], i["beta"], i["epochs"], i["n_train"], i["seed"], i["training_precision"])
-              for i in infos.values()}
+    budget = {
+        (i["latent_dim"], i["beta"], i["epochs"], i["n_train"], i["seed"], i["training_precision"])
+        for i in infos.values()
+    }
     assert budget == {(16, 16.0, 10, 55_000, 42, "float32")}
     assert [(i["kl_warmup_epochs"], i["free_bits"]) for i in infos.values()] == [(0, 0.0), (5, 0.0), (0, 0.5)]
 
 
 def test_the_beta_sweep_has_one_budget():
     infos = [vh.pretrained_info(f"fashion-latent2-beta{beta}") for beta in ("0.1", "1", "4", "16")]
-    assert {(i["latent_dim"], i["epochs"], i["n_train"], i["seed"], i["training_precision"]) for i in infos} == \
-        {(2, 20, 55_000, 42, "float32")}
+    assert {(i["latent_dim"], i["epochs"], i["n_train"], i["seed"], i["training_precision"]) for i in infos} == {
+        (2, 20, 55_000, 42, "float32")
+    }
 
 
 def test_the_cvae_scores_what_its_json_says_with_the_labels_and_worse_without_the_right_ones():
@@ -107,3 +127,15 @@ def test_the_cvae_scores_what_its_json_says_with_the_labels_and_worse_without_th
 def test_unknown_name_lists_the_available_models():
     with pytest.raises(ValueError, match="fashion-latent2"):
         vh.load_pretrained("fashion-latent3")
+
+
+def test_the_fast_model_is_the_fast_recipe_on_the_reference_data():
+    """fashion-latent2-fast (notebook 05) is fashion-latent2's model, data and seed trained with --recipe fast in
+    float32: fewer epochs, a test -ELBO within 1 nat of the 50-epoch reference run."""
+    fast, reference = vh.pretrained_info("fashion-latent2-fast"), vh.pretrained_info("fashion-latent2")
+    assert fast["recipe"] == "fast" and "--recipe fast" in fast["command"]
+    assert fast["training_precision"] == "float32" and fast["epochs"] == vh.RECIPES["fast"].epochs < reference["epochs"]
+    same = ("latent_dim", "beta", "seed", "n_train", "n_validation", "batch_size")
+    assert {key: fast[key] for key in same} == {key: reference[key] for key in same}
+    assert abs(fast["scores"]["test"]["neg_elbo"] - reference["scores"]["test"]["neg_elbo"]) < 1.0
+    assert fast["learning_rate_per_epoch"][-1] < 1e-9 < fast["learning_rate_per_epoch"][0]  # the cosine ends at 0

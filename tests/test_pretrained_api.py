@@ -26,8 +26,9 @@ def shelf(tmp_path, monkeypatch):
 
 
 def decoded(vae):
-    return keras.ops.convert_to_numpy(vae.decode(np.linspace(-1, 1, 2 * vae.latent_dim, dtype="float32")
-                                                 .reshape(2, vae.latent_dim)))
+    return keras.ops.convert_to_numpy(
+        vae.decode(np.linspace(-1, 1, 2 * vae.latent_dim, dtype="float32").reshape(2, vae.latent_dim))
+    )
 
 
 def test_list_load_and_info(shelf):
@@ -54,8 +55,11 @@ def test_a_run_folder_of_the_training_command_loads_too(tmp_path):
 
 def test_an_unfinished_run_folder_says_what_it_lacks(tmp_path):
     (tmp_path / "checkpoint").mkdir()
-    with pytest.raises(ValueError, match=r"is not a finished training run: it lacks model.weights.h5 and "
-                                         r"metrics.json"):
+    with pytest.raises(
+        ValueError,
+        match=r"is not a finished training run: it lacks model.weights.h5 and "
+        r"metrics.json",
+    ):
         vh.load_pretrained(tmp_path)
 
 
@@ -68,8 +72,11 @@ def test_unknown_name_lists_the_available_ones(shelf, function):
 def test_weights_of_another_architecture_are_refused_with_the_file_named(tmp_path, monkeypatch):
     monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path)
     write_model(tmp_path, "mislabelled", latent_dim=16, info={"latent_dim": 2, "beta": 1.0})
-    with pytest.raises(ValueError, match=r"mislabelled.weights.h5 does not hold the weights of "
-                                         r"vh.build_vae\(latent_dim=2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"mislabelled.weights.h5 does not hold the weights of "
+        r"vh.build_vae\(latent_dim=2\)",
+    ):
         vh.load_pretrained("mislabelled")
 
 

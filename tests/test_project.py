@@ -29,10 +29,15 @@ def _pyproject():
 def _environment_pip_list():
     lines = (ROOT / "environment.yml").read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip() == "- pip:")
-    return [line.strip()[2:] for line in lines[start + 1:] if line.strip().startswith("- ")]
+    return [line.strip()[2:] for line in lines[start + 1 :] if line.strip().startswith("- ")]
 
 
-DEFAULT_EXTRAS = ("tensorflow", "lab", "test", "book")  # what make lab, make test and make book install; jax: the other backend
+DEFAULT_EXTRAS = (
+    "tensorflow",
+    "lab",
+    "test",
+    "book",
+)  # what make lab, make test and make book install; jax: the other backend
 
 
 def test_environment_yml_installs_the_package_with_the_default_extras_and_repeats_no_dependency():
@@ -65,8 +70,10 @@ def _minimums(extra="tensorflow"):
 
 def test_the_jax_stack_pins_the_jax_extras_minimums():
     pins = test_stack.pins(test_stack.stack_file("jax"))
-    declared = dict(re.fullmatch(r"([a-z0-9_-]+)>=([0-9.]+)", dep).groups()
-                    for dep in _pyproject()["project"]["optional-dependencies"]["jax"])
+    declared = dict(
+        re.fullmatch(r"([a-z0-9_-]+)>=([0-9.]+)", dep).groups()
+        for dep in _pyproject()["project"]["optional-dependencies"]["jax"]
+    )
     assert {package: pins.get(package) for package in declared} == declared
     assert "tensorflow" not in pins
 
@@ -160,12 +167,29 @@ def test_gitignore_keeps_environments_and_builds_out_of_git():
 def test_make_lab_starts_jupyterlab_at_notebook_01_and_prints_its_url(tmp_path):
     """The real `make lab` (as whoever runs the tests: root in CI), with pip left out and a free port."""
     port = 18000 + os.getpid() % 1000
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"),
-           "JUPYTER_DATA_DIR": str(tmp_path / "data"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws")}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws"),
+    }
     process = subprocess.Popen(
-        ["make", "-s", "lab", f"PYTHON={sys.executable}", "PIP=:",
-         f"LAB_ARGS=--no-browser --port={port} --ServerApp.ip=127.0.0.1 --ServerApp.port_retries=0"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        [
+            "make",
+            "-s",
+            "lab",
+            f"PYTHON={sys.executable}",
+            "PIP=:",
+            f"LAB_ARGS=--no-browser --port={port} --ServerApp.ip=127.0.0.1 --ServerApp.port_retries=0",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     output, deadline = [], time.monotonic() + 120
     try:
         for line in process.stdout:
@@ -203,8 +227,9 @@ def test_every_mention_of_the_training_command_is_python_m_vae_helpers():
     notebook's stored outputs are what its last run printed: they change when it is re-executed)."""
     old = "-m vae_helpers" + ".train"  # in two parts, so that this file does not name it
     stale = []
-    for path in subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
-                               check=True).stdout.splitlines():
+    for path in subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines():
         file = ROOT / path
         if not file.is_file():
             continue

@@ -55,10 +55,17 @@ def test_unknown_recipe_is_a_clear_error():
 def test_cli_defaults_come_from_the_recipe():
     fast = cli.parse_args(["--recipe", "fast"])
     assert (fast.epochs, fast.batch_size, fast.learning_rate) == (
-        RECIPES["fast"].epochs, RECIPES["fast"].batch_size, RECIPES["fast"].learning_rate)
+        RECIPES["fast"].epochs,
+        RECIPES["fast"].batch_size,
+        RECIPES["fast"].learning_rate,
+    )
     reference = cli.parse_args([])
     assert (reference.recipe, reference.epochs, reference.batch_size, reference.learning_rate) == (
-        "reference", 50, 128, 1e-3)
+        "reference",
+        50,
+        128,
+        1e-3,
+    )
     assert cli.parse_args(["--recipe", "fast", "--epochs", "7"]).epochs == 7
 
 
@@ -81,19 +88,42 @@ class StopInEpoch(keras.callbacks.Callback):
 
 def test_a_resumed_fast_run_continues_its_schedule(tmp_path):
     epochs = 3
-    uninterrupted = vh.train(vh.build_vae(seed=0), X_TRAIN, epochs=epochs, batch_size=BATCH, recipe="fast",
-                             checkpoint_dir=tmp_path / "whole", verbose=0)
+    uninterrupted = vh.train(
+        vh.build_vae(seed=0),
+        X_TRAIN,
+        epochs=epochs,
+        batch_size=BATCH,
+        recipe="fast",
+        checkpoint_dir=tmp_path / "whole",
+        verbose=0,
+    )
     whole_rates = vh.read_state(tmp_path / "whole")["learning_rates"]
     with pytest.raises(KeyboardInterrupt):
-        vh.train(vh.build_vae(seed=0), X_TRAIN, epochs=epochs, batch_size=BATCH, recipe="fast",
-                 checkpoint_dir=tmp_path / "cut", verbose=0, callbacks=[StopInEpoch(1)])
+        vh.train(
+            vh.build_vae(seed=0),
+            X_TRAIN,
+            epochs=epochs,
+            batch_size=BATCH,
+            recipe="fast",
+            checkpoint_dir=tmp_path / "cut",
+            verbose=0,
+            callbacks=[StopInEpoch(1)],
+        )
     assert vh.read_state(tmp_path / "cut")["epochs_done"] == 1
-    resumed = vh.train(vh.build_vae(seed=0), X_TRAIN, epochs=epochs, batch_size=BATCH, recipe="fast",
-                       checkpoint_dir=tmp_path / "cut", verbose=0)
+    resumed = vh.train(
+        vh.build_vae(seed=0),
+        X_TRAIN,
+        epochs=epochs,
+        batch_size=BATCH,
+        recipe="fast",
+        checkpoint_dir=tmp_path / "cut",
+        verbose=0,
+    )
     resumed_rates = vh.read_state(tmp_path / "cut")["learning_rates"]
     steps = steps_per_epoch(len(X_TRAIN), BATCH)
-    expected = [expected_rate(steps * (e + 1), steps * epochs, steps, RECIPES["fast"].learning_rate)
-                for e in range(epochs)]
+    expected = [
+        expected_rate(steps * (e + 1), steps * epochs, steps, RECIPES["fast"].learning_rate) for e in range(epochs)
+    ]
     np.testing.assert_allclose(resumed_rates, whole_rates, rtol=1e-6)
     np.testing.assert_allclose(whole_rates, expected, rtol=1e-5, atol=1e-9)
     assert whole_rates[-1] < 1e-9  # the cosine ends at 0
@@ -101,11 +131,13 @@ def test_a_resumed_fast_run_continues_its_schedule(tmp_path):
 
 
 def test_a_fast_run_never_resumes_with_another_schedule(tmp_path):
-    vh.train(vh.build_vae(seed=0), X_TRAIN, epochs=2, batch_size=BATCH, recipe="fast", checkpoint_dir=tmp_path,
-             verbose=0)
+    vh.train(
+        vh.build_vae(seed=0), X_TRAIN, epochs=2, batch_size=BATCH, recipe="fast", checkpoint_dir=tmp_path, verbose=0
+    )
     with pytest.raises(vh.RunFolderError, match="schedule_epochs"):
-        vh.train(vh.build_vae(seed=0), X_TRAIN, epochs=4, batch_size=BATCH, recipe="fast", checkpoint_dir=tmp_path,
-                 verbose=0)
+        vh.train(
+            vh.build_vae(seed=0), X_TRAIN, epochs=4, batch_size=BATCH, recipe="fast", checkpoint_dir=tmp_path, verbose=0
+        )
 
 
 @only_on("tensorflow")

@@ -41,8 +41,9 @@ def quick_argv(out):
 def run_quick(out, data_dir, epochs, stall=False, marker=""):
     script = QUICK_RUN.format(epochs=epochs, small=SMALL, stall=stall, marker=str(marker), argv=quick_argv(out))
     env = {**os.environ, "VAE_DATA_DIR": str(data_dir), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def files_of(out):
@@ -66,7 +67,8 @@ def assert_metrics_describe_the_weights(out, epochs):
 
 
 def test_a_run_killed_while_scored_or_between_its_writes_is_finished_by_the_same_command(
-        fake_fashion_dir, tmp_path, monkeypatch, capsys):
+    fake_fashion_dir, tmp_path, monkeypatch, capsys
+):
     out, marker = tmp_path / "run", tmp_path / "scoring"
     first = run_quick(out, fake_fashion_dir, epochs=1)
     assert first.wait(timeout=600) == 0, first.stderr.read()[-3000:]
@@ -140,22 +142,32 @@ def test_a_data_folder_whose_images_were_replaced_in_place_is_not_resumed(tmp_pa
 def test_weights_that_cannot_fit_on_the_disk_are_refused_before_h5py_writes(make_tiny_vae, tmp_path, monkeypatch):
     """h5py, when the disk fills during a write, leaves an object that crashes the interpreter at exit."""
     monkeypatch.setattr(runs.shutil, "disk_usage", lambda path: runs.shutil._ntuple_diskusage(10**9, 10**9, 50_000))
-    with pytest.raises(runs.RunFolderError, match=r"is full: model.weights.h5 could not be written \(about 1.0 MB "
-                                                  r"needed, 0.1 MB free\)"):
+    with pytest.raises(
+        runs.RunFolderError,
+        match=r"is full: model.weights.h5 could not be written \(about 1.0 MB "
+        r"needed, 0.1 MB free\)",
+    ):
         runs.save_weights(make_tiny_vae(), tmp_path / "model.weights.h5")
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--image-size", "0"], "--image-size only apply to your own images"),
-    (["--data-dir", "x", "--image-size", "260"], "--image-size 260, as an image shape, must be (H, W, C) with H and W "
-                                                 "multiples of 4 from 4 to 256"),
-    (["--data-dir", "x", "--image-size", "0"], "--image-size 0, as an image shape, must be (H, W, C) with H and W "
-                                               "multiples of 4 from 4 to 256"),
-    (["--seed", str(2**32)], "--seed must be an integer from 0 to 2**32 - 1"),
-    (["--latent-dim", "2000"], "--latent-dim must be a positive integer up to 1,024"),
-    (["--batch-size", "100000"], "--batch-size must be a positive integer up to 4,096"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--image-size", "0"], "--image-size only apply to your own images"),
+        (
+            ["--data-dir", "x", "--image-size", "260"],
+            "--image-size 260, as an image shape, must be (H, W, C) with H and W multiples of 4 from 4 to 256",
+        ),
+        (
+            ["--data-dir", "x", "--image-size", "0"],
+            "--image-size 0, as an image shape, must be (H, W, C) with H and W multiples of 4 from 4 to 256",
+        ),
+        (["--seed", str(2**32)], "--seed must be an integer from 0 to 2**32 - 1"),
+        (["--latent-dim", "2000"], "--latent-dim must be a positive integer up to 1,024"),
+        (["--batch-size", "100000"], "--batch-size must be a positive integer up to 4,096"),
+    ],
+)
 def test_flags_out_of_range_are_refused_with_a_message(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
         cli.parse_args(argv)
@@ -199,11 +211,17 @@ BOUNDED_DECODES = textwrap.dedent("""
 def test_decoding_many_points_stays_within_an_address_space_cap():
     """Each of 3,000 points decoded at once needs about 110 kB of activations (some 330 MB): over the cap (with
     ``MAX_DECODES_PER_CALL`` above 3,000 the child fails). In chunks of 250 they fit."""
-    done = subprocess.run([sys.executable, "-c", BOUNDED_DECODES, "250"], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    done = subprocess.run(
+        [sys.executable, "-c", BOUNDED_DECODES, "250"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip().splitlines()[-1] == str([(3000, 28, 28), (3000, 28, 28, 1), (3000, 28, 28, 1),
-                                                         (10, 300, 28, 28)])
+    assert done.stdout.strip().splitlines()[-1] == str(
+        [(3000, 28, 28), (3000, 28, 28, 1), (3000, 28, 28, 1), (10, 300, 28, 28)]
+    )
 
 
 def test_chunks_are_decoded_at_most_max_decodes_per_call(monkeypatch):
@@ -223,30 +241,35 @@ def test_the_interpolation_explorer_refuses_a_huge_strip():
         vh.explore_interpolation(vae, vae, x, steps=10**6)
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"latent_dim": 10**7}, "latent_dim must be a positive integer up to 1,024"),
-    ({"latent_dim": 2.9}, "latent_dim must be a positive integer up to 1,024"),
-    ({"image_shape": [2048, 2048, 1]}, "image_shape must be .* multiples of 4 from 4 to 256"),
-    ({"image_shape": [-28, 28, 1]}, "image_shape must be .* multiples of 4 from 4 to 256"),
-    ({"beta": float("nan")}, "beta must be a finite number >= 0"),
-    ({"seed": -1}, "seed must be None or an integer from 0 to 2\\*\\*32 - 1"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"latent_dim": 10**7}, "latent_dim must be a positive integer up to 1,024"),
+        ({"latent_dim": 2.9}, "latent_dim must be a positive integer up to 1,024"),
+        ({"image_shape": [2048, 2048, 1]}, "image_shape must be .* multiples of 4 from 4 to 256"),
+        ({"image_shape": [-28, 28, 1]}, "image_shape must be .* multiples of 4 from 4 to 256"),
+        ({"beta": float("nan")}, "beta must be a finite number >= 0"),
+        ({"seed": -1}, "seed must be None or an integer from 0 to 2\\*\\*32 - 1"),
+    ],
+)
 def test_a_crafted_metrics_json_is_refused_before_the_model_is_built(tmp_path, change, message, monkeypatch):
     info = {**json.loads((pretrained.PRETRAINED_DIR / "fashion-latent2.json").read_text()), **change}
     (tmp_path / "metrics.json").write_text(json.dumps(info))
-    (tmp_path / "model.weights.h5").write_bytes((pretrained.PRETRAINED_DIR / "fashion-latent2.weights.h5")
-                                                .read_bytes())
+    (tmp_path / "model.weights.h5").write_bytes((pretrained.PRETRAINED_DIR / "fashion-latent2.weights.h5").read_bytes())
     monkeypatch.setattr(model_module, "build_vae", lambda *a, **k: pytest.fail("built before the checks"))
     with pytest.raises(ValueError, match=f"metrics.json does not describe a model the course builds: {message}"):
         vh.load_pretrained(tmp_path)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[1, 2]", "must hold a JSON object .*got a list"),
-    ("{oops", "is not readable JSON \\(JSONDecodeError"),
-    ("[" * 200_000 + "]" * 200_000, "is not readable JSON \\(RecursionError"),
-    ("{}".encode("utf-16").decode("latin-1"), "is not readable JSON"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[1, 2]", "must hold a JSON object .*got a list"),
+        ("{oops", "is not readable JSON \\(JSONDecodeError"),
+        ("[" * 200_000 + "]" * 200_000, "is not readable JSON \\(RecursionError"),
+        ("{}".encode("utf-16").decode("latin-1"), "is not readable JSON"),
+    ],
+)
 def test_an_unreadable_metrics_json_is_named(tmp_path, text, message):
     (tmp_path / "metrics.json").write_text(text, encoding="latin-1")
     (tmp_path / "model.weights.h5").write_bytes(b"")
@@ -276,11 +299,18 @@ WEIGHTS_BOMB = textwrap.dedent("""
 
 
 def test_a_weights_file_declaring_huge_arrays_is_refused_before_they_are_read(tmp_path):
-    done = subprocess.run([sys.executable, "-c", WEIGHTS_BOMB, str(tmp_path)], capture_output=True, text=True,
-                          timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    done = subprocess.run(
+        [sys.executable, "-c", WEIGHTS_BOMB, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "model.weights.h5 does not hold the weights of vh.build_vae(latent_dim=2): it declares 19 arrays " \
-           "(shapes such as [(20000, 20000)]" in done.stdout
+    assert (
+        "model.weights.h5 does not hold the weights of vh.build_vae(latent_dim=2): it declares 19 arrays "
+        "(shapes such as [(20000, 20000)]" in done.stdout
+    )
 
 
 def test_small_api_gaps_are_refused_clearly(tmp_path, monkeypatch):
@@ -316,10 +346,14 @@ def test_a_reloaded_part_declaring_a_list_of_one_input_takes_its_tensor_silently
     import keras
 
     vae = vh.build_vae(2, seed=0)
-    listed = {part: keras.Model([getattr(vae, part).inputs[0]], getattr(vae, part).outputs, name=part)
-              for part in ("encoder", "decoder")}
-    config = {**vae.get_config(), **{part: keras.saving.serialize_keras_object(model)
-                                     for part, model in listed.items()}}
+    listed = {
+        part: keras.Model([getattr(vae, part).inputs[0]], getattr(vae, part).outputs, name=part)
+        for part in ("encoder", "decoder")
+    }
+    config = {
+        **vae.get_config(),
+        **{part: keras.saving.serialize_keras_object(model) for part, model in listed.items()},
+    }
     rebuilt = vh.VAE.from_config(config)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

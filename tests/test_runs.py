@@ -34,15 +34,18 @@ def state(folder):
     return json.loads((folder / STATE_FILE).read_text())
 
 
-@pytest.mark.parametrize("change, named", [
-    ({"beta": 4.0}, "beta: 1.0 in the folder, 4.0 now"),
-    ({"seed": 7}, "seed: 0 in the folder, 7 now"),
-    ({"batch_size": 32}, "batch_size: 16 in the folder, 32 now"),
-    ({"x": X[:48]}, "n_train: 64 in the folder, 48 now"),
-    ({"latent_dim": 3}, "latent_dim: 2 in the folder, 3 now"),
-    ({"settings": {"data": "elsewhere"}}, "data: '(not recorded)' in the folder, 'elsewhere' now"),
-    ({"optimizer": "SGD"}, "optimizer: 'Adam' in the folder, 'SGD' now"),
-])
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        ({"beta": 4.0}, "beta: 1.0 in the folder, 4.0 now"),
+        ({"seed": 7}, "seed: 0 in the folder, 7 now"),
+        ({"batch_size": 32}, "batch_size: 16 in the folder, 32 now"),
+        ({"x": X[:48]}, "n_train: 64 in the folder, 48 now"),
+        ({"latent_dim": 3}, "latent_dim: 2 in the folder, 3 now"),
+        ({"settings": {"data": "elsewhere"}}, "data: '(not recorded)' in the folder, 'elsewhere' now"),
+        ({"optimizer": "SGD"}, "optimizer: 'Adam' in the folder, 'SGD' now"),
+    ],
+)
 def test_resuming_with_another_setting_stops_before_training_and_names_it(make_tiny_vae, tmp_path, change, named):
     train(make_tiny_vae(), tmp_path, seed=0)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name != runs.LOCK_FILE}
@@ -105,8 +108,11 @@ class PoisonAtEpochEnd(keras.callbacks.Callback):
 
 def test_an_epoch_with_a_nan_validation_loss_is_never_checkpointed_and_the_advice_works(make_tiny_vae, tmp_path):
     vae = make_tiny_vae()
-    with pytest.raises(vh.TrainingDivergedError, match=r"epoch 2 ended with non-finite losses .*val_loss.*not "
-                                                       r"recorded.*--learning-rate"):
+    with pytest.raises(
+        vh.TrainingDivergedError,
+        match=r"epoch 2 ended with non-finite losses .*val_loss.*not "
+        r"recorded.*--learning-rate",
+    ):
         train(vae, tmp_path, epochs=3, x_val=X[:16], callbacks=[PoisonAtEpochEnd(epoch=1)])
     assert state(tmp_path)["epochs_done"] == 1  # the last good epoch
     # the advice: lower the learning rate and resume
@@ -154,8 +160,11 @@ def test_a_second_training_into_a_folder_in_use_fails_at_once_naming_the_other_p
             assert other.poll() is None and time.monotonic() < deadline, "the first training did not start"
             time.sleep(0.2)
         start = time.monotonic()
-        with pytest.raises(vh.RunFolderError, match=rf"is in use by process {other.pid} on .*one training run per "
-                                                    r"folder"):
+        with pytest.raises(
+            vh.RunFolderError,
+            match=rf"is in use by process {other.pid} on .*one training run per "
+            r"folder",
+        ):
             train(make_tiny_vae(), folder)
         assert time.monotonic() - start < 5
     finally:
@@ -186,8 +195,11 @@ def test_a_failed_checkpoint_write_keeps_the_previous_checkpoint_whole(make_tiny
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(type(vae), "save_weights", disk_full)
-    with pytest.raises(vh.RunFolderError, match=f"the disk holding {tmp_path} is full: {CHECKPOINT_FILE} could not "
-                                                r"be written \(No space left on device\)"):
+    with pytest.raises(
+        vh.RunFolderError,
+        match=f"the disk holding {tmp_path} is full: {CHECKPOINT_FILE} could not "
+        r"be written \(No space left on device\)",
+    ):
         train(vae, tmp_path, epochs=2)
     assert ((tmp_path / CHECKPOINT_FILE).read_bytes(), (tmp_path / STATE_FILE).read_bytes()) == good
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(runs.TMP_PREFIX)]
@@ -223,13 +235,19 @@ BOUNDED = textwrap.dedent("""
 
 
 def test_large_k_completes_and_a_huge_grid_is_refused_within_bounded_memory():
-    done = subprocess.run([sys.executable, "-c", BOUNDED.format(tests=os.path.dirname(__file__))],
-                          capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    done = subprocess.run(
+        [sys.executable, "-c", BOUNDED.format(tests=os.path.dirname(__file__))],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     bound, refusal = done.stdout.strip().splitlines()[-2:]
     assert np.isfinite(float(bound)) and float(bound) > 0
-    assert refusal.startswith("n=1000 would decode 1,000,000 images into a 28,000 x 28,000 picture (3.1 GB); n must "
-                              "be at most 100")
+    assert refusal.startswith(
+        "n=1000 would decode 1,000,000 images into a 28,000 x 28,000 picture (3.1 GB); n must be at most 100"
+    )
 
 
 def test_iwae_with_chunked_samples_equals_the_unchunked_log_mean_exp(make_tiny_vae, monkeypatch):
@@ -240,29 +258,36 @@ def test_iwae_with_chunked_samples_equals_the_unchunked_log_mean_exp(make_tiny_v
     assert vh.iwae_bound(vae, x, k=40, seed=1) == vh.iwae_bound(vae, x, k=40, seed=1)
 
 
-@pytest.mark.parametrize("call", [
-    lambda: vh.build_vae(latent_dim=np.int64(2)),
-    lambda: vh.build_vae(beta=np.float32(0.5)),
-    lambda: vh.KLWarmup(np.int64(3), final_beta=np.float64(1.0)),
-    lambda: vh.grid_coordinates(np.int32(5), span=np.float32(2.0)),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: vh.build_vae(latent_dim=np.int64(2)),
+        lambda: vh.build_vae(beta=np.float32(0.5)),
+        lambda: vh.KLWarmup(np.int64(3), final_beta=np.float64(1.0)),
+        lambda: vh.grid_coordinates(np.int32(5), span=np.float32(2.0)),
+    ],
+)
 def test_numpy_numbers_are_accepted_like_python_numbers(call):
     call()
 
 
-@pytest.mark.parametrize("call, fragment", [
-    (lambda: vh.KLWarmup(3, final_beta=float("inf")), "final_beta must be a finite number >= 0"),
-    (lambda: vh.build_vae(beta=float("nan")), "beta must be a finite number >= 0"),
-    (lambda: vh.grid_coordinates(span=9, spacing="quantile"), "too wide for quantile spacing.*span <= 8"),
-    (lambda: vh.build_vae(latent_dim=2.5), "latent_dim must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "call, fragment",
+    [
+        (lambda: vh.KLWarmup(3, final_beta=float("inf")), "final_beta must be a finite number >= 0"),
+        (lambda: vh.build_vae(beta=float("nan")), "beta must be a finite number >= 0"),
+        (lambda: vh.grid_coordinates(span=9, spacing="quantile"), "too wide for quantile spacing.*span <= 8"),
+        (lambda: vh.build_vae(latent_dim=2.5), "latent_dim must be a positive integer"),
+    ],
+)
 def test_infinities_nan_and_impossible_values_are_refused_clearly(call, fragment):
     with pytest.raises(ValueError, match=fragment):
         call()
 
 
-@pytest.mark.parametrize("function", [vh.evaluate, vh.negative_elbo, vh.kl_per_dimension,
-                                      lambda model, x: vh.iwae_bound(model, x, k=2)])
+@pytest.mark.parametrize(
+    "function", [vh.evaluate, vh.negative_elbo, vh.kl_per_dimension, lambda model, x: vh.iwae_bound(model, x, k=2)]
+)
 def test_evaluation_helpers_name_the_model_they_need(make_tiny_vae, function):
     with pytest.raises(ValueError, match="needs a whole vh.VAE .*got Functional"):
         function(make_tiny_vae().encoder, X[:4])

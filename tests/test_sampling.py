@@ -41,8 +41,10 @@ def test_sampling_layer_has_the_right_mean_and_variance():
 
 def test_reparameterize_is_reproducible_with_an_int_seed():
     mu, log_var = batch()
-    np.testing.assert_array_equal(ops.convert_to_numpy(vh.reparameterize(mu[:5], log_var[:5], seed=3)),
-                                  ops.convert_to_numpy(vh.reparameterize(mu[:5], log_var[:5], seed=3)))
+    np.testing.assert_array_equal(
+        ops.convert_to_numpy(vh.reparameterize(mu[:5], log_var[:5], seed=3)),
+        ops.convert_to_numpy(vh.reparameterize(mu[:5], log_var[:5], seed=3)),
+    )
 
 
 def test_sampling_layer_draws_fresh_noise_each_call_and_is_reproducible_per_seed():
@@ -76,8 +78,9 @@ def test_sampling_config_round_trip_keeps_the_seed_and_the_draws():
     assert config["seed"] == 11 and config["name"] == "z"
     clone = vh.Sampling.from_config(config)
     mu, log_var = np.zeros((3, 2), np.float32), np.zeros((3, 2), np.float32)
-    np.testing.assert_array_equal(ops.convert_to_numpy(clone([mu, log_var])),
-                                  ops.convert_to_numpy(layer([mu, log_var])))
+    np.testing.assert_array_equal(
+        ops.convert_to_numpy(clone([mu, log_var])), ops.convert_to_numpy(layer([mu, log_var]))
+    )
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
     assert isinstance(restored, vh.Sampling) and restored.seed == 11
 
@@ -104,6 +107,7 @@ def test_reparameterize_rejects_bad_input(z_mean, z_log_var, fragment):
 
 # ------------------------------------------------------------------ gradient_estimates: pathwise vs score function
 
+
 def squared_distance_to_3(z):
     """L = sum_d (z_d - 3)^2: (S, B, D) -> (S, B). E[L] = sum_d (mu_d - 3)^2 + sigma_d^2 in closed form."""
     return ops.sum(ops.square(z - 3.0), axis=-1)
@@ -112,8 +116,9 @@ def squared_distance_to_3(z):
 @pytest.mark.parametrize("estimator", ["pathwise", "score_function"])
 def test_both_estimators_are_unbiased_against_the_closed_form_gradient(estimator):
     mu, log_var = np.float32([[1.0], [-0.5], [3.5]]), np.float32([[0.0], [1.0], [-2.0]])  # (B=3, D=1)
-    grad_mean, grad_log_var = vh.sampling.gradient_estimates(squared_distance_to_3, mu, log_var, 200_000,
-                                                             estimator, seed=0)
+    grad_mean, grad_log_var = vh.sampling.gradient_estimates(
+        squared_distance_to_3, mu, log_var, 200_000, estimator, seed=0
+    )
     assert grad_mean.shape == grad_log_var.shape == (200_000, 3, 1)
     exact_mean, exact_log_var = 2 * (mu - 3), np.exp(log_var)  # d/dmu and d/dlog sigma^2 of (mu - 3)^2 + sigma^2
     for estimates, exact in ((grad_mean, exact_mean), (grad_log_var, exact_log_var)):
@@ -153,5 +158,6 @@ def test_score_function_works_where_the_loss_has_no_derivative():
 
 def test_gradient_estimates_reject_an_unknown_estimator_with_the_choices():
     with pytest.raises(ValueError, match="pathwise.*score_function"):
-        vh.sampling.gradient_estimates(squared_distance_to_3, np.zeros((1, 1), "float32"),
-                                       np.zeros((1, 1), "float32"), 10, "reinforce")
+        vh.sampling.gradient_estimates(
+            squared_distance_to_3, np.zeros((1, 1), "float32"), np.zeros((1, 1), "float32"), 10, "reinforce"
+        )

@@ -32,7 +32,9 @@ def test_every_shipped_stack_names_a_python_its_extras_and_pins_keras():
         path = test_stack.stack_file(name)
         assert test_stack.wanted_python(path) and "keras" in test_stack.pins(path)
         assert "test" in test_stack.settings(path)["extras"].split(",")
-    with pytest.raises(SystemExit, match=r"no stack named 'nightly': expected one of \['colab', 'jax', 'minimum', 'torch'\]"):
+    with pytest.raises(
+        SystemExit, match=r"no stack named 'nightly': expected one of \['colab', 'jax', 'minimum', 'torch'\]"
+    ):
         test_stack.stack_file("nightly")
 
 
@@ -47,8 +49,10 @@ def test_the_jax_stack_runs_without_tensorflow_and_names_its_notebooks():
 def test_the_tests_left_to_the_main_stack_exist_and_no_stack_leaves_out_a_notebook_or_its_own_backends_tests():
     root = test_stack.ROOT
     assert all((root / path).exists() for path in test_stack.MAIN_STACK_ONLY), test_stack.MAIN_STACK_ONLY
-    assert not any(path.startswith("notebooks") or "distribute" in path or "backends" in path
-                   for path in test_stack.MAIN_STACK_ONLY)
+    assert not any(
+        path.startswith("notebooks") or "distribute" in path or "backends" in path
+        for path in test_stack.MAIN_STACK_ONLY
+    )
 
 
 def test_the_torch_stack_runs_without_tensorflow_or_jax_and_pins_a_cpu_wheel():

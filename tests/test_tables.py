@@ -18,7 +18,8 @@ def test_every_table_is_what_tools_tables_writes_from_its_data(name):
     committed = (ROOT / name).read_text()
     assert tables.BLOCK.search(committed), f"{name} holds no generated table"
     assert tables.regenerate(committed, name) == committed, (
-        f"a table of {name} is stale: run `python tools/tables.py` (`--check` shows the difference)")
+        f"a table of {name} is stale: run `python tools/tables.py` (`--check` shows the difference)"
+    )
 
 
 def test_every_table_name_is_used_once():
@@ -27,8 +28,9 @@ def test_every_table_name_is_used_once():
 
 
 def test_the_course_map_has_one_row_per_notebook_with_its_measured_run_time():
-    rows = re.findall(r"^\| (\d\d) \| \[.+?\]\(notebooks/(\S+?)\) \|.*?about (\d+) min to run",
-                      (ROOT / "README.md").read_text(), re.M)
+    rows = re.findall(
+        r"^\| (\d\d) \| \[.+?\]\(notebooks/(\S+?)\) \|.*?about (\d+) min to run", (ROOT / "README.md").read_text(), re.M
+    )
     notebooks = sorted(path.name for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert [row[1] for row in rows] == notebooks
 

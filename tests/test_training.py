@@ -50,15 +50,20 @@ def test_fixture_training_lowers_the_loss(trained_vae):
     assert set(history) == {"loss", "reconstruction_loss", "kl_loss"}
     assert all(len(values) == 20 for values in history.values())
     assert history["loss"][-1] < history["loss"][0] - 50  # nats per image, from about 440 to about 290
-    np.testing.assert_allclose(np.add(history["reconstruction_loss"], history["kl_loss"]), history["loss"],
-                               rtol=1e-4)
+    np.testing.assert_allclose(np.add(history["reconstruction_loss"], history["kl_loss"]), history["loss"], rtol=1e-4)
 
 
 def test_history_includes_validation_metrics_and_default_optimizer(make_tiny_vae):
     vae = make_tiny_vae()
     history = vh.train(vae, X_TRAIN, X_TRAIN[:16], epochs=2, batch_size=BATCH, verbose=0)
-    assert set(history) == {"loss", "reconstruction_loss", "kl_loss", "val_loss", "val_reconstruction_loss",
-                            "val_kl_loss"}
+    assert set(history) == {
+        "loss",
+        "reconstruction_loss",
+        "kl_loss",
+        "val_loss",
+        "val_reconstruction_loss",
+        "val_kl_loss",
+    }
     assert all(len(values) == 2 for values in history.values())
     assert isinstance(vae.optimizer, keras.optimizers.Adam)
     assert float(vae.optimizer.learning_rate.numpy()) == pytest.approx(1e-3)
@@ -68,16 +73,24 @@ def test_interrupted_run_resumes_where_it_stopped(make_tiny_vae, tmp_path, capsy
     epochs, stop_at, steps_per_epoch = 4, 2, len(X_TRAIN) // BATCH
     first = EpochLog(stop_at=stop_at)
     with pytest.raises(Interrupted):
-        vh.train(make_tiny_vae(seed=1), X_TRAIN, epochs=epochs, batch_size=BATCH, checkpoint_dir=tmp_path,
-                 callbacks=[first], verbose=0)
+        vh.train(
+            make_tiny_vae(seed=1),
+            X_TRAIN,
+            epochs=epochs,
+            batch_size=BATCH,
+            checkpoint_dir=tmp_path,
+            callbacks=[first],
+            verbose=0,
+        )
     state = state_of(tmp_path)
     assert state["epochs_done"] == stop_at == len(state["history"]["loss"])
     assert vh.read_state(tmp_path) == state
 
     resumed_vae = make_tiny_vae(seed=2)  # different initial weights: they must be replaced by the checkpoint
     second = EpochLog()
-    history = vh.train(resumed_vae, X_TRAIN, epochs=epochs, batch_size=BATCH, checkpoint_dir=tmp_path,
-                       callbacks=[second], verbose=0)
+    history = vh.train(
+        resumed_vae, X_TRAIN, epochs=epochs, batch_size=BATCH, checkpoint_dir=tmp_path, callbacks=[second], verbose=0
+    )
     assert f"{stop_at} of {epochs} epochs already done" in capsys.readouterr().out
     assert second.epochs_begun == [2, 3]  # no finished epoch is redone
     for restored, saved in zip(second.weights_at_start, first.weights_after_epoch[stop_at - 1]):
@@ -90,16 +103,16 @@ def test_interrupted_run_resumes_where_it_stopped(make_tiny_vae, tmp_path, capsy
 
 def run_files(folder):
     """Bytes and modification time of every file of a run (the lock file aside)."""
-    return {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in folder.iterdir()
-            if path.name != ".lock"}
+    return {
+        path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in folder.iterdir() if path.name != ".lock"
+    }
 
 
 def test_finished_run_does_nothing(make_tiny_vae, tmp_path, capsys):
     vh.train(make_tiny_vae(seed=1), X_TRAIN, epochs=2, batch_size=BATCH, checkpoint_dir=tmp_path, verbose=0)
     files = run_files(tmp_path)
     vae, log = make_tiny_vae(seed=3), EpochLog()
-    history = vh.train(vae, X_TRAIN, epochs=2, batch_size=BATCH, checkpoint_dir=tmp_path, callbacks=[log],
-                       verbose=0)
+    history = vh.train(vae, X_TRAIN, epochs=2, batch_size=BATCH, checkpoint_dir=tmp_path, callbacks=[log], verbose=0)
     assert log.epochs_begun == [] and log.weights_at_start is None  # fit was not even called
     assert history == state_of(tmp_path)["history"] and len(history["loss"]) == 2
     assert run_files(tmp_path) == files
@@ -112,15 +125,20 @@ def test_finished_run_does_nothing(make_tiny_vae, tmp_path, capsys):
         np.testing.assert_array_equal(loaded, expected)
 
 
-@pytest.mark.parametrize("content, fragment", [
-    ("{not json", "is not readable JSON"), ("", "is not readable JSON"), ("[1, 2]", "expected a JSON object"),
-    ('{"history": {}}', "epochs_done must be an integer >= 1"),
-    ('{"epochs_done": "two", "history": {}}', "epochs_done must be an integer >= 1"),
-    ('{"epochs_done": -3, "history": {"loss": []}}', "epochs_done must be an integer >= 1, got -3"),
-    ('{"epochs_done": 99, "history": {"loss": [1.0]}}', r"epochs_done is 99 but the history holds \{'loss': 1\}"),
-    ('{"epochs_done": 1, "history": []}', "history must be a non-empty object"),
-    ('{"epochs_done": 1, "history": {"loss": [1.0]}}', "records no settings"),
-])
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ("{not json", "is not readable JSON"),
+        ("", "is not readable JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        ('{"history": {}}', "epochs_done must be an integer >= 1"),
+        ('{"epochs_done": "two", "history": {}}', "epochs_done must be an integer >= 1"),
+        ('{"epochs_done": -3, "history": {"loss": []}}', "epochs_done must be an integer >= 1, got -3"),
+        ('{"epochs_done": 99, "history": {"loss": [1.0]}}', r"epochs_done is 99 but the history holds \{'loss': 1\}"),
+        ('{"epochs_done": 1, "history": []}', "history must be a non-empty object"),
+        ('{"epochs_done": 1, "history": {"loss": [1.0]}}', "records no settings"),
+    ],
+)
 def test_a_damaged_state_file_stops_the_run_and_changes_nothing(make_tiny_vae, tmp_path, content, fragment):
     (tmp_path / CHECKPOINT_FILE).write_bytes(b"weights")
     (tmp_path / STATE_FILE).write_text(content)
@@ -163,8 +181,11 @@ def poison(vae):
 def test_nan_loss_stops_training_with_a_helpful_error(make_tiny_vae, tmp_path):
     vae = make_tiny_vae()
     poison(vae)
-    with pytest.raises(vh.TrainingDivergedError, match=r"loss became nan at batch 0.*log\(sigmoid\(x\)\).*learning "
-                       r"rate"):
+    with pytest.raises(
+        vh.TrainingDivergedError,
+        match=r"loss became nan at batch 0.*log\(sigmoid\(x\)\).*learning "
+        r"rate",
+    ):
         vh.train(vae, X_TRAIN, epochs=2, batch_size=BATCH, checkpoint_dir=tmp_path, verbose=0)
     assert vh.read_state(tmp_path) is None  # no checkpoint of NaN weights
 
@@ -221,8 +242,7 @@ def test_train_under_a_strategy_built_in_its_scope(make_tiny_vae):
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
     with strategy.scope():
         vae = make_tiny_vae()
-    history = vh.train(vae, X_TRAIN, epochs=1, batch_size=BATCH, strategy=strategy, steps_per_execution=2,
-                       verbose=0)
+    history = vh.train(vae, X_TRAIN, epochs=1, batch_size=BATCH, strategy=strategy, steps_per_execution=2, verbose=0)
     assert vae.distribute_strategy is strategy and np.isfinite(history["loss"][0])
 
 
@@ -232,14 +252,17 @@ def test_make_strategy_names():
         vh.make_strategy("gpu")
 
 
-@pytest.mark.parametrize("flags, gpus, backend, expected", [
-    (["fpu", "avx2", "avx512_bf16"], 0, "tensorflow", "mixed_bfloat16"),  # native bfloat16 (AVX-512 BF16)
-    (["amx_bf16", "avx2"], 0, "tensorflow", "mixed_bfloat16"),  # Intel AMX
-    (["fpu", "avx2", "avx512f"], 0, "tensorflow", "float32"),  # bfloat16 would be emulated: slower
-    (["avx512_bf16"], 1, "tensorflow", "float32"),  # a GPU: no measurement in the course
-    (["amx_bf16", "avx512_bf16"], 0, "jax", "float32"),  # JAX: bfloat16 measured slower on the same CPU
-    (["amx_bf16", "avx512_bf16"], 0, "torch", "float32"),  # PyTorch: not measured
-])
+@pytest.mark.parametrize(
+    "flags, gpus, backend, expected",
+    [
+        (["fpu", "avx2", "avx512_bf16"], 0, "tensorflow", "mixed_bfloat16"),  # native bfloat16 (AVX-512 BF16)
+        (["amx_bf16", "avx2"], 0, "tensorflow", "mixed_bfloat16"),  # Intel AMX
+        (["fpu", "avx2", "avx512f"], 0, "tensorflow", "float32"),  # bfloat16 would be emulated: slower
+        (["avx512_bf16"], 1, "tensorflow", "float32"),  # a GPU: no measurement in the course
+        (["amx_bf16", "avx512_bf16"], 0, "jax", "float32"),  # JAX: bfloat16 measured slower on the same CPU
+        (["amx_bf16", "avx512_bf16"], 0, "torch", "float32"),  # PyTorch: not measured
+    ],
+)
 def test_fastest_dtype_policy(flags, gpus, backend, expected):
     assert vh.fastest_dtype_policy(cpu_flags=flags, gpus=gpus, backend_name=backend) == expected
 

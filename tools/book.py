@@ -42,16 +42,27 @@ OUTPUT = ROOT / "build" / "book"
 NPM_DIR = ROOT / "build" / "npm"
 REPOSITORY = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
 
-COLAB_BADGE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]"
-                         r"\((https://colab\.research\.google\.com/[^)\s]+)\)")
+COLAB_BADGE = re.compile(
+    r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]"
+    r"\((https://colab\.research\.google\.com/[^)\s]+)\)"
+)
 MARKDOWN_LINK = re.compile(r"(?<!!)\]\(([^)\s]+)\)")  # the target of [text](target), not of an image ![..](..)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # The explorers that run on the page: the helper the notebook calls -> the explorer.js kind (docs/_static/models/
 # explorers.json says which exported decoder each uses)
 LIVE_EXPLORERS = {"vh.explore_latent(": "latent", "vh.explore_conditional(": "conditional"}
 # The pages of docs/ in the book's menu, in this order (a page not listed comes after them, by name)
-PAGES = ("training", "pretrained", "explorers", "backends", "speed", "tests", "troubleshooting", "reference",
-         "maintainers")
+PAGES = (
+    "training",
+    "pretrained",
+    "explorers",
+    "backends",
+    "speed",
+    "tests",
+    "troubleshooting",
+    "reference",
+    "maintainers",
+)
 # What npm installs -> where it goes in _static (only the files the pages load)
 VENDORED = {
     "mathjax/es5/tex-chtml.js": "mathjax/tex-chtml.js",
@@ -111,14 +122,22 @@ def explorer_cell(source: str) -> dict:
     """The markdown cell that replaces an explorer's widget output: the live explorer, or a note."""
     kind = next((kind for call, kind in LIVE_EXPLORERS.items() if call in source), None)
     if kind:
-        text = (f'<div class="live-explorer" data-explorer="{kind}">Loading the live explorer (it runs in your '
-                "browser, with no Python)…</div>\n")
+        text = (
+            f'<div class="live-explorer" data-explorer="{kind}">Loading the live explorer (it runs in your '
+            "browser, with no Python)…</div>\n"
+        )
     else:
-        text = ('<p class="kernel-explorer-note"><em>This explorer needs a Python kernel: the picture above is its '
-                "stored snapshot. Run the notebook in JupyterLab (<code>make lab</code>) or in Colab (the link at "
-                "the top of this page) to use it.</em></p>\n")
-    return {"cell_type": "markdown", "id": f"book-explorer-{kind or 'note'}-{len(source)}", "metadata": {},
-            "source": text}
+        text = (
+            '<p class="kernel-explorer-note"><em>This explorer needs a Python kernel: the picture above is its '
+            "stored snapshot. Run the notebook in JupyterLab (<code>make lab</code>) or in Colab (the link at "
+            "the top of this page) to use it.</em></p>\n"
+        )
+    return {
+        "cell_type": "markdown",
+        "id": f"book-explorer-{kind or 'note'}-{len(source)}",
+        "metadata": {},
+        "source": text,
+    }
 
 
 def stage_notebook(path: pathlib.Path) -> dict:
@@ -132,8 +151,10 @@ def stage_notebook(path: pathlib.Path) -> dict:
         if cell["cell_type"] == "code" and "solution" in cell["metadata"].get("tags", []):
             hide = ["hide-input"] + (["hide-output"] if cell.get("outputs") else [])
             cell["metadata"]["tags"] = cell["metadata"]["tags"] + hide
-            cell["metadata"]["mystnb"] = {"code_prompt_show": "Show the solution's {type}",
-                                          "code_prompt_hide": "Hide the solution's {type}"}
+            cell["metadata"]["mystnb"] = {
+                "code_prompt_show": "Show the solution's {type}",
+                "code_prompt_hide": "Hide the solution's {type}",
+            }
         cells.append(cell)
         widgets = [out for out in cell.get("outputs", []) if WIDGET_VIEW in out.get("data", {})]
         if widgets:
@@ -161,18 +182,22 @@ def vendor(static: pathlib.Path) -> None:
     npm_dir = pathlib.Path(os.environ.get("VAE_BOOK_NPM_DIR", NPM_DIR))
     lock = DOCS / "package-lock.json"
     installed = npm_dir / "node_modules" / ".package-lock.json"
-    if "VAE_BOOK_NPM_DIR" not in os.environ and (not installed.exists() or
-                                                 installed.stat().st_mtime < lock.stat().st_mtime):
+    if "VAE_BOOK_NPM_DIR" not in os.environ and (
+        not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime
+    ):
         npm = shutil.which("npm") or _install_npm()
         if npm is None:
-            raise SystemExit("make book needs npm (Node.js) once, to get MathJax and onnxruntime-web into build/npm/:"
-                             " install it (Debian/Ubuntu: `sudo apt-get install npm`), or set VAE_BOOK_NPM_DIR to a folder "
-                             "with those packages in its node_modules/.")
+            raise SystemExit(
+                "make book needs npm (Node.js) once, to get MathJax and onnxruntime-web into build/npm/:"
+                " install it (Debian/Ubuntu: `sudo apt-get install npm`), or set VAE_BOOK_NPM_DIR to a folder "
+                "with those packages in its node_modules/."
+            )
         npm_dir.mkdir(parents=True, exist_ok=True)
         for name in ("package.json", "package-lock.json"):
             shutil.copy2(DOCS / name, npm_dir / name)
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"],
-                       cwd=npm_dir, check=True)
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], cwd=npm_dir, check=True
+        )
     for source, target in VENDORED.items():
         origin, destination = npm_dir / "node_modules" / source, static / target
         if not origin.exists():
@@ -191,8 +216,9 @@ def stage() -> None:
     shutil.copy2(DOCS / "conf.py", SOURCE / "conf.py")
     shutil.copytree(DOCS / "_static", SOURCE / "_static")
     vendor(SOURCE / "_static")
-    pages = sorted(DOCS.glob("*.md"), key=lambda path: (PAGES.index(path.stem) if path.stem in PAGES else len(PAGES),
-                                                         path.stem))
+    pages = sorted(
+        DOCS.glob("*.md"), key=lambda path: (PAGES.index(path.stem) if path.stem in PAGES else len(PAGES), path.stem)
+    )
     readme = ROOT / "README.md"
     index = colab_links(rewrite_links(readme.read_text(), readme), None)
     toctree = ["", "```{toctree}", ":hidden:", ":caption: Notebooks", ""]

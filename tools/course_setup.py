@@ -85,11 +85,18 @@ def _playwright_chromium():
 
 
 def this_machine() -> System:
-    return System(euid=os.geteuid(), environ=dict(os.environ), which=shutil.which, run=_run,
-                  data_folder=_data_folder, playwright_chromium=_playwright_chromium)
+    return System(
+        euid=os.geteuid(),
+        environ=dict(os.environ),
+        which=shutil.which,
+        run=_run,
+        data_folder=_data_folder,
+        playwright_chromium=_playwright_chromium,
+    )
 
 
 # ---- apt-get, as root or through sudo -n ----
+
 
 def apt_prefix(system: System) -> list | None:
     """The command that runs apt-get here without a password prompt, or None (no apt-get, or no rights)."""
@@ -116,6 +123,7 @@ def apt_install(system: System, package: str) -> bool:
 
 # ---- the two things the tests need ----
 
+
 @dataclasses.dataclass(frozen=True)
 class Missing:
     what: str
@@ -131,17 +139,23 @@ def ensure_data(system: System) -> Missing | None:
         return None
     chosen = system.environ.get("VAE_DATA_DIR")
     if chosen:  # the loader looks only there: installing elsewhere would not help
-        return Missing(f"Fashion-MNIST: $VAE_DATA_DIR={chosen} lacks some of its four files",
-                       (f"put the four *-ubyte.gz files in {chosen}", "or: unset VAE_DATA_DIR"))
+        return Missing(
+            f"Fashion-MNIST: $VAE_DATA_DIR={chosen} lacks some of its four files",
+            (f"put the four *-ubyte.gz files in {chosen}", "or: unset VAE_DATA_DIR"),
+        )
     if apt_install(system, DATA_PACKAGE) and system.data_folder() is not None:
         return None
     download = [system.python, "-c", "import keras; keras.datasets.fashion_mnist.load_data()"]
     if system.run(download) == 0 and system.data_folder() is not None:
         return None
-    return Missing("Fashion-MNIST (the course's data set)",
-                   (f"sudo apt-get install {DATA_PACKAGE}    # Debian/Ubuntu",
-                    f"or, online: {' '.join(download[:2])} '{download[2]}'",
-                    "or: put the four *-ubyte.gz files in a folder and export VAE_DATA_DIR=/that/folder"))
+    return Missing(
+        "Fashion-MNIST (the course's data set)",
+        (
+            f"sudo apt-get install {DATA_PACKAGE}    # Debian/Ubuntu",
+            f"or, online: {' '.join(download[:2])} '{download[2]}'",
+            "or: put the four *-ubyte.gz files in a folder and export VAE_DATA_DIR=/that/folder",
+        ),
+    )
 
 
 def find_chromium(system: System) -> str | None:
@@ -165,17 +179,23 @@ def ensure_chromium(system: System) -> Missing | None:
         return None
     chosen = system.environ.get(CHROMIUM_ENV_VAR)
     if chosen:
-        return Missing(f"Chromium: $CHROMIUM={chosen} is not an executable",
-                       ("point CHROMIUM at a Chromium or Chrome binary", "or: unset CHROMIUM"))
+        return Missing(
+            f"Chromium: $CHROMIUM={chosen} is not an executable",
+            ("point CHROMIUM at a Chromium or Chrome binary", "or: unset CHROMIUM"),
+        )
     if apt_install(system, BROWSER_PACKAGE) and find_chromium(system) is not None:
         return None
     playwright = [system.python, "-m", "playwright", "install", "chromium"]
     if system.run(playwright) == 0 and find_chromium(system) is not None:
         return None
-    return Missing("Chromium (for the browser tests of the explorers)",
-                   (f"sudo apt-get install {BROWSER_PACKAGE}    # Debian/Ubuntu",
-                    f"or, online: {' '.join(playwright)}",
-                    f"or skip the browser tests: export {SKIP_BROWSER_ENV_VAR}=1"))
+    return Missing(
+        "Chromium (for the browser tests of the explorers)",
+        (
+            f"sudo apt-get install {BROWSER_PACKAGE}    # Debian/Ubuntu",
+            f"or, online: {' '.join(playwright)}",
+            f"or skip the browser tests: export {SKIP_BROWSER_ENV_VAR}=1",
+        ),
+    )
 
 
 def check(system: System) -> int:
@@ -184,13 +204,17 @@ def check(system: System) -> int:
     if not missing:
         print("Set-up for the tests: the data set and a Chromium are there.")
         return 0
-    print("\n`make test` cannot start: some things are missing and could not be installed here.\n"
-          + "\n".join(item.describe() for item in missing)
-          + "\nThen run `make test` again.", file=sys.stderr)
+    print(
+        "\n`make test` cannot start: some things are missing and could not be installed here.\n"
+        + "\n".join(item.describe() for item in missing)
+        + "\nThen run `make test` again.",
+        file=sys.stderr,
+    )
     return 1
 
 
 # ---- the environment and the lab ----
+
 
 def make_venv(system: System, folder: str) -> int:
     """Create the course's virtual environment; on Debian/Ubuntu install python3-venv first if it is missing."""
@@ -201,10 +225,12 @@ def make_venv(system: System, folder: str) -> int:
     version = f"python{sys.version_info.major}.{sys.version_info.minor}-venv"
     if apt_install(system, version) and system.run(command) == 0:
         return 0
-    print(f"\nCould not create the virtual environment {folder}. Either\n"
-          f"    sudo apt-get install {version}    # Debian/Ubuntu: Python's venv module\n"
-          "or activate an environment of your own (venv, conda) and run make again: it then installs there.",
-          file=sys.stderr)
+    print(
+        f"\nCould not create the virtual environment {folder}. Either\n"
+        f"    sudo apt-get install {version}    # Debian/Ubuntu: Python's venv module\n"
+        "or activate an environment of your own (venv, conda) and run make again: it then installs there.",
+        file=sys.stderr,
+    )
     return 1
 
 
@@ -215,8 +241,16 @@ def lab_command(system: System, extra_args=()) -> list:
     leads there too.
     """
     root_flag = ["--allow-root"] if system.euid == 0 else []
-    return [system.python, "-m", "jupyter", "lab", *root_flag, f"--ServerApp.root_dir={ROOT / NOTEBOOKS}",
-            f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}", *extra_args]
+    return [
+        system.python,
+        "-m",
+        "jupyter",
+        "lab",
+        *root_flag,
+        f"--ServerApp.root_dir={ROOT / NOTEBOOKS}",
+        f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}",
+        *extra_args,
+    ]
 
 
 def main(argv=None) -> int:
@@ -228,8 +262,11 @@ def main(argv=None) -> int:
         return make_venv(system, argv[1])
     if argv[:1] == ["lab"]:
         command = lab_command(system, argv[1:])
-        print(f"Opening the course at {NOTEBOOKS}/{FIRST_NOTEBOOK}. If no browser opens, paste into one the URL "
-              "that JupyterLab prints below. Ctrl-C stops it.", flush=True)
+        print(
+            f"Opening the course at {NOTEBOOKS}/{FIRST_NOTEBOOK}. If no browser opens, paste into one the URL "
+            "that JupyterLab prints below. Ctrl-C stops it.",
+            flush=True,
+        )
         os.execv(command[0], command)
     print(__doc__, file=sys.stderr)
     return 2

@@ -49,8 +49,14 @@ def main() -> None:
         path = MODELS / f"{name}-decoder.onnx"
         decoder.export(str(path), format="onnx", verbose=False)
         info = vh.pretrained_info(name)
-        entry = {"file": path.name, "model": name, "latent_dim": int(info["latent_dim"]), "inputs": inputs,
-                 "span": span, "step": step}
+        entry = {
+            "file": path.name,
+            "model": name,
+            "latent_dim": int(info["latent_dim"]),
+            "inputs": inputs,
+            "span": span,
+            "step": step,
+        }
         if kind == "conditional":
             entry["classes"] = list(vh.CLASS_NAMES)
         manifest[kind] = entry

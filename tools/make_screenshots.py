@@ -15,13 +15,21 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 # The real-browser tests' harness (tests/browser/) and the conftest it imports (tests/)
 sys.path[:0] = [str(ROOT / "tests" / "browser"), str(ROOT / "tests")]
 from browser_harness import (  # noqa: E402
-    chromium_page, jupyterlab, missing_tools, open_and_run_in_lab, prepare_workdir, write_notebook,
+    chromium_page,
+    jupyterlab,
+    missing_tools,
+    open_and_run_in_lab,
+    prepare_workdir,
+    write_notebook,
 )
 
 NOTEBOOK = "explorers.ipynb"
-FILE_NAMES = {"latent-explorer": "explore_latent.png", "latent-map-explorer": "explore_latent_map.png",
-              "interpolation-explorer": "explore_interpolation.png",
-              "reconstruction-explorer": "explore_reconstruction.png"}
+FILE_NAMES = {
+    "latent-explorer": "explore_latent.png",
+    "latent-map-explorer": "explore_latent_map.png",
+    "interpolation-explorer": "explore_interpolation.png",
+    "reconstruction-explorer": "explore_reconstruction.png",
+}
 
 
 def press(handle, key: str, times: int) -> None:

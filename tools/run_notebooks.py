@@ -25,8 +25,10 @@ NOTEBOOKS = ROOT / "notebooks"
 VOLATILE_CELL_KEYS = ("execution", "collapsed", "scrolled")
 # TensorFlow's C++ start-up lines (absl/oneDNN/CUDA probing) reach stderr before TF_CPP_MIN_LOG_LEVEL applies;
 # they differ per machine and teach nothing, so they are not stored.
-TF_NOISE = re.compile(r"^(?:[IWE]\d{4} \S+ +\d+ \S+\] .*|WARNING: All log messages before absl::InitializeLog\(\) .*"
-                      r"|To enable the following instructions: .*)$")
+TF_NOISE = re.compile(
+    r"^(?:[IWE]\d{4} \S+ +\d+ \S+\] .*|WARNING: All log messages before absl::InitializeLog\(\) .*"
+    r"|To enable the following instructions: .*)$"
+)
 # Paths of the machine that ran the notebook (tracebacks, printed folders) say nothing to a learner and change per
 # machine: the installed libraries become ".../site-packages/", the course's own files are shown relative to the
 # repository, and temporary folders become "/tmp/...".
@@ -59,8 +61,9 @@ def strip(nb: nbformat.NotebookNode) -> None:
         for key in VOLATILE_CELL_KEYS:
             cell.metadata.pop(key, None)
         if cell.cell_type == "code":
-            outputs = [_without_machine_paths(output) for output in map(_drop_tf_noise, cell.outputs)
-                       if output is not None]
+            outputs = [
+                _without_machine_paths(output) for output in map(_drop_tf_noise, cell.outputs) if output is not None
+            ]
             cell.outputs = _as_jupyter_shows(outputs)
             if SOLUTION_TAG in cell.metadata.get("tags", []):
                 cell.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
@@ -82,8 +85,12 @@ def _as_jupyter_shows(outputs: list) -> list:
     merged = []
     for output in outputs:
         previous = merged[-1] if merged else None
-        if (output.get("output_type") == "stream" and previous is not None
-                and previous.get("output_type") == "stream" and previous.get("name") == output.get("name")):
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
             previous.text += output.text
         else:
             merged.append(output)
@@ -126,12 +133,21 @@ def run(path: pathlib.Path, quick: bool, timeout: int) -> None:
     os.environ["VAE_QUICK"] = "1" if quick else "0"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
-                   record_timing=False).execute()
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        record_timing=False,
+    ).execute()
     seconds = time.perf_counter() - start
     strip(nb)
-    nb.metadata[METADATA_KEY] = {"mode": "quick" if quick else "full", "seconds": round(seconds),
-                                 "cpus": os.cpu_count(), "code_sha256": code_hash(nb)}
+    nb.metadata[METADATA_KEY] = {
+        "mode": "quick" if quick else "full",
+        "seconds": round(seconds),
+        "cpus": os.cpu_count(),
+        "code_sha256": code_hash(nb),
+    }
     nbformat.write(nb, path)
     print(f"{path.name}: executed in {'quick' if quick else 'full'} mode in {seconds:.0f} s")
 

@@ -71,16 +71,28 @@ def course_map() -> str:
         read = READ_TIME.search(header)
         seconds = notebook["metadata"].get(key, {}).get("seconds")
         if not (title and read and seconds):
-            raise SystemExit(f"{path.name}: its header needs a `# NN · Title` line and `**Time:** about N min to read "
-                             f"...`, and its metadata {key}.seconds (tools/run_notebooks.py writes it)")
-        purpose = next((paragraph for paragraph in header.split("\n\n")[1:]
-                        if paragraph.strip() and not paragraph.lstrip().startswith(("[![", "**", "#"))), "")
+            raise SystemExit(
+                f"{path.name}: its header needs a `# NN · Title` line and `**Time:** about N min to read "
+                f"...`, and its metadata {key}.seconds (tools/run_notebooks.py writes it)"
+            )
+        purpose = next(
+            (
+                paragraph
+                for paragraph in header.split("\n\n")[1:]
+                if paragraph.strip() and not paragraph.lstrip().startswith(("[![", "**", "#"))
+            ),
+            "",
+        )
         run_minutes = max(1, round(seconds / 60))
-        colab = f"https://colab.research.google.com/github/{REPOSITORY.removeprefix('https://github.com/')}" \
-                f"/blob/main/notebooks/{path.name}"
-        lines.append(f"| {path.name[:2]} | [{title.group(1).strip()}](notebooks/{path.name}) | "
-                     f"{_summary(purpose)} | about {read.group(1)} min to read · about {run_minutes} min "
-                     f"to run | [Open in Colab]({colab}) |")
+        colab = (
+            f"https://colab.research.google.com/github/{REPOSITORY.removeprefix('https://github.com/')}"
+            f"/blob/main/notebooks/{path.name}"
+        )
+        lines.append(
+            f"| {path.name[:2]} | [{title.group(1).strip()}](notebooks/{path.name}) | "
+            f"{_summary(purpose)} | about {read.group(1)} min to read · about {run_minutes} min "
+            f"to run | [Open in Colab]({colab}) |"
+        )
     return "\n".join(lines)
 
 
@@ -110,36 +122,62 @@ def _model_kinds() -> dict:
 
 def model_kinds_table() -> str:
     """The model kinds: ``--model``, the builder, the notebook that introduces it, what it is."""
-    lines = ["| `--model` | Built by | Notebook | What it is | KL term (β, free bits) | Labels |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| `--model` | Built by | Notebook | What it is | KL term (β, free bits) | Labels |",
+        "|---|---|---|---|---|---|",
+    ]
     for kind in _model_kinds().values():
-        lines.append(f"| `{kind.name}` | `vh.{kind.builder}` | {kind.notebook} | {kind.summary} | "
-                     f"{'yes' if kind.regularized else 'no'} | {'yes' if kind.conditional else 'no'} |")
+        lines.append(
+            f"| `{kind.name}` | `vh.{kind.builder}` | {kind.notebook} | {kind.summary} | "
+            f"{'yes' if kind.regularized else 'no'} | {'yes' if kind.conditional else 'no'} |"
+        )
     return "\n".join(lines)
 
 
 def pretrained_table(kind: str) -> str:
     """The shipped models of one kind (``vae``, ``autoencoder``, ``cvae``), scores in nats per image."""
     if kind == "vae":
-        lines = ["| Model | Latent | β | Epochs × images | Test −ELBO | Reconstruction | KL | IWAE k=10 | IWAE k=100 "
-                 "| Wall time of its last run* |", "|---|---|---|---|---|---|---|---|---|---|"]
+        lines = [
+            "| Model | Latent | β | Epochs × images | Test −ELBO | Reconstruction | KL | IWAE k=10 | IWAE k=100 "
+            "| Wall time of its last run* |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
     elif kind == "autoencoder":
-        lines = ["| Model | Latent | Epochs × images | Test reconstruction error | Wall time of its last run* |",
-                 "|---|---|---|---|---|"]
+        lines = [
+            "| Model | Latent | Epochs × images | Test reconstruction error | Wall time of its last run* |",
+            "|---|---|---|---|---|",
+        ]
     else:
-        lines = ["| Model | Latent | β | Epochs × images | Test −ELBO given the label | Reconstruction | KL "
-                 "| Wall time of its last run* |", "|---|---|---|---|---|---|---|---|"]
+        lines = [
+            "| Model | Latent | β | Epochs × images | Test −ELBO given the label | Reconstruction | KL "
+            "| Wall time of its last run* |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
     for name, info in _models(kind):
         test, budget = info["scores"]["test"], f"{info['epochs']} × {info['n_train']:,}"
         if kind == "vae":
             iwae = info["iwae_test"]
-            cells = [str(info["latent_dim"]), f"{info['beta']:g}", budget, f"{test['neg_elbo']:.1f}",
-                     f"{test['reconstruction']:.1f}", f"{test['kl']:.2f}", f"{iwae['10']:.1f}", f"{iwae['100']:.1f}"]
+            cells = [
+                str(info["latent_dim"]),
+                f"{info['beta']:g}",
+                budget,
+                f"{test['neg_elbo']:.1f}",
+                f"{test['reconstruction']:.1f}",
+                f"{test['kl']:.2f}",
+                f"{iwae['10']:.1f}",
+                f"{iwae['100']:.1f}",
+            ]
         elif kind == "autoencoder":
             cells = [str(info["latent_dim"]), budget, f"{test['reconstruction']:.1f}"]
         else:
-            cells = [str(info["latent_dim"]), f"{info['beta']:g}", budget, f"{test['neg_elbo']:.1f}",
-                     f"{test['reconstruction']:.1f}", f"{test['kl']:.2f}"]
+            cells = [
+                str(info["latent_dim"]),
+                f"{info['beta']:g}",
+                budget,
+                f"{test['neg_elbo']:.1f}",
+                f"{test['reconstruction']:.1f}",
+                f"{test['kl']:.2f}",
+            ]
         lines.append("| " + " | ".join([f"`{name}`", *cells, _wall_time(info)]) + " |")
     return "\n".join(lines)
 
@@ -149,8 +187,10 @@ def benchmark_table() -> str:
     run = _load(ROOT / "benchmarks" / "run.py", "benchmarks_run")
     report = json.loads((RESULTS / f"{BENCHMARK_MACHINE}.json").read_text())
     versions = ", ".join(f"{name} {version}" for name, version in report["versions"].items())
-    caption = (f"Measured on {report['cpu_count']} cores of {report['cpu']}, {report['date'][:10]}, {versions} "
-               f"(`benchmarks/results/{BENCHMARK_MACHINE}.json`):")
+    caption = (
+        f"Measured on {report['cpu_count']} cores of {report['cpu']}, {report['date'][:10]}, {versions} "
+        f"(`benchmarks/results/{BENCHMARK_MACHINE}.json`):"
+    )
     return caption + "\n\n" + run.format_markdown(report["rows"])
 
 
@@ -158,10 +198,15 @@ def quality_table() -> str:
     """``benchmarks/quality.py``'s comparison of the reference port and the course model (test set, nats)."""
     report = json.loads((RESULTS / "quality.json").read_text())
     lines = ["| | epochs | test −ELBO | reconstruction | KL | IWAE-10 |", "|---|---:|---:|---:|---:|---:|"]
-    for label, entry in (("reference port", report["reference_port"]), ("course (`fashion-latent2`)", report["course"])):
+    for label, entry in (
+        ("reference port", report["reference_port"]),
+        ("course (`fashion-latent2`)", report["course"]),
+    ):
         test = entry["test"]
-        lines.append(f"| {label} | {entry.get('epochs', report['epochs'])} | {test['neg_elbo']:.2f} nats | "
-                     f"{test['reconstruction']:.2f} | {test['kl']:.2f} | {entry['iwae_test']['10']:.2f} |")
+        lines.append(
+            f"| {label} | {entry.get('epochs', report['epochs'])} | {test['neg_elbo']:.2f} nats | "
+            f"{test['reconstruction']:.2f} | {test['kl']:.2f} | {entry['iwae_test']['10']:.2f} |"
+        )
     return "\n".join(lines)
 
 
@@ -169,9 +214,11 @@ def time_to_quality_tables() -> str:
     """``benchmarks/time_to_quality.py``'s arms (CPU time to the tutorial's 50-epoch test -ELBO) and levers."""
     time_to_quality = _load(ROOT / "benchmarks" / "time_to_quality.py", "time_to_quality")
     report = json.loads((RESULTS / "time_to_quality.json").read_text())
-    caption = (f"Measured on {report['machine']['cpus']} cores ({report['machine']['processor']}), {report['date']}, "
-               f"target: the tutorial's test −ELBO, {report['target_neg_elbo']:.2f} nats "
-               "(`benchmarks/results/time_to_quality.json`):")
+    caption = (
+        f"Measured on {report['machine']['cpus']} cores ({report['machine']['processor']}), {report['date']}, "
+        f"target: the tutorial's test −ELBO, {report['target_neg_elbo']:.2f} nats "
+        "(`benchmarks/results/time_to_quality.json`):"
+    )
     return "\n\n".join([caption, time_to_quality.table(report), time_to_quality.lever_table(report)])
 
 
@@ -216,8 +263,11 @@ def main(argv=None) -> None:
     differ = stale()
     for name, (committed, generated) in differ.items():
         if args.check:
-            sys.stdout.writelines(difflib.unified_diff(committed.splitlines(True), generated.splitlines(True),
-                                                       f"{name} (committed)", f"{name} (generated)"))
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    committed.splitlines(True), generated.splitlines(True), f"{name} (committed)", f"{name} (generated)"
+                )
+            )
         else:
             (ROOT / name).write_text(generated)
             print(f"rewrote the tables of {name}")

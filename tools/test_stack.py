@@ -79,20 +79,27 @@ def settings(path: pathlib.Path) -> dict:
     comment lines."""
     found = dict(SETTING_LINE.findall(path.read_text()))
     if "extras" not in found:
-        raise SystemExit(f"{path} must name the course's extras it installs in a line like '# extras: tensorflow,test'.")
+        raise SystemExit(
+            f"{path} must name the course's extras it installs in a line like '# extras: tensorflow,test'."
+        )
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if "notebooks" in found:
         wanted = found["notebooks"].split()
         notebooks = [nb for nb in notebooks if nb.name[:2] in wanted]
         if len(notebooks) != len(wanted):
-            raise SystemExit(f"{path} names notebooks {wanted}, but notebooks/ holds only "
-                             f"{[nb.name for nb in notebooks]} of them.")
+            raise SystemExit(
+                f"{path} names notebooks {wanted}, but notebooks/ holds only {[nb.name for nb in notebooks]} of them."
+            )
     skip = found.get("skip", "").split()
     missing = [test_file for test_file in skip if not (ROOT / test_file).is_file()]
     if missing:
         raise SystemExit(f"{path} skips test files that do not exist: {missing}.")
-    return {"extras": found["extras"], "backend": found.get("backend", "tensorflow"),
-            "notebooks": [str(nb.relative_to(ROOT)) for nb in notebooks], "skip": skip}
+    return {
+        "extras": found["extras"],
+        "backend": found.get("backend", "tensorflow"),
+        "notebooks": [str(nb.relative_to(ROOT)) for nb in notebooks],
+        "skip": skip,
+    }
 
 
 def unknown_extras(extras: str) -> list[str]:
@@ -107,8 +114,11 @@ def find_python(version: str) -> str | None:
     Each candidate is asked for its version, since a pyenv shim is on the PATH even for a Python it cannot run.
     """
     pyenv_root = pathlib.Path(os.environ.get("PYENV_ROOT", pathlib.Path.home() / ".pyenv"))
-    installed = sorted(pyenv_root.glob(f"versions/{version}.*/bin/python"),
-                       key=lambda p: [int(part) for part in re.findall(r"\d+", p.parts[-3])], reverse=True)
+    installed = sorted(
+        pyenv_root.glob(f"versions/{version}.*/bin/python"),
+        key=lambda p: [int(part) for part in re.findall(r"\d+", p.parts[-3])],
+        reverse=True,
+    )
     for candidate in [shutil.which(f"python{version}"), *map(str, installed)]:
         if candidate and _runs_as(candidate, version):
             return candidate
@@ -117,8 +127,12 @@ def find_python(version: str) -> str | None:
 
 def _runs_as(python: str, version: str) -> bool:
     try:
-        done = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     except OSError:
         return False
     return done.returncode == 0 and done.stdout.strip() == version
@@ -135,8 +149,10 @@ def requirements(extras: str) -> list[str]:
     """What ``pip install -e .[extras]`` asks for besides the course itself: pyproject.toml's dependencies and those
     of each extra in ``extras`` (comma-separated)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return [*project["dependencies"],
-            *(req for extra in extras.split(",") for req in project["optional-dependencies"][extra])]
+    return [
+        *project["dependencies"],
+        *(req for extra in extras.split(",") for req in project["optional-dependencies"][extra]),
+    ]
 
 
 def plan(name: str) -> dict:
@@ -147,16 +163,21 @@ def plan(name: str) -> dict:
     stack = settings(constraints)
     unknown = unknown_extras(stack["extras"])
     if unknown:  # pip would only warn, and then miss the packages they bring
-        raise SystemExit(f"[{name}] {constraints} names extras that pyproject.toml does not declare: {unknown}. "
-                         "Add them to [project.optional-dependencies] or fix the '# extras:' line.")
+        raise SystemExit(
+            f"[{name}] {constraints} names extras that pyproject.toml does not declare: {unknown}. "
+            "Add them to [project.optional-dependencies] or fix the '# extras:' line."
+        )
     venv = ROOT / f".venv-{name}"
     venv_python = venv / "bin" / "python"
     if not venv_python.exists():
         python = find_python(version)
         if python is None:
             python = sys.executable
-            print(f"[{name}] Python {version} is not installed here: testing the stack's packages on Python "
-                  f"{sys.version_info.major}.{sys.version_info.minor} instead ({python}).", flush=True)
+            print(
+                f"[{name}] Python {version} is not installed here: testing the stack's packages on Python "
+                f"{sys.version_info.major}.{sys.version_info.minor} instead ({python}).",
+                flush=True,
+            )
         run([python, "-m", "venv", str(venv)])
     return {"name": name, "constraints": constraints, "venv": venv, "python": venv_python, **stack}
 
@@ -168,8 +189,16 @@ def install_requirements(stacks: list[dict]) -> None:
     writes into this checkout."""
     running = []
     for stack in stacks:
-        command = [str(stack["python"]), "-m", "pip", "install", "--quiet", "-c", str(stack["constraints"]),
-                   *requirements(stack["extras"])]
+        command = [
+            str(stack["python"]),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "-c",
+            str(stack["constraints"]),
+            *requirements(stack["extras"]),
+        ]
         print(f"[{stack['name']}] +", " ".join(command), flush=True)
         log = tempfile.TemporaryFile()  # not a pipe: a pip that fills one would wait for the others
         running.append((stack["name"], subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT), log))
@@ -189,20 +218,40 @@ def install_requirements(stacks: list[dict]) -> None:
 def test(stack: dict) -> None:
     """Install the course into the stack's environment, check the pins, run the unit tests and the notebooks."""
     name, venv, venv_python, constraints = stack["name"], stack["venv"], stack["python"], stack["constraints"]
-    run([str(venv_python), "-m", "pip", "install", "--quiet", "-c", str(constraints), "-e",
-         f"{ROOT}[{stack['extras']}]"])
-    installed = subprocess.run([str(venv_python), "-m", "pip", "list", "--format=freeze"], check=True,
-                               capture_output=True, text=True).stdout
+    run(
+        [
+            str(venv_python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "-c",
+            str(constraints),
+            "-e",
+            f"{ROOT}[{stack['extras']}]",
+        ]
+    )
+    installed = subprocess.run(
+        [str(venv_python), "-m", "pip", "list", "--format=freeze"], check=True, capture_output=True, text=True
+    ).stdout
     have = {n.lower().replace("_", "-"): v for n, v in PIN.findall(installed)}
-    wrong = {package: (version, have.get(package)) for package, version in pins(constraints).items()
-             if have.get(package) != version}
+    wrong = {
+        package: (version, have.get(package))
+        for package, version in pins(constraints).items()
+        if have.get(package) != version
+    }
     if wrong:
         raise SystemExit(f"[{name}] pip did not install the pinned versions (pinned, installed): {wrong}")
     if stack["backend"] != "tensorflow" and "tensorflow" in have:
-        raise SystemExit(f"[{name}] TensorFlow {have['tensorflow']} is installed in {venv}, but this stack tests the "
-                         f"{stack['backend']} backend without it: remove {venv} and run again.")
-    print(f"[{name}] Python {sys_version(venv_python)}, backend {stack['backend']}; "
-          + ", ".join(f"{p} {v}" for p, v in pins(constraints).items()), flush=True)
+        raise SystemExit(
+            f"[{name}] TensorFlow {have['tensorflow']} is installed in {venv}, but this stack tests the "
+            f"{stack['backend']} backend without it: remove {venv} and run again."
+        )
+    print(
+        f"[{name}] Python {sys_version(venv_python)}, backend {stack['backend']}; "
+        + ", ".join(f"{p} {v}" for p, v in pins(constraints).items()),
+        flush=True,
+    )
     env = {**os.environ, "VAE_QUICK": "1", "KERAS_BACKEND": stack["backend"]}
     env.pop("VIRTUAL_ENV", None)
     env.pop("MPLBACKEND", None)  # the notebooks run with Jupyter's inline backend, as a learner's do
@@ -225,8 +274,12 @@ def main(argv=None) -> int:
 
 
 def sys_version(python: pathlib.Path) -> str:
-    return subprocess.run([str(python), "-c", "import platform; print(platform.python_version())"],
-                          check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        [str(python), "-c", "import platform; print(platform.python_version())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 if __name__ == "__main__":

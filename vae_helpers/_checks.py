@@ -48,8 +48,12 @@ def check_gaussian_params(z_mean, z_log_var) -> None:
 def check_positive_int(value, name: str, maximum: int | None = None, hint: str = "") -> int:
     """``value`` as an int if it is a whole number (Python or numpy, not a bool) in 1..``maximum``, else a clear
     error naming ``name``, the range and ``hint`` (why the bound)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1 or \
-            (maximum is not None and value > maximum):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < 1
+        or (maximum is not None and value > maximum)
+    ):
         bound = "a positive integer" + ("" if maximum is None else f" up to {maximum:,}")
         raise ValueError(f"{name} must be {bound}{f' ({hint})' if hint else ''}, got {value!r}.")
     return int(value)
@@ -65,7 +69,9 @@ def check_seed(seed, purpose: str = "", allow_none: bool = True, name: str = "se
     whole = not isinstance(seed, bool) and isinstance(seed, (int, np.integer))
     if (seed is None and allow_none) or (whole and 0 <= seed <= MAX_SEED):
         return None if seed is None else int(seed)
-    expected = f"{'None or ' if allow_none else ''}an integer from 0 to 2**32 - 1 = {MAX_SEED} (numpy's seeds are 32-bit)"
+    expected = (
+        f"{'None or ' if allow_none else ''}an integer from 0 to 2**32 - 1 = {MAX_SEED} (numpy's seeds are 32-bit)"
+    )
     raise ValueError(f"{name} must be {expected}{f'; {purpose}' if purpose else ''}, got {seed!r}.")
 
 
@@ -109,11 +115,17 @@ def check_labels(labels, n: int, name: str = "y", num_classes: int = 10) -> np.n
     whole floats); Fashion-MNIST's ten classes by default."""
     array = np.asarray(labels)
     numeric = array.dtype.kind in "iuf" and array.shape == (n,)
-    if not numeric or not np.all(np.isfinite(array)) or not np.all(array == np.round(array)) \
-            or (n and (array.min() < 0 or array.max() > num_classes - 1)):
+    if (
+        not numeric
+        or not np.all(np.isfinite(array))
+        or not np.all(array == np.round(array))
+        or (n and (array.min() < 0 or array.max() > num_classes - 1))
+    ):
         found = f"values {array.min()}..{array.max()}" if numeric and n else f"shape {array.shape}, dtype {array.dtype}"
-        raise ValueError(f"{name} must hold one class index per image: {n} whole numbers in 0..{num_classes - 1} "
-                         f"(see vh.CLASS_NAMES); got {found}.")
+        raise ValueError(
+            f"{name} must hold one class index per image: {n} whole numbers in 0..{num_classes - 1} "
+            f"(see vh.CLASS_NAMES); got {found}."
+        )
     return array.astype(np.int64)
 
 
@@ -129,12 +141,16 @@ def check_vae(model, function: str, takes_labels: bool = False) -> None:
     :class:`vae_helpers.CVAE` (which needs each image's label) when ``takes_labels``."""
     parts = ("encoder", "decoder_logits", "latent_dim", "reconstruction_nll", "beta")  # beta: it has a KL term
     if not all(hasattr(model, part) for part in parts):
-        raise ValueError(f"{function} needs a whole vh.VAE (encoder and decoder), got {type(model).__name__}. "
-                         "Pass the model built by vh.build_vae() or loaded by vh.load_pretrained(), not one of its "
-                         "parts (an autoencoder has no posterior: score it with vh.reconstruction_error).")
+        raise ValueError(
+            f"{function} needs a whole vh.VAE (encoder and decoder), got {type(model).__name__}. "
+            "Pass the model built by vh.build_vae() or loaded by vh.load_pretrained(), not one of its "
+            "parts (an autoencoder has no posterior: score it with vh.reconstruction_error)."
+        )
     if getattr(model, "is_conditional", False) and not takes_labels:
-        raise ValueError(f"{function} scores an unconditional vh.VAE; this {type(model).__name__} also needs each "
-                         "image's label. Score it with vh.evaluate(cvae, x, labels=y).")
+        raise ValueError(
+            f"{function} scores an unconditional vh.VAE; this {type(model).__name__} also needs each "
+            "image's label. Score it with vh.evaluate(cvae, x, labels=y)."
+        )
 
 
 def decoder_of(model):
@@ -146,8 +162,10 @@ def decoder_of(model):
 
     part = getattr(model, "decoder", model)
     if not isinstance(part, keras.Model):
-        raise ValueError(f"expected a decoder keras.Model or a vh.VAE, got {type(model).__name__}. "
-                         "Pass vae.decoder, the VAE itself, or a model from vh.build_decoder().")
+        raise ValueError(
+            f"expected a decoder keras.Model or a vh.VAE, got {type(model).__name__}. "
+            "Pass vae.decoder, the VAE itself, or a model from vh.build_decoder()."
+        )
     return part
 
 
@@ -157,8 +175,10 @@ def encoder_of(model):
 
     part = getattr(model, "encoder", model)
     if not isinstance(part, keras.Model):
-        raise ValueError(f"expected an encoder keras.Model or a vh.VAE, got {type(model).__name__}. "
-                         "Pass vae.encoder, the VAE itself, or a model from vh.build_encoder().")
+        raise ValueError(
+            f"expected an encoder keras.Model or a vh.VAE, got {type(model).__name__}. "
+            "Pass vae.encoder, the VAE itself, or a model from vh.build_encoder()."
+        )
     return part
 
 
@@ -170,13 +190,17 @@ def check_image_shape(image_shape, name: str = "image_shape") -> tuple:
         shape = tuple(image_shape)
     except TypeError:
         shape = None
-    ok = (shape is not None and len(shape) == 3 and all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
-                                                         for d in shape))
-    if not ok or not all(4 <= side <= MAX_IMAGE_SIDE and side % 4 == 0 for side in shape[:2]) \
-            or shape[2] not in (1, 3):
-        raise ValueError(f"{name} must be (H, W, C) with H and W multiples of 4 from 4 to {MAX_IMAGE_SIDE} (the "
-                         f"encoder halves them twice) and C 1 (grey) or 3 (RGB) channels, got {image_shape!r}. "
-                         "Resize your images, e.g. vh.load_image_folder(path, size=(32, 32)).")
+    ok = (
+        shape is not None
+        and len(shape) == 3
+        and all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in shape)
+    )
+    if not ok or not all(4 <= side <= MAX_IMAGE_SIDE and side % 4 == 0 for side in shape[:2]) or shape[2] not in (1, 3):
+        raise ValueError(
+            f"{name} must be (H, W, C) with H and W multiples of 4 from 4 to {MAX_IMAGE_SIDE} (the "
+            f"encoder halves them twice) and C 1 (grey) or 3 (RGB) channels, got {image_shape!r}. "
+            "Resize your images, e.g. vh.load_image_folder(path, size=(32, 32))."
+        )
     return tuple(int(d) for d in shape)
 
 

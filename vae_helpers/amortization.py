@@ -22,8 +22,9 @@ from vae_helpers.data import validate_images
 from vae_helpers.losses import gaussian_log_density, kl_divergence
 
 
-def refine_posterior(vae, x, steps: int = 200, learning_rate: float = 0.05, samples: int = 2,
-                     seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def refine_posterior(
+    vae, x, steps: int = 200, learning_rate: float = 0.05, samples: int = 2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Optimise a Gaussian q(z|x) = N(mu, exp(log_var)) for each image of ``x`` separately, decoder fixed.
 
     Starts from the encoder's ``(z_mean, z_log_var)`` and takes ``steps`` Adam steps on every image's own mu and
@@ -79,10 +80,15 @@ def posterior_bounds(vae, x, z_mean, z_log_var, k: int = 100, seed: int = 0) -> 
     x, k = validate_images(x, image_shape=image_shape_of(vae)), check_positive_int(k, "k")
     z_mean, z_log_var = np.asarray(z_mean, np.float32), np.asarray(z_log_var, np.float32)
     expected = (len(x), vae.latent_dim)
-    if z_mean.shape != expected or z_log_var.shape != expected or not (np.all(np.isfinite(z_mean))
-                                                                       and np.all(np.isfinite(z_log_var))):
-        raise ValueError(f"z_mean and z_log_var must be finite arrays of shape (N, D) = {expected}, one row per "
-                         f"image; got {z_mean.shape} and {z_log_var.shape}.")
+    if (
+        z_mean.shape != expected
+        or z_log_var.shape != expected
+        or not (np.all(np.isfinite(z_mean)) and np.all(np.isfinite(z_log_var)))
+    ):
+        raise ValueError(
+            f"z_mean and z_log_var must be finite arrays of shape (N, D) = {expected}, one row per "
+            f"image; got {z_mean.shape} and {z_log_var.shape}."
+        )
     rng = np.random.default_rng(seed)
     log_px_z, log_w = [], []
     for _ in range(k):
@@ -92,8 +98,10 @@ def posterior_bounds(vae, x, z_mean, z_log_var, k: int = 100, seed: int = 0) -> 
     log_w = np.stack(log_w)  # (k, N)
     top = log_w.max(axis=0)
     kl = np.asarray(ops.convert_to_numpy(kl_divergence(z_mean, z_log_var)), np.float64)  # (N,)
-    return {"neg_elbo": kl - np.mean(log_px_z, axis=0),
-            "neg_iwae": -(top + np.log(np.mean(np.exp(log_w - top), axis=0)))}
+    return {
+        "neg_elbo": kl - np.mean(log_px_z, axis=0),
+        "neg_iwae": -(top + np.log(np.mean(np.exp(log_w - top), axis=0))),
+    }
 
 
 def _negative_elbo(vae, x, mean, log_var, eps):
@@ -111,8 +119,9 @@ def _log_terms(vae, x, z_mean, z_log_var, eps):
     z = z_mean + np.exp(0.5 * z_log_var) * eps  # (N, D)
     logits = ops.cast(vae.decoder_logits(z, training=False), "float32")
     log_px_z = -ops.convert_to_numpy(vae.reconstruction_nll(x, logits))
-    log_prior_ratio = ops.convert_to_numpy(gaussian_log_density(z, np.zeros_like(z), np.zeros_like(z))
-                                           - gaussian_log_density(z, z_mean, z_log_var))
+    log_prior_ratio = ops.convert_to_numpy(
+        gaussian_log_density(z, np.zeros_like(z), np.zeros_like(z)) - gaussian_log_density(z, z_mean, z_log_var)
+    )
     return np.asarray(log_px_z, np.float64), np.asarray(log_prior_ratio, np.float64)
 
 
@@ -130,6 +139,7 @@ def _step_function(vae, x, mean, log_var, optimizer):
             with tf.GradientTape() as tape:
                 loss = ops.sum(_negative_elbo(vae, x, mean, log_var, eps))
             optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+
         return step
     if backend == "jax":
         import jax
@@ -141,6 +151,9 @@ def _step_function(vae, x, mean, log_var, optimizer):
 
         def step(eps):
             optimizer.apply_gradients(zip(gradient([v.value for v in variables], eps), variables))
+
         return step
-    raise NotImplementedError(f"refine_posterior needs gradients, which it takes on the tensorflow and jax backends; "
-                              f"the backend in use is {backend!r}: set KERAS_BACKEND=tensorflow or jax.")
+    raise NotImplementedError(
+        f"refine_posterior needs gradients, which it takes on the tensorflow and jax backends; "
+        f"the backend in use is {backend!r}: set KERAS_BACKEND=tensorflow or jax."
+    )

@@ -17,7 +17,13 @@ from vae_helpers import devices
 from vae_helpers._checks import check_positive_int, check_seed, image_shape_of
 from vae_helpers.likelihoods import DEFAULT_GAUSSIAN_STD
 from vae_helpers.model import (
-    EncoderDecoderModel, build_decoder, check_decoder, decode_points, encode_means, encoder_trunk, kernel_init,
+    EncoderDecoderModel,
+    build_decoder,
+    check_decoder,
+    decode_points,
+    encode_means,
+    encoder_trunk,
+    kernel_init,
 )
 
 CODE_LAYER = "z"
@@ -80,8 +86,7 @@ class Autoencoder(EncoderDecoderModel):
     @staticmethod
     def _check_parts(encoder, decoder) -> None:
         if not isinstance(encoder, keras.Model) or len(encoder.outputs) != 1 or len(encoder.outputs[0].shape) != 2:
-            found = (f"{len(encoder.outputs)} output(s)" if isinstance(encoder, keras.Model)
-                     else type(encoder).__name__)
+            found = f"{len(encoder.outputs)} output(s)" if isinstance(encoder, keras.Model) else type(encoder).__name__
             raise ValueError(
                 f"the Autoencoder's encoder must be a keras.Model with one output, the code z (B, D); got {found}. "
                 "Build it with vh.build_autoencoder() (a VAE encoder's [z_mean, z_log_var, z] belongs in vh.VAE)."
@@ -92,8 +97,14 @@ class Autoencoder(EncoderDecoderModel):
             raise ValueError(f"encoder code size {enc_dim} and decoder latent size {dec_dim} differ; they must match.")
 
 
-def build_autoencoder(latent_dim: int = 2, seed=None, dtype_policy=None, image_shape=(28, 28, 1),
-                      likelihood="bernoulli", gaussian_std: float = DEFAULT_GAUSSIAN_STD) -> Autoencoder:
+def build_autoencoder(
+    latent_dim: int = 2,
+    seed=None,
+    dtype_policy=None,
+    image_shape=(28, 28, 1),
+    likelihood="bernoulli",
+    gaussian_std: float = DEFAULT_GAUSSIAN_STD,
+) -> Autoencoder:
     """The autoencoder in one call: ``Autoencoder(build_autoencoder_encoder(...), build_decoder(...))``.
 
     Args:
@@ -105,9 +116,13 @@ def build_autoencoder(latent_dim: int = 2, seed=None, dtype_policy=None, image_s
     """
     seed = check_seed(seed, "it fixes the initial weights")
     with devices.dtype_policy(dtype_policy):
-        return Autoencoder(build_autoencoder_encoder(latent_dim, weight_seed=seed, image_shape=image_shape),
-                           build_decoder(latent_dim, weight_seed=seed, image_shape=image_shape),
-                           likelihood=likelihood, gaussian_std=gaussian_std, name="autoencoder")
+        return Autoencoder(
+            build_autoencoder_encoder(latent_dim, weight_seed=seed, image_shape=image_shape),
+            build_decoder(latent_dim, weight_seed=seed, image_shape=image_shape),
+            likelihood=likelihood,
+            gaussian_std=gaussian_std,
+            name="autoencoder",
+        )
 
 
 def reconstruction_error(model, x, batch_size: int = 1000) -> float:
@@ -122,11 +137,19 @@ def reconstruction_error(model, x, batch_size: int = 1000) -> float:
     from vae_helpers.data import validate_images
 
     if not isinstance(model, EncoderDecoderModel) or model.is_conditional:
-        raise ValueError(f"reconstruction_error needs a whole model that takes images alone (vh.Autoencoder or "
-                         f"vh.VAE), got {type(model).__name__}. Pass the model itself, not one of its parts.")
+        raise ValueError(
+            f"reconstruction_error needs a whole model that takes images alone (vh.Autoencoder or "
+            f"vh.VAE), got {type(model).__name__}. Pass the model itself, not one of its parts."
+        )
     x = validate_images(x, image_shape=image_shape_of(model))
     codes = encode_means(model, x, batch_size)  # (N, D)
-    totals = [ops.convert_to_numpy(model.reconstruction_nll(x[i:i + batch_size], ops.cast(
-        model.decoder_logits(codes[i:i + batch_size], training=False), "float32")))
-        for i in range(0, len(x), batch_size)]
+    totals = [
+        ops.convert_to_numpy(
+            model.reconstruction_nll(
+                x[i : i + batch_size],
+                ops.cast(model.decoder_logits(codes[i : i + batch_size], training=False), "float32"),
+            )
+        )
+        for i in range(0, len(x), batch_size)
+    ]
     return float(np.mean(np.concatenate(totals)))

@@ -44,21 +44,27 @@ def check_claim(claim: str, holds, **values) -> bool:
     if not isinstance(claim, str) or not claim.strip():
         raise TypeError(f"claim must be the sentence being checked (a non-empty str), got {claim!r}.")
     if not isinstance(holds, (bool, np.bool_)):
-        raise TypeError(f"holds must be True or False (the claim's truth on this run), got "
-                        f"{type(holds).__name__} {np.shape(holds) if hasattr(holds, 'shape') else ''}. "
-                        "Fix: reduce an array of comparisons with .all() or .any().")
+        raise TypeError(
+            f"holds must be True or False (the claim's truth on this run), got "
+            f"{type(holds).__name__} {np.shape(holds) if hasattr(holds, 'shape') else ''}. "
+            "Fix: reduce an array of comparisons with .all() or .any()."
+        )
     shown = ", ".join(f"{name} = {_format(value)}" for name, value in values.items())
     numbers_text = f" ({shown})" if shown else ""
     if holds:
         print(f"{CHECKED}: {claim}{numbers_text}")
         return True
     if is_quick_mode():
-        print(f"{NOT_CHECKED_IN_QUICK_MODE}: \"{claim}\" does not hold on this small run{numbers_text}; "
-              "it is checked on the full run.")
+        print(
+            f'{NOT_CHECKED_IN_QUICK_MODE}: "{claim}" does not hold on this small run{numbers_text}; '
+            "it is checked on the full run."
+        )
         return False
-    raise ClaimError(f"The notebook says \"{claim}\", but this run's values do not show it{numbers_text}. "
-                     f"Fix: rewrite the sentence to say what the output shows, or, if you changed the notebook's "
-                     f"sizes, rerun it in full mode ({QUICK_ENV_VAR} unset).")
+    raise ClaimError(
+        f'The notebook says "{claim}", but this run\'s values do not show it{numbers_text}. '
+        f"Fix: rewrite the sentence to say what the output shows, or, if you changed the notebook's "
+        f"sizes, rerun it in full mode ({QUICK_ENV_VAR} unset)."
+    )
 
 
 def _format(value) -> str:

@@ -33,8 +33,9 @@ NUM_CLASSES = len(CLASS_NAMES)  # Fashion-MNIST's ten classes
 CORE_DECODER = "decoder"  # the reference decoder inside the conditional decoder
 
 
-def build_conditional_encoder(latent_dim: int = 2, num_classes: int = NUM_CLASSES, seed=None,
-                              image_shape=(28, 28, 1)) -> keras.Model:
+def build_conditional_encoder(
+    latent_dim: int = 2, num_classes: int = NUM_CLASSES, seed=None, image_shape=(28, 28, 1)
+) -> keras.Model:
     """Encoder q(z|x, y): ``[image (B, H, W, C), one-hot label (B, K)]`` -> ``[z_mean, z_log_var, z]``, each
     (B, latent_dim). The reference trunk (B, 16) and the label are joined before the heads; ``seed`` seeds ``z``.
     ``image_shape`` (H, W, C): as :func:`vae_helpers.build_encoder`'s (default (28, 28, 1))."""
@@ -49,8 +50,9 @@ def build_conditional_encoder(latent_dim: int = 2, num_classes: int = NUM_CLASSE
     return keras.Model([images, label], [z_mean, z_log_var, z], name="conditional_encoder")
 
 
-def build_conditional_decoder(latent_dim: int = 2, num_classes: int = NUM_CLASSES,
-                              image_shape=(28, 28, 1)) -> keras.Model:
+def build_conditional_decoder(
+    latent_dim: int = 2, num_classes: int = NUM_CLASSES, image_shape=(28, 28, 1)
+) -> keras.Model:
     """Decoder p(x|z, y): ``[z (B, latent_dim), one-hot label (B, K)]`` -> pixel probabilities (B, H, W, C)
     (default (B, 28, 28, 1)).
 
@@ -93,8 +95,9 @@ class CVAE(VAE):
         self.core_decoder = decoder.get_layer(CORE_DECODER)
         core_logits = logits_model(self.core_decoder)
         z, label = (keras.Input(shape=(int(t.shape[-1]),), name=t.name) for t in decoder.inputs)
-        return keras.Model([z, label], core_logits(ops.concatenate([z, label], axis=-1)),
-                           name="conditional_decoder_logits")
+        return keras.Model(
+            [z, label], core_logits(ops.concatenate([z, label], axis=-1)), name="conditional_decoder_logits"
+        )
 
     def call(self, inputs, training=False):
         """Reconstruct ``(x, one_hot)`` = images (B, H, W, C) and one-hot labels (B, K): probabilities (B, H, W, C)."""
@@ -112,12 +115,17 @@ class CVAE(VAE):
         ``labels`` (B,), or one class index for all B points."""
         check_float(z, "z")
         if not shapes_agree(shape_of(z), (None, self.latent_dim)):
-            raise ValueError(f"z must have shape (B, {self.latent_dim}) for this model, got {shape_of(z)}. "
-                             "For a single point pass z[None].")
+            raise ValueError(
+                f"z must have shape (B, {self.latent_dim}) for this model, got {shape_of(z)}. "
+                "For a single point pass z[None]."
+            )
         n = shape_of(z)[0]
         labels = np.full(n, labels) if np.ndim(labels) == 0 else labels
-        return call_in_chunks(lambda *chunk: self.decoder(list(chunk), training=False),  # bounded memory
-                              z, condition_for(self, labels, n))
+        return call_in_chunks(
+            lambda *chunk: self.decoder(list(chunk), training=False),  # bounded memory
+            z,
+            condition_for(self, labels, n),
+        )
 
     def generate(self, label: int, n: int = 10, seed=None) -> np.ndarray:
         """``n`` new images (n, H, W, C) of class ``label``: z ~ N(0, I) (numpy, ``seed``) decoded with that label."""
@@ -127,8 +135,10 @@ class CVAE(VAE):
 
     def _batch(self, data):
         if not isinstance(data, (tuple, list)) or len(data) < 2:
-            raise ValueError("a CVAE trains on batches (images, labels): pass y_train= (and y_val=) to vh.train, "
-                             "or labels= to vh.make_dataset.")
+            raise ValueError(
+                "a CVAE trains on batches (images, labels): pass y_train= (and y_val=) to vh.train, "
+                "or labels= to vh.make_dataset."
+            )
         return data[0], ops.one_hot(ops.cast(data[1], "int32"), self.num_classes)  # (B, K) float32
 
     def _own_config(self) -> dict:
@@ -138,26 +148,42 @@ class CVAE(VAE):
     @staticmethod
     def _check_parts(encoder, decoder) -> None:
         if not isinstance(encoder, keras.Model) or not isinstance(decoder, keras.Model):
-            raise ValueError(f"CVAE needs two keras.Model objects (encoder, decoder), got {type(encoder).__name__} "
-                             f"and {type(decoder).__name__}. Build them with vh.build_cvae().")
+            raise ValueError(
+                f"CVAE needs two keras.Model objects (encoder, decoder), got {type(encoder).__name__} "
+                f"and {type(decoder).__name__}. Build them with vh.build_cvae()."
+            )
         if len(encoder.inputs) != 2 or len(encoder.outputs) != 3:
-            raise ValueError(f"the CVAE's encoder must take [images, one-hot labels] and output [z_mean, z_log_var, "
-                             f"z], got {len(encoder.inputs)} input(s) and {len(encoder.outputs)} output(s). "
-                             "Build it with vh.build_cvae() (a VAE's encoder belongs in vh.VAE).")
+            raise ValueError(
+                f"the CVAE's encoder must take [images, one-hot labels] and output [z_mean, z_log_var, "
+                f"z], got {len(encoder.inputs)} input(s) and {len(encoder.outputs)} output(s). "
+                "Build it with vh.build_cvae() (a VAE's encoder belongs in vh.VAE)."
+            )
         if len(decoder.inputs) != 2 or CORE_DECODER not in [layer.name for layer in decoder.layers]:
-            raise ValueError("the CVAE's decoder must take [z, one-hot labels] and hold a reference decoder named "
-                             f"{CORE_DECODER!r}; build it with vh.build_cvae().")
+            raise ValueError(
+                "the CVAE's decoder must take [z, one-hot labels] and hold a reference decoder named "
+                f"{CORE_DECODER!r}; build it with vh.build_cvae()."
+            )
         check_decoder(decoder.get_layer(CORE_DECODER), "CVAE")
         (enc_dim, dec_dim) = encoder.outputs[0].shape[-1], decoder.inputs[0].shape[-1]
         (enc_k, dec_k) = encoder.inputs[1].shape[-1], decoder.inputs[1].shape[-1]
         if enc_dim != dec_dim or enc_k != dec_k:
-            raise ValueError(f"encoder (latent {enc_dim}, {enc_k} classes) and decoder (latent {dec_dim}, {dec_k} "
-                             "classes) differ; they must match.")
+            raise ValueError(
+                f"encoder (latent {enc_dim}, {enc_k} classes) and decoder (latent {dec_dim}, {dec_k} "
+                "classes) differ; they must match."
+            )
 
 
-def build_cvae(latent_dim: int = 2, num_classes: int = NUM_CLASSES, beta: float = 1.0, seed=None,
-               dtype_policy=None, free_bits: float = 0.0, image_shape=(28, 28, 1), likelihood="bernoulli",
-               gaussian_std: float = DEFAULT_GAUSSIAN_STD) -> CVAE:
+def build_cvae(
+    latent_dim: int = 2,
+    num_classes: int = NUM_CLASSES,
+    beta: float = 1.0,
+    seed=None,
+    dtype_policy=None,
+    free_bits: float = 0.0,
+    image_shape=(28, 28, 1),
+    likelihood="bernoulli",
+    gaussian_std: float = DEFAULT_GAUSSIAN_STD,
+) -> CVAE:
     """The conditional VAE in one call: ``CVAE(build_conditional_encoder(...), build_conditional_decoder(...))``.
 
     ``seed`` seeds the sampling layer (the weights start from Keras's global random state, as in
@@ -166,9 +192,15 @@ def build_cvae(latent_dim: int = 2, num_classes: int = NUM_CLASSES, beta: float 
     """
     seed = check_seed(seed, "it seeds the sampling layer")
     with devices.dtype_policy(dtype_policy):
-        return CVAE(build_conditional_encoder(latent_dim, num_classes, seed=seed, image_shape=image_shape),
-                    build_conditional_decoder(latent_dim, num_classes, image_shape=image_shape), beta=beta,
-                    free_bits=free_bits, likelihood=likelihood, gaussian_std=gaussian_std, name="cvae")
+        return CVAE(
+            build_conditional_encoder(latent_dim, num_classes, seed=seed, image_shape=image_shape),
+            build_conditional_decoder(latent_dim, num_classes, image_shape=image_shape),
+            beta=beta,
+            free_bits=free_bits,
+            likelihood=likelihood,
+            gaussian_std=gaussian_std,
+            name="cvae",
+        )
 
 
 def class_grid(cvae: CVAE, z) -> np.ndarray:
@@ -179,8 +211,10 @@ def class_grid(cvae: CVAE, z) -> np.ndarray:
         raise ValueError(f"class_grid needs a vh.CVAE, got {type(cvae).__name__}.")
     z = np.asarray(z, dtype=np.float32)
     if z.ndim != 2 or z.shape[1] != cvae.latent_dim:
-        raise ValueError(f"z must be latent points of shape (S, {cvae.latent_dim}) for this CVAE, got {z.shape}. "
-                         "For a single point pass z[None].")
+        raise ValueError(
+            f"z must be latent points of shape (S, {cvae.latent_dim}) for this CVAE, got {z.shape}. "
+            "For a single point pass z[None]."
+        )
     n = len(z)
     points = np.tile(z, (cvae.num_classes, 1))  # (K*S, D), class-major
     labels = np.repeat(np.arange(cvae.num_classes), n)  # (K*S,)

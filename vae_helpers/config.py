@@ -27,10 +27,15 @@ QUICK_EPOCHS = 2  # quick mode: epochs of the notebooks that train
 def split_validation(x_train, n_validation: int = N_VALIDATION):
     """``(train, validation)``: the last ``n_validation`` images of the training split are held out for
     validation, the rest (55,000 of Fashion-MNIST's 60,000 by default) train. Arrays (N, ...) in, views out."""
-    if isinstance(n_validation, bool) or not isinstance(n_validation, numbers.Integral) \
-            or not 0 < n_validation < len(x_train):
-        raise ValueError(f"n_validation must be a whole number between 1 and {len(x_train) - 1} (the images held "
-                         f"out of the {len(x_train)} training images), got {n_validation!r}.")
+    if (
+        isinstance(n_validation, bool)
+        or not isinstance(n_validation, numbers.Integral)
+        or not 0 < n_validation < len(x_train)
+    ):
+        raise ValueError(
+            f"n_validation must be a whole number between 1 and {len(x_train) - 1} (the images held "
+            f"out of the {len(x_train)} training images), got {n_validation!r}."
+        )
     return x_train[:-n_validation], x_train[-n_validation:]
 
 

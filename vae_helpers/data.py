@@ -20,8 +20,16 @@ DATA_DIR_ENV_VAR = "VAE_DATA_DIR"
 SYSTEM_DATA_DIR = pathlib.Path("/usr/share/datasets/fashion-mnist")  # Debian package dataset-fashion-mnist
 
 CLASS_NAMES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 IMAGE_SHAPE = (28, 28, 1)
 
@@ -72,13 +80,12 @@ def read_idx(path: str | os.PathLike, expected_magic: int, expected_shape: tuple
     except (OSError, EOFError, zlib.error) as err:  # BadGzipFile is an OSError
         raise CorruptDataError(
             f"{path} is not a readable gzip file ({type(err).__name__}: {err}). It is probably truncated or "
-            "corrupted (an interrupted download?). Replace it with a good copy; nothing was deleted. "
-            + _fix_hint()
+            "corrupted (an interrupted download?). Replace it with a good copy; nothing was deleted. " + _fix_hint()
         ) from err
     ndim = len(expected_shape)
     header_len = 4 + 4 * ndim
     magic = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else None
-    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     body = len(raw) - header_len
     if magic != expected_magic or dims != expected_shape or body != int(np.prod(expected_shape)):
         raise CorruptDataError(
@@ -209,9 +216,11 @@ def validate_images(x, name: str = "x", image_shape=None) -> np.ndarray:
     elif arr.ndim == 3 and arr.shape == shape:
         hint = f" It looks like a single image: pass {name}[None] for a batch of one."
     elif image_shape is not None and arr.ndim == 4 and arr.shape[1:] != shape:
-        hint = (f" This model takes images of shape {shape}; load your images at that size "
-                f"(vh.load_image_folder(path, size=({shape[0]}, {shape[1]}), color=...)) or build the model with "
-                f"image_shape={tuple(arr.shape[1:])}.")
+        hint = (
+            f" This model takes images of shape {shape}; load your images at that size "
+            f"(vh.load_image_folder(path, size=({shape[0]}, {shape[1]}), color=...)) or build the model with "
+            f"image_shape={tuple(arr.shape[1:])}."
+        )
     else:
         hint = ""
     if arr.ndim != 4 or arr.shape[1:] != shape or arr.shape[0] == 0:
@@ -229,8 +238,9 @@ def validate_images(x, name: str = "x", image_shape=None) -> np.ndarray:
     return arr.astype(np.float32, copy=False)
 
 
-def make_dataset(x, batch_size: int = 128, shuffle: bool = True, seed: int | None = 42, cache: bool = True,
-                 labels=None):
+def make_dataset(
+    x, batch_size: int = 128, shuffle: bool = True, seed: int | None = 42, cache: bool = True, labels=None
+):
     """Build the input pipeline used for training: shuffled batches of images (with their labels), for ``fit``.
 
     On TensorFlow a ``tf.data`` pipeline ``x -> cache -> shuffle -> batch -> prefetch``; on JAX and PyTorch a
@@ -281,7 +291,7 @@ class ImageBatches(keras.utils.PyDataset):
         return -(-len(self.x) // self.batch_size)
 
     def __getitem__(self, index: int):
-        rows = self._order[index * self.batch_size:(index + 1) * self.batch_size]
+        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
         return self.x[rows] if self.labels is None else (self.x[rows], self.labels[rows])
 
     def on_epoch_end(self) -> None:

@@ -91,8 +91,10 @@ def make_strategy(name: str = "default"):
         return None
     if name not in active.DISTRIBUTIONS:
         backend = keras.backend.backend()
-        raise ValueError(f"strategy {name!r} needs the TensorFlow backend (this is {backend}); on JAX use "
-                         "'mirrored' (keras.distribution.DataParallel), or set KERAS_BACKEND=tensorflow.")
+        raise ValueError(
+            f"strategy {name!r} needs the TensorFlow backend (this is {backend}); on JAX use "
+            "'mirrored' (keras.distribution.DataParallel), or set KERAS_BACKEND=tensorflow."
+        )
     return active.make_distribution(name)
 
 

@@ -54,8 +54,16 @@ OVERFITTING_EPOCHS = 3  # epochs since the best validation loss (and averaged at
 OVERFITTING_RISE = 0.01  # a rise of more than 1 % of the best validation loss (above the noise of one z per image)
 
 SEVERITIES = ("problem", "note")
-CODES = ("diverged", "pixel_range", "posterior_collapse", "inactive_dimensions", "loss_per_pixel",
-         "gaussian_std_too_large", "still_improving", "overfitting")  # every code a finding can have
+CODES = (
+    "diverged",
+    "pixel_range",
+    "posterior_collapse",
+    "inactive_dimensions",
+    "loss_per_pixel",
+    "gaussian_std_too_large",
+    "still_improving",
+    "overfitting",
+)  # every code a finding can have
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,8 +106,9 @@ class Diagnosis:
 
     def _lines(self) -> list:
         n_problems, n_notes = len(self.problems), len(self.findings) - len(self.problems)
-        head = (f"Diagnosis: {n_problems} problem(s), {n_notes} note(s)" if self.findings
-                else "Diagnosis: no problem found")
+        head = (
+            f"Diagnosis: {n_problems} problem(s), {n_notes} note(s)" if self.findings else "Diagnosis: no problem found"
+        )
         return [head, *(f"[{f.severity}] {f.code}: {f.message}" for f in self.findings)]
 
     def __str__(self) -> str:
@@ -146,9 +155,11 @@ def diagnose(model, x, history=None, labels=None) -> Diagnosis:
 
 def _check_model(model) -> None:
     if not all(hasattr(model, part) for part in ("encoder", "decoder", "decoder_logits")):
-        raise ValueError(f"diagnose needs a whole model (vh.VAE, vh.CVAE or vh.Autoencoder), got "
-                         f"{type(model).__name__}. Pass the model built by vh.build_vae() or loaded by "
-                         "vh.load_pretrained(), not one of its parts.")
+        raise ValueError(
+            f"diagnose needs a whole model (vh.VAE, vh.CVAE or vh.Autoencoder), got "
+            f"{type(model).__name__}. Pass the model built by vh.build_vae() or loaded by "
+            "vh.load_pretrained(), not one of its parts."
+        )
 
 
 def _checked_history(history) -> dict:
@@ -173,19 +184,21 @@ def _checked_history(history) -> dict:
         if problem is None and len(set(lengths.values())) > 1:
             problem = f"its lists have different lengths {lengths}"
     if problem:
-        raise ValueError(f"history must be what vh.train returns (a dict metric -> per-epoch numbers, e.g. "
-                         f"{{'loss': [...], 'val_loss': [...]}}) or fit's History; {problem}.")
+        raise ValueError(
+            f"history must be what vh.train returns (a dict metric -> per-epoch numbers, e.g. "
+            f"{{'loss': [...], 'val_loss': [...]}}) or fit's History; {problem}."
+        )
     return {key: [float(v) for v in values] for key, values in history.items()}
 
 
 def _checked_array(x, shape) -> np.ndarray:
     """``x`` as a numpy array of numbers of shape (N, *shape), N >= 1; any values (the range is diagnosed)."""
     array = np.asarray(x)
-    if array.ndim != 4 or tuple(array.shape[1:]) != tuple(shape) or not len(array) \
-            or array.dtype.kind not in "uif":
+    if array.ndim != 4 or tuple(array.shape[1:]) != tuple(shape) or not len(array) or array.dtype.kind not in "uif":
         validate_images(x, image_shape=shape)  # raises its clear error about the shape or dtype
-        raise ValueError(f"x must be numbers of shape (N, {', '.join(map(str, shape))}), got {array.dtype} "
-                         f"{array.shape}.")  # not reached for arrays validate_images rejects
+        raise ValueError(
+            f"x must be numbers of shape (N, {', '.join(map(str, shape))}), got {array.dtype} {array.shape}."
+        )  # not reached for arrays validate_images rejects
     return array
 
 
@@ -207,8 +220,11 @@ def _json_ready(value):
 
 
 def _diverged(model, history) -> list:
-    bad_history = {key: next(i + 1 for i, v in enumerate(values) if not math.isfinite(v))
-                   for key, values in history.items() if not all(math.isfinite(v) for v in values)}
+    bad_history = {
+        key: next(i + 1 for i, v in enumerate(values) if not math.isfinite(v))
+        for key, values in history.items()
+        if not all(math.isfinite(v) for v in values)
+    }
     bad_weights = [w.path for w in model.weights if not np.all(np.isfinite(ops.convert_to_numpy(w)))]
     if not bad_history and not bad_weights:
         return []
@@ -216,15 +232,19 @@ def _diverged(model, history) -> list:
     if bad_history:
         seen.append("the history turns NaN/inf at epoch " + ", ".join(f"{e} ({k})" for k, e in bad_history.items()))
     if bad_weights:
-        seen.append(f"{len(bad_weights)} of {len(model.weights)} weight tensors hold NaN/inf (first: "
-                    f"{bad_weights[0]})")
-    return [_finding(
-        "diverged", "problem",
-        f"training diverged: {'; '.join(seen)}. Usual causes: a learning rate that is too high, pixels outside "
-        "[0, 1], or log(sigmoid(x)) instead of a loss computed from logits. Fix: rebuild the model and train again "
-        "with a 10x smaller learning rate (vh.train(..., learning_rate=1e-4)), or resume from the last good "
-        "checkpoint; the model's other measurements were skipped.",
-        nonfinite_history_epoch=bad_history, nonfinite_weights=bad_weights[:10])]
+        seen.append(f"{len(bad_weights)} of {len(model.weights)} weight tensors hold NaN/inf (first: {bad_weights[0]})")
+    return [
+        _finding(
+            "diverged",
+            "problem",
+            f"training diverged: {'; '.join(seen)}. Usual causes: a learning rate that is too high, pixels outside "
+            "[0, 1], or log(sigmoid(x)) instead of a loss computed from logits. Fix: rebuild the model and train again "
+            "with a 10x smaller learning rate (vh.train(..., learning_rate=1e-4)), or resume from the last good "
+            "checkpoint; the model's other measurements were skipped.",
+            nonfinite_history_epoch=bad_history,
+            nonfinite_weights=bad_weights[:10],
+        )
+    ]
 
 
 def _pixel_range(x) -> list:
@@ -236,8 +256,11 @@ def _pixel_range(x) -> list:
         seen, fix = "x holds NaN or infinite pixels", "find where they come from (a division by 0, a corrupt file)"
     elif lo < 0 or hi > 1:
         seen = f"x ranges over [{lo:g}, {hi:g}], not [0, 1]"
-        fix = ("divide 8-bit pixels by 255: x = x.astype('float32') / 255" if hi <= 255 and lo >= 0 else
-               "rescale to [0, 1]: x = (x - x.min()) / (x.max() - x.min())")
+        fix = (
+            "divide 8-bit pixels by 255: x = x.astype('float32') / 255"
+            if hi <= 255 and lo >= 0
+            else "rescale to [0, 1]: x = (x - x.min()) / (x.max() - x.min())"
+        )
     elif hi == lo:
         seen, fix = f"every pixel of x is {lo:g}: constant images carry nothing to learn", "check the loading code"
     elif hi <= TWICE_SCALED_MAX:
@@ -245,9 +268,15 @@ def _pixel_range(x) -> list:
         fix = "divide by 255 once"
     else:
         return []
-    return [_finding("pixel_range", "problem", f"{seen}. The Bernoulli loss needs pixels in [0, 1] (outside it "
-                     f"the loss can go below 0 and keep falling). Fix: {fix}. The model was not measured.",
-                     **evidence)]
+    return [
+        _finding(
+            "pixel_range",
+            "problem",
+            f"{seen}. The Bernoulli loss needs pixels in [0, 1] (outside it "
+            f"the loss can go below 0 and keep falling). Fix: {fix}. The model was not measured.",
+            **evidence,
+        )
+    ]
 
 
 def _model_findings(model, x, one_hot, history, measured) -> list:
@@ -277,15 +306,22 @@ def _per_pixel(reconstruction, history, x) -> list:
     ratio, limit = reconstruction / recorded[-1], PER_PIXEL_RATIO * math.sqrt(pixels)
     if ratio <= limit:
         return []
-    return [_finding(
-        "loss_per_pixel", "problem",
-        f"the history's reconstruction term ends at {recorded[-1]:.4g} nats, {ratio:.0f}x less than the model's "
-        f"own per-image value ({reconstruction:.1f} nats; {pixels} pixels per image): the training loss averaged "
-        f"it over pixels (e.g. keras.losses.binary_crossentropy, or ops.mean instead of a sum), so the KL weighed "
-        f"about {pixels}x too much. Fix: sum -log p(x|z) over the pixels of each image, then average over images "
-        "(vh.reconstruction_loss does).",
-        history_reconstruction=recorded[-1], model_reconstruction=reconstruction, ratio=ratio, pixels=pixels,
-        threshold_ratio=limit)]
+    return [
+        _finding(
+            "loss_per_pixel",
+            "problem",
+            f"the history's reconstruction term ends at {recorded[-1]:.4g} nats, {ratio:.0f}x less than the model's "
+            f"own per-image value ({reconstruction:.1f} nats; {pixels} pixels per image): the training loss averaged "
+            f"it over pixels (e.g. keras.losses.binary_crossentropy, or ops.mean instead of a sum), so the KL weighed "
+            f"about {pixels}x too much. Fix: sum -log p(x|z) over the pixels of each image, then average over images "
+            "(vh.reconstruction_loss does).",
+            history_reconstruction=recorded[-1],
+            model_reconstruction=reconstruction,
+            ratio=ratio,
+            pixels=pixels,
+            threshold_ratio=limit,
+        )
+    ]
 
 
 def _kl_per_dimension(model, x, one_hot) -> np.ndarray:
@@ -317,26 +353,45 @@ def _latent_findings(model, x, one_hot, measured) -> list:
     if len(inactive) == len(kl):
         spread, data_spread = _decoder_spread(model, one_hot), float(np.mean(np.std(x, axis=0)))
         reacts = spread > DECODER_REACTS * data_spread
-        decoder = (f"the decoder still reacts to z (its output moves by {spread:.3g} per pixel under z ~ N(0, I), "
-                   f"the images by {data_spread:.3g}), so the encoder alone was pushed onto the prior" if reacts else
-                   f"the decoder barely reacts to z either (its output moves by {spread:.3g} per pixel under z ~ N(0, I), "
-                   f"the images by {data_spread:.3g}): every output is about the same image")
-        return [_finding(
-            "posterior_collapse", "problem",
-            f"posterior collapse: the KL of every one of the {len(kl)} latent dimensions is below "
-            f"{ACTIVE_KL_NATS} nats (largest {kl.max():.3g}, total {kl.sum():.3g}), so z carries no information "
-            f"about x; {decoder}. Fix: check that the reconstruction term is summed over pixels (not averaged), "
-            f"lower beta (now {beta:g}), or train with a KL warm-up (vh.KLWarmup) or free bits (free_bits=).",
-            kl_per_dimension=kl, total_kl=float(kl.sum()), threshold_nats=ACTIVE_KL_NATS, beta=beta,
-            decoder_output_spread=spread, data_spread=data_spread, decoder_reacts=reacts)]
+        decoder = (
+            f"the decoder still reacts to z (its output moves by {spread:.3g} per pixel under z ~ N(0, I), "
+            f"the images by {data_spread:.3g}), so the encoder alone was pushed onto the prior"
+            if reacts
+            else f"the decoder barely reacts to z either (its output moves by {spread:.3g} per pixel under z ~ N(0, I), "
+            f"the images by {data_spread:.3g}): every output is about the same image"
+        )
+        return [
+            _finding(
+                "posterior_collapse",
+                "problem",
+                f"posterior collapse: the KL of every one of the {len(kl)} latent dimensions is below "
+                f"{ACTIVE_KL_NATS} nats (largest {kl.max():.3g}, total {kl.sum():.3g}), so z carries no information "
+                f"about x; {decoder}. Fix: check that the reconstruction term is summed over pixels (not averaged), "
+                f"lower beta (now {beta:g}), or train with a KL warm-up (vh.KLWarmup) or free bits (free_bits=).",
+                kl_per_dimension=kl,
+                total_kl=float(kl.sum()),
+                threshold_nats=ACTIVE_KL_NATS,
+                beta=beta,
+                decoder_output_spread=spread,
+                data_spread=data_spread,
+                decoder_reacts=reacts,
+            )
+        ]
     if inactive:
-        return [_finding(
-            "inactive_dimensions", "note",
-            f"{len(inactive)} of {len(kl)} latent dimensions are inactive (KL below {ACTIVE_KL_NATS} nats): "
-            f"{inactive} with KL {[float(f'{kl[d]:.2g}') for d in inactive]}; the other {len(kl) - len(inactive)} "
-            f"carry {kl.sum():.3g} nats in all. Common and harmless when a smaller latent space would do; to use "
-            "more of them, lower beta or add free bits.",
-            inactive=inactive, kl_inactive=kl[inactive], active=len(kl) - len(inactive), threshold_nats=ACTIVE_KL_NATS)]
+        return [
+            _finding(
+                "inactive_dimensions",
+                "note",
+                f"{len(inactive)} of {len(kl)} latent dimensions are inactive (KL below {ACTIVE_KL_NATS} nats): "
+                f"{inactive} with KL {[float(f'{kl[d]:.2g}') for d in inactive]}; the other {len(kl) - len(inactive)} "
+                f"carry {kl.sum():.3g} nats in all. Common and harmless when a smaller latent space would do; to use "
+                "more of them, lower beta or add free bits.",
+                inactive=inactive,
+                kl_inactive=kl[inactive],
+                active=len(kl) - len(inactive),
+                threshold_nats=ACTIVE_KL_NATS,
+            )
+        ]
     return []
 
 
@@ -351,13 +406,20 @@ def _gaussian_std(model, x, one_hot) -> list:
     ratio = std / max(rms, 1e-12)
     if ratio <= GAUSSIAN_STD_RATIO:
         return []
-    return [_finding(
-        "gaussian_std_too_large", "problem",
-        f"the Gaussian decoder's fixed std is {std:g}, {ratio:.1f}x the RMS error of its own reconstructions "
-        f"({rms:.3g}): the likelihood says the pixels are that noisy, so a blurred reconstruction costs little "
-        f"and the KL wins. Fix: retrain with a std of {rms:.2g} or less (the course uses 0.1) and diagnose "
-        "again, or use the Bernoulli or continuous Bernoulli likelihood.",
-        gaussian_std=std, reconstruction_rms=rms, ratio=ratio, threshold_ratio=GAUSSIAN_STD_RATIO)]
+    return [
+        _finding(
+            "gaussian_std_too_large",
+            "problem",
+            f"the Gaussian decoder's fixed std is {std:g}, {ratio:.1f}x the RMS error of its own reconstructions "
+            f"({rms:.3g}): the likelihood says the pixels are that noisy, so a blurred reconstruction costs little "
+            f"and the KL wins. Fix: retrain with a std of {rms:.2g} or less (the course uses 0.1) and diagnose "
+            "again, or use the Bernoulli or continuous Bernoulli likelihood.",
+            gaussian_std=std,
+            reconstruction_rms=rms,
+            ratio=ratio,
+            threshold_ratio=GAUSSIAN_STD_RATIO,
+        )
+    ]
 
 
 def _history_findings(history) -> list:
@@ -366,31 +428,45 @@ def _history_findings(history) -> list:
     values = history.get(key, [])
     if len(values) >= 2 and all(math.isfinite(v) for v in values):
         window = min(STILL_IMPROVING_EPOCHS, len(values) // 2)
-        before, last = float(np.mean(values[-2 * window:-window])), float(np.mean(values[-window:]))
+        before, last = float(np.mean(values[-2 * window : -window])), float(np.mean(values[-window:]))
         fall = (before - last) / window / abs(last)  # share of the loss per epoch
         if fall > STILL_IMPROVING_FALL:
-            findings.append(_finding(
-                "still_improving", "note",
-                f"{key} was still falling at the end: {100 * fall:.2g} % per epoch (mean of the last {window} "
-                f"epoch(s) {last:.2f} nats, of the {window} before {before:.2f}). Fix: train longer (the same "
-                "vh.train call with more epochs= continues from the checkpoint).",
-                metric=key, fall_per_epoch=fall, window=window, threshold=STILL_IMPROVING_FALL))
+            findings.append(
+                _finding(
+                    "still_improving",
+                    "note",
+                    f"{key} was still falling at the end: {100 * fall:.2g} % per epoch (mean of the last {window} "
+                    f"epoch(s) {last:.2f} nats, of the {window} before {before:.2f}). Fix: train longer (the same "
+                    "vh.train call with more epochs= continues from the checkpoint).",
+                    metric=key,
+                    fall_per_epoch=fall,
+                    window=window,
+                    threshold=STILL_IMPROVING_FALL,
+                )
+            )
     train = history.get("loss", [])
     values = history.get("val_loss", [])
-    if len(values) > OVERFITTING_EPOCHS and len(train) == len(values) \
-            and all(math.isfinite(v) for v in values + train):
+    if len(values) > OVERFITTING_EPOCHS and len(train) == len(values) and all(math.isfinite(v) for v in values + train):
         best = int(np.argmin(values))
         end = float(np.mean(values[-OVERFITTING_EPOCHS:]))
         rise = (end - values[best]) / abs(values[best])
         if len(values) - 1 - best >= OVERFITTING_EPOCHS and rise > OVERFITTING_RISE and train[-1] < train[best]:
-            findings.append(_finding(
-                "overfitting", "problem",
-                f"overfitting: the validation loss was lowest at epoch {best + 1} ({values[best]:.2f} nats); over "
-                f"the last {OVERFITTING_EPOCHS} epochs it averages {end:.2f}, {100 * rise:.2g} % higher, while the "
-                f"training loss fell from {train[best]:.2f} to {train[-1]:.2f}. Fix: keep the weights of epoch "
-                f"{best + 1} (keras.callbacks.EarlyStopping(restore_best_weights=True)), or train on more images.",
-                best_epoch=best + 1, best_val_loss=values[best], last_val_loss_mean=end, rise=rise,
-                epochs_since_best=len(values) - 1 - best, threshold_epochs=OVERFITTING_EPOCHS,
-                threshold_rise=OVERFITTING_RISE))
+            findings.append(
+                _finding(
+                    "overfitting",
+                    "problem",
+                    f"overfitting: the validation loss was lowest at epoch {best + 1} ({values[best]:.2f} nats); over "
+                    f"the last {OVERFITTING_EPOCHS} epochs it averages {end:.2f}, {100 * rise:.2g} % higher, while the "
+                    f"training loss fell from {train[best]:.2f} to {train[-1]:.2f}. Fix: keep the weights of epoch "
+                    f"{best + 1} (keras.callbacks.EarlyStopping(restore_best_weights=True)), or train on more images.",
+                    best_epoch=best + 1,
+                    best_val_loss=values[best],
+                    last_val_loss_mean=end,
+                    rise=rise,
+                    epochs_since_best=len(values) - 1 - best,
+                    threshold_epochs=OVERFITTING_EPOCHS,
+                    threshold_rise=OVERFITTING_RISE,
+                )
+            )
             findings = [f for f in findings if f.code != "still_improving"]  # more epochs would not help
     return findings

@@ -65,10 +65,13 @@ def _per_image_terms(vae, x, batch_size, seed, condition=None) -> tuple[np.ndarr
     same numbers on any machine, backend and ``batch_size``)."""
     batch_size = min(check_positive_int(batch_size, "batch_size"), MAX_DECODES_PER_CALL)  # bounded memory
     eps = np.random.default_rng(seed).standard_normal((len(x), vae.latent_dim), dtype=np.float32)  # (N, D)
-    function, arrays = ((_per_image_losses, (x, eps)) if condition is None
-                        else (_conditional_per_image_losses, (x, condition, eps)))
-    parts = [runtime.compiled(vae, function)(*(array[start:start + batch_size] for array in arrays))
-             for start in range(0, len(x), batch_size)]
+    function, arrays = (
+        (_per_image_losses, (x, eps)) if condition is None else (_conditional_per_image_losses, (x, condition, eps))
+    )
+    parts = [
+        runtime.compiled(vae, function)(*(array[start : start + batch_size] for array in arrays))
+        for start in range(0, len(x), batch_size)
+    ]
     return tuple(np.concatenate([np.asarray(part[i]) for part in parts]) for i in (0, 1))
 
 
@@ -85,7 +88,7 @@ def kl_per_dimension(vae, x, batch_size: int = 1000) -> np.ndarray:
     batch_size = min(check_positive_int(batch_size, "batch_size"), MAX_DECODES_PER_CALL)
     total = np.zeros(vae.latent_dim)
     for start in range(0, len(x), batch_size):
-        total += runtime.compiled(vae, _kl_sums)(x[start:start + batch_size])  # (D,)
+        total += runtime.compiled(vae, _kl_sums)(x[start : start + batch_size])  # (D,)
     return total / len(x)
 
 
@@ -110,8 +113,9 @@ def iwae_bound(vae, x, k: int, batch_size: int | None = None, seed: int = 0, lab
     check_vae(vae, "iwae_bound", takes_labels=True)
     x, k = validate_images(x, image_shape=image_shape_of(vae)), check_positive_int(k, "k")
     condition = condition_for(vae, labels, len(x))
-    total = sum(float(np.sum(log_sum - math.log(k)))
-                for log_sum in _iwae_log_sums(vae, x, k, batch_size, seed, condition))
+    total = sum(
+        float(np.sum(log_sum - math.log(k))) for log_sum in _iwae_log_sums(vae, x, k, batch_size, seed, condition)
+    )
     return -total / len(x)
 
 
@@ -126,8 +130,9 @@ def per_image_iwae(vae, x, k: int, batch_size: int | None = None, seed: int = 0,
     check_vae(vae, "per_image_iwae", takes_labels=True)
     x, k = validate_images(x, image_shape=image_shape_of(vae)), check_positive_int(k, "k")
     condition = condition_for(vae, labels, len(x))
-    return np.concatenate([math.log(k) - log_sum.astype(np.float64)
-                           for log_sum in _iwae_log_sums(vae, x, k, batch_size, seed, condition)])
+    return np.concatenate(
+        [math.log(k) - log_sum.astype(np.float64) for log_sum in _iwae_log_sums(vae, x, k, batch_size, seed, condition)]
+    )
 
 
 def _iwae_log_sums(vae, x, k, batch_size, seed, condition=None):
@@ -141,13 +146,17 @@ def _iwae_log_sums(vae, x, k, batch_size, seed, condition=None):
     # so how the k samples are split into calls does not change it)
     rng = np.random.default_rng(seed)
     for start in range(0, len(x), images):
-        xb = x[start:start + images]  # (B, H, W, C)
+        xb = x[start : start + images]  # (B, H, W, C)
         log_sum = None  # log sum_i w_i over the samples so far, (B,)
         for done in range(0, k, samples):
             eps = rng.standard_normal((min(samples, k - done), len(xb), vae.latent_dim), dtype=np.float32)  # (S, B, D)
-            chunk = np.asarray(runtime.compiled(vae, _log_sum_importance_weights)(xb, eps) if condition is None else
-                               runtime.compiled(vae, _conditional_log_sum_importance_weights)(
-                                   xb, condition[start:start + images], eps))  # (B,)
+            chunk = np.asarray(
+                runtime.compiled(vae, _log_sum_importance_weights)(xb, eps)
+                if condition is None
+                else runtime.compiled(vae, _conditional_log_sum_importance_weights)(
+                    xb, condition[start : start + images], eps
+                )
+            )  # (B,)
             log_sum = chunk if log_sum is None else np.logaddexp(log_sum, chunk)
         yield log_sum
 

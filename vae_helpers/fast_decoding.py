@@ -101,8 +101,13 @@ def call_in_chunks(function, *arrays, concatenate=ops.concatenate):
     n = arrays[0].shape[0]
     if n is None or n <= MAX_DECODES_PER_CALL:
         return function(*arrays)
-    return concatenate([function(*(array[start:start + MAX_DECODES_PER_CALL] for array in arrays))
-                        for start in range(0, n, MAX_DECODES_PER_CALL)], axis=0)
+    return concatenate(
+        [
+            function(*(array[start : start + MAX_DECODES_PER_CALL] for array in arrays))
+            for start in range(0, n, MAX_DECODES_PER_CALL)
+        ],
+        axis=0,
+    )
 
 
 def _layer_chain(model):
@@ -120,13 +125,22 @@ def _layer_chain(model):
 
 
 def _fusable(upsampling, conv) -> bool:
-    if not (isinstance(upsampling, keras.layers.UpSampling2D) and tuple(upsampling.size) == (2, 2)
-            and upsampling.interpolation == "nearest" and upsampling.data_format == "channels_last"):
+    if not (
+        isinstance(upsampling, keras.layers.UpSampling2D)
+        and tuple(upsampling.size) == (2, 2)
+        and upsampling.interpolation == "nearest"
+        and upsampling.data_format == "channels_last"
+    ):
         return False
-    return (isinstance(conv, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))
-            and tuple(conv.kernel_size) == (3, 3) and tuple(conv.strides) == (1, 1) and conv.padding == "same"
-            and tuple(conv.dilation_rate) == (1, 1) and conv.data_format == "channels_last"
-            and getattr(conv, "groups", 1) == 1)
+    return (
+        isinstance(conv, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))
+        and tuple(conv.kernel_size) == (3, 3)
+        and tuple(conv.strides) == (1, 1)
+        and conv.padding == "same"
+        and tuple(conv.dilation_rate) == (1, 1)
+        and conv.data_format == "channels_last"
+        and getattr(conv, "groups", 1) == 1
+    )
 
 
 def _upsample_conv(x, conv):
@@ -178,9 +192,11 @@ class FastDecoder:
     def __init__(self, decoder):
         decoder = decoder_of(decoder)
         if len(decoder.inputs) != 1:
-            raise ValueError(f"FastDecoder decodes latent points alone; this decoder takes {len(decoder.inputs)} "
-                             "inputs (a conditional VAE's [z, one-hot label]). Pass cvae.core_decoder, which takes "
-                             "concat([z, one_hot]), or use vh.explore_conditional.")
+            raise ValueError(
+                f"FastDecoder decodes latent points alone; this decoder takes {len(decoder.inputs)} "
+                "inputs (a conditional VAE's [z, one-hot label]). Pass cvae.core_decoder, which takes "
+                "concat([z, one_hot]), or use vh.explore_conditional."
+            )
         in_shape, out_shape = tuple(decoder.inputs[0].shape), tuple(decoder.outputs[0].shape)
         if len(in_shape) != 2 or len(out_shape) != 4:
             raise ValueError(

@@ -27,10 +27,14 @@ def _check_size(size) -> tuple[int, int]:
         height, width = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
     except (TypeError, ValueError):
         height = width = None
-    if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and 1 <= d <= MAX_IMAGE_SIDE
-               for d in (height, width)):
-        raise ValueError(f"size must be (H, W), two integers from 1 to {MAX_IMAGE_SIDE} pixels (or one int for a "
-                         f"square), got {size!r}.")
+    if not all(
+        isinstance(d, (int, np.integer)) and not isinstance(d, bool) and 1 <= d <= MAX_IMAGE_SIDE
+        for d in (height, width)
+    ):
+        raise ValueError(
+            f"size must be (H, W), two integers from 1 to {MAX_IMAGE_SIDE} pixels (or one int for a "
+            f"square), got {size!r}."
+        )
     return int(height), int(width)
 
 
@@ -49,15 +53,20 @@ def _read_image(file: pathlib.Path, color: str, height: int, width: int) -> np.n
                 mode = picture.mode
                 array = _pixels(picture, color, height, width)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        raise ValueError(f"{file} is too large to read safely ({err}). Shrink it or remove it; nothing was "
-                         "changed.") from err
+        raise ValueError(
+            f"{file} is too large to read safely ({err}). Shrink it or remove it; nothing was changed."
+        ) from err
     except (OSError, ValueError) as err:  # UnidentifiedImageError and truncated files are OSErrors
-        raise ValueError(f"{file} cannot be read as an image ({type(err).__name__}: {err}). Remove or replace "
-                         "it; nothing was changed.") from err
+        raise ValueError(
+            f"{file} cannot be read as an image ({type(err).__name__}: {err}). Remove or replace "
+            "it; nothing was changed."
+        ) from err
     if array is None:
-        raise ValueError(f"{file} has the image mode {mode!r}, which load_image_folder does not read (it reads "
-                         f"8-bit images of the modes {', '.join(EIGHT_BIT_MODES)} and 16-bit grey). Convert it to "
-                         "an 8-bit image, e.g. PIL.Image.open(path).convert('RGB').save(path).")
+        raise ValueError(
+            f"{file} has the image mode {mode!r}, which load_image_folder does not read (it reads "
+            f"8-bit images of the modes {', '.join(EIGHT_BIT_MODES)} and 16-bit grey). Convert it to "
+            "an 8-bit image, e.g. PIL.Image.open(path).convert('RGB').save(path)."
+        )
     return array
 
 
@@ -112,9 +121,11 @@ def load_image_folder(path, size=(28, 28), color: str = "grayscale"):
     is_image = lambda p: p.is_file() and p.suffix.lower() in EXTENSIONS
     loose, subfolders = [p for p in entries if is_image(p)], [p for p in entries if p.is_dir()]
     if loose and subfolders:
-        raise ValueError(f"{folder} holds both image files and subfolders; use one layout: the files directly in "
-                         f"the folder (no labels), or one subfolder per class. E.g. {loose[0].name} and "
-                         f"{subfolders[0].name}/.")
+        raise ValueError(
+            f"{folder} holds both image files and subfolders; use one layout: the files directly in "
+            f"the folder (no labels), or one subfolder per class. E.g. {loose[0].name} and "
+            f"{subfolders[0].name}/."
+        )
     if loose:
         files, labels, names = loose, None, ()
     else:
@@ -124,8 +135,10 @@ def load_image_folder(path, size=(28, 28), color: str = "grayscale"):
         labels = np.array([i for i, (_, found) in enumerate(classes) for _ in found], dtype=np.int64)
         names = tuple(d.name for d, _ in classes)
     if not files:
-        raise ValueError(f"{folder} holds no {'/'.join(e[1:].upper() for e in EXTENSIONS)} file (nor do its "
-                         "subfolders); nothing of the kind load_image_folder reads.")
+        raise ValueError(
+            f"{folder} holds no {'/'.join(e[1:].upper() for e in EXTENSIONS)} file (nor do its "
+            "subfolders); nothing of the kind load_image_folder reads."
+        )
     images = np.empty((len(files), height, width, 1 if color == "grayscale" else 3), dtype=np.float32)
     for i, file in enumerate(files):
         images[i] = _read_image(file, color, height, width).reshape(images.shape[1:])
@@ -151,8 +164,10 @@ def write_sample_patches(folder, size: int = 32, n_per_image: int = 1000, seed: 
     targets = [folder / name / f"{i:05d}.png" for name in names for i in range(n_per_image)]
     existing = [t for t in targets if t.exists()]
     if existing:
-        raise ValueError(f"{existing[0]} exists already ({len(existing)} of the files to write do); "
-                         "write_sample_patches never overwrites. Choose an empty folder.")
+        raise ValueError(
+            f"{existing[0]} exists already ({len(existing)} of the files to write do); "
+            "write_sample_patches never overwrites. Choose an empty folder."
+        )
     rng = np.random.default_rng(seed)
     for name, photo in zip(names, photos.images):  # (427, 640, 3) uint8
         if size > min(photo.shape[:2]):
@@ -161,5 +176,5 @@ def write_sample_patches(folder, size: int = 32, n_per_image: int = 1000, seed: 
         rows = rng.integers(0, photo.shape[0] - size + 1, n_per_image)
         cols = rng.integers(0, photo.shape[1] - size + 1, n_per_image)
         for i, (r, c) in enumerate(zip(rows, cols)):
-            Image.fromarray(photo[r:r + size, c:c + size]).save(folder / name / f"{i:05d}.png")
+            Image.fromarray(photo[r : r + size, c : c + size]).save(folder / name / f"{i:05d}.png")
     return folder

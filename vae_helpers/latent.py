@@ -38,8 +38,9 @@ def interpolate_latent(z_start, z_end, t, method: str = "linear") -> np.ndarray:
     z_start, z_end = np.asarray(z_start, np.float64), np.asarray(z_end, np.float64)
     t = np.atleast_1d(np.asarray(t, np.float64))[:, None]  # (T, 1)
     if z_start.ndim != 1 or z_start.shape != z_end.shape:
-        raise ValueError(f"z_start and z_end must be two codes of the same shape (D,), got {z_start.shape} "
-                         f"and {z_end.shape}.")
+        raise ValueError(
+            f"z_start and z_end must be two codes of the same shape (D,), got {z_start.shape} and {z_end.shape}."
+        )
     if t.ndim != 2 or t.min() < 0 or t.max() > 1:
         raise ValueError(f"t must be a number or a 1-D array of numbers in [0, 1], got {t.ravel()}.")
     if method not in INTERPOLATIONS:
@@ -85,13 +86,15 @@ def nearest_distances(points, reference, chunk: int = 256) -> np.ndarray:
     points = points.reshape(len(points), int(np.prod(points.shape[1:])))  # (N, F)
     reference = reference.reshape(len(reference), int(np.prod(reference.shape[1:])))  # (M, F)
     if len(reference) == 0 or points.shape[1] != reference.shape[1]:
-        raise ValueError(f"points and reference must hold rows of the same size and reference at least one row, "
-                         f"got {points.shape[1]} and {reference.shape[1]} values per row, {len(reference)} rows.")
-    squared_reference = np.sum(reference ** 2, axis=1)  # (M,)
+        raise ValueError(
+            f"points and reference must hold rows of the same size and reference at least one row, "
+            f"got {points.shape[1]} and {reference.shape[1]} values per row, {len(reference)} rows."
+        )
+    squared_reference = np.sum(reference**2, axis=1)  # (M,)
     distances = []
     for begin in range(0, len(points), chunk):
-        block = points[begin:begin + chunk]  # (C, F)
-        squared = np.sum(block ** 2, axis=1)[:, None] - 2 * block @ reference.T + squared_reference  # (C, M)
+        block = points[begin : begin + chunk]  # (C, F)
+        squared = np.sum(block**2, axis=1)[:, None] - 2 * block @ reference.T + squared_reference  # (C, M)
         distances.append(np.sqrt(np.maximum(squared.min(axis=1), 0.0)))
     return np.concatenate(distances) if distances else np.zeros(0)
 
@@ -110,8 +113,10 @@ def grid_coordinates(n: int = 30, span: float = 2.0, spacing: str = "linear") ->
     if spacing == "quantile":
         normal = statistics.NormalDist()
         if normal.cdf(span) >= 1.0:
-            raise ValueError(f"span={span:g} is too wide for quantile spacing: beyond about 8 the normal "
-                             "distribution's probabilities round to 1. Use span <= 8, or spacing='linear'.")
+            raise ValueError(
+                f"span={span:g} is too wide for quantile spacing: beyond about 8 the normal "
+                "distribution's probabilities round to 1. Use span <= 8, or spacing='linear'."
+            )
         probabilities = np.linspace(normal.cdf(-span), normal.cdf(span), n)
         return np.array([normal.inv_cdf(p) for p in probabilities])
     raise ValueError(f"spacing must be 'linear' or 'quantile', got {spacing!r}.")
@@ -136,8 +141,10 @@ def latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "linear"
     """
     decoder = decoder_of(decoder)
     if len(decoder.inputs) != 1:
-        raise ValueError(f"latent_grid decodes latent points alone; this decoder takes {len(decoder.inputs)} inputs "
-                         "(a conditional VAE's [z, one-hot label]). Draw each class with vh.class_grid(cvae, z).")
+        raise ValueError(
+            f"latent_grid decodes latent points alone; this decoder takes {len(decoder.inputs)} inputs "
+            "(a conditional VAE's [z, one-hot label]). Draw each class with vh.class_grid(cvae, z)."
+        )
     latent_dim = int(decoder.inputs[0].shape[-1])
     if latent_dim < 2:
         raise ValueError(f"latent_grid needs a latent space of at least 2 dimensions, got {latent_dim}.")

@@ -143,8 +143,9 @@ class ContinuousBernoulli(Likelihood):
 def check_gaussian_std(gaussian_std, name: str = "gaussian_std") -> float:
     """The Gaussian's standard deviation as a float if it is a finite number > 0 (pixel units), else a clear error
     naming ``name``."""
-    return check_finite(gaussian_std, name, minimum=0.0, strict=True,
-                        hint="the Gaussian's standard deviation in pixel units, e.g. 0.1")
+    return check_finite(
+        gaussian_std, name, minimum=0.0, strict=True, hint="the Gaussian's standard deviation in pixel units, e.g. 0.1"
+    )
 
 
 KINDS = {kind.name: kind for kind in (Bernoulli, Gaussian, ContinuousBernoulli)}
@@ -160,8 +161,10 @@ def likelihood_named(likelihood="bernoulli", **settings) -> Likelihood:
     if isinstance(likelihood, Likelihood):
         return likelihood
     if likelihood not in KINDS:
-        raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}. 'bernoulli' is the "
-                         "reference's; 'gaussian' or 'continuous_bernoulli' suit photographs (notebook 10).")
+        raise ValueError(
+            f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}. 'bernoulli' is the "
+            "reference's; 'gaussian' or 'continuous_bernoulli' suit photographs (notebook 10)."
+        )
     kind = KINDS[likelihood]
     return kind(**{key: value for key, value in settings.items() if key in kind.settings})
 
@@ -243,7 +246,9 @@ def _checked_pair(x, logits):
     for name, value in (("x", x), ("logits", logits)):
         check_float(value, name)
     if not shapes_agree(shape_of(x), shape_of(logits)) or len(shape_of(x)) < 2:
-        raise ValueError(f"x and logits must have the same shape (B, ...) with a batch axis, got {shape_of(x)} "
-                         f"and {shape_of(logits)}. The decoder's logits for Fashion-MNIST have shape (B, 28, 28, 1).")
+        raise ValueError(
+            f"x and logits must have the same shape (B, ...) with a batch axis, got {shape_of(x)} "
+            f"and {shape_of(logits)}. The decoder's logits for Fashion-MNIST have shape (B, 28, 28, 1)."
+        )
     x = ops.convert_to_tensor(x)
     return x, ops.cast(ops.convert_to_tensor(logits), x.dtype)

@@ -15,8 +15,14 @@ from keras import ops
 
 from vae_helpers._checks import check_finite, check_gaussian_params, check_positive_int
 from vae_helpers.likelihoods import (  # noqa: F401  (the reconstruction term, with the KL term below: -ELBO)
-    DEFAULT_GAUSSIAN_STD, LIKELIHOODS, bernoulli_nll_per_pixel, continuous_bernoulli_log_norm,
-    continuous_bernoulli_mean, continuous_bernoulli_nll_per_pixel, gaussian_nll_per_pixel, pixel_nll,
+    DEFAULT_GAUSSIAN_STD,
+    LIKELIHOODS,
+    bernoulli_nll_per_pixel,
+    continuous_bernoulli_log_norm,
+    continuous_bernoulli_mean,
+    continuous_bernoulli_nll_per_pixel,
+    gaussian_nll_per_pixel,
+    pixel_nll,
     reconstruction_loss,
 )
 from vae_helpers.sampling import gaussian_log_density, shift_and_scale
@@ -75,8 +81,12 @@ def free_bits_kl(z_mean, z_log_var, free_bits: float):
 def check_free_bits(free_bits, name: str = "free_bits") -> float:
     """``free_bits`` as a float if it is a finite number >= 0 (nats per latent dimension), else a clear error naming
     ``name``."""
-    return check_finite(free_bits, name, minimum=0.0,
-                        hint="nats per latent dimension; 0 turns free bits off, Kingma et al. use 0.5 or so")
+    return check_finite(
+        free_bits,
+        name,
+        minimum=0.0,
+        hint="nats per latent dimension; 0 turns free bits off, Kingma et al. use 0.5 or so",
+    )
 
 
 def kl_monte_carlo(z_mean, z_log_var, n_samples: int = 1000, seed=None):

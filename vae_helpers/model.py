@@ -13,7 +13,17 @@ from keras import layers, ops
 from vae_helpers import devices, runtime
 from vae_helpers.fast_decoding import MAX_DECODES_PER_CALL, call_in_chunks
 from vae_helpers._checks import (
-    check_beta, check_float, check_image_shape, checked_one_hot, check_latent_dim, check_positive_int, check_seed, encoder_of, image_shape_of, shape_of, shapes_agree,
+    check_beta,
+    check_float,
+    check_image_shape,
+    checked_one_hot,
+    check_latent_dim,
+    check_positive_int,
+    check_seed,
+    encoder_of,
+    image_shape_of,
+    shape_of,
+    shapes_agree,
 )
 from vae_helpers.likelihoods import DEFAULT_GAUSSIAN_STD, likelihood_named
 from vae_helpers.losses import check_free_bits, free_bits_kl, kl_divergence
@@ -44,9 +54,13 @@ def encoder_trunk(weight_seed=None, image_shape=(28, 28, 1)):
     ``weight_seed``: None (weights from Keras's global random state) or an int that fixes the initial kernels.
     """
     images = keras.Input(shape=check_image_shape(image_shape), name="image")
-    h = layers.Conv2D(32, 3, activation="relu", padding="same", kernel_initializer=kernel_init(weight_seed, 0))(images)  # (B, 28, 28, 32)
+    h = layers.Conv2D(32, 3, activation="relu", padding="same", kernel_initializer=kernel_init(weight_seed, 0))(
+        images
+    )  # (B, 28, 28, 32)
     h = layers.MaxPooling2D(2, padding="same")(h)  # (B, 14, 14, 32)
-    h = layers.Conv2D(64, 3, activation="relu", padding="same", kernel_initializer=kernel_init(weight_seed, 1))(h)  # (B, 14, 14, 64)
+    h = layers.Conv2D(64, 3, activation="relu", padding="same", kernel_initializer=kernel_init(weight_seed, 1))(
+        h
+    )  # (B, 14, 14, 64)
     h = layers.MaxPooling2D(2, padding="same")(h)  # (B, 7, 7, 64)
     h = layers.Flatten()(h)  # (B, 3136)
     h = layers.Dense(16, activation="relu", kernel_initializer=kernel_init(weight_seed, 2))(h)  # (B, 16)
@@ -72,17 +86,21 @@ def build_decoder(latent_dim: int = 2, weight_seed=None, image_shape=(28, 28, 1)
     latent_dim = _check_latent_dim(latent_dim)
     height, width, channels = check_image_shape(image_shape)
     z = keras.Input(shape=(latent_dim,), name="z")
-    h = layers.Dense((height // 4) * (width // 4) * 64, activation="relu",
-                     kernel_initializer=kernel_init(weight_seed, 10))(z)  # (B, 3136)
+    h = layers.Dense(
+        (height // 4) * (width // 4) * 64, activation="relu", kernel_initializer=kernel_init(weight_seed, 10)
+    )(z)  # (B, 3136)
     h = layers.Reshape((height // 4, width // 4, 64))(h)  # (B, 7, 7, 64)
-    h = layers.Conv2DTranspose(64, 3, activation="relu", padding="same",
-                               kernel_initializer=kernel_init(weight_seed, 11))(h)  # (B, 7, 7, 64)
+    h = layers.Conv2DTranspose(
+        64, 3, activation="relu", padding="same", kernel_initializer=kernel_init(weight_seed, 11)
+    )(h)  # (B, 7, 7, 64)
     h = layers.UpSampling2D(2)(h)  # (B, 14, 14, 64)
-    h = layers.Conv2DTranspose(32, 3, activation="relu", padding="same",
-                               kernel_initializer=kernel_init(weight_seed, 12))(h)  # (B, 14, 14, 32)
+    h = layers.Conv2DTranspose(
+        32, 3, activation="relu", padding="same", kernel_initializer=kernel_init(weight_seed, 12)
+    )(h)  # (B, 14, 14, 32)
     h = layers.UpSampling2D(2)(h)  # (B, 28, 28, 32)
-    logits = layers.Conv2DTranspose(channels, 3, padding="same", name=LOGITS_LAYER,
-                                    kernel_initializer=kernel_init(weight_seed, 13))(h)  # (B, 28, 28, 1)
+    logits = layers.Conv2DTranspose(
+        channels, 3, padding="same", name=LOGITS_LAYER, kernel_initializer=kernel_init(weight_seed, 13)
+    )(h)  # (B, 28, 28, 1)
     probabilities = layers.Activation("sigmoid", name="probabilities")(logits)
     return keras.Model(z, probabilities, name="decoder")
 
@@ -107,8 +125,14 @@ class EncoderDecoderModel(keras.Model):
     decoder's ``"logits"`` layer is nested.
     """
 
-    def __init__(self, encoder: keras.Model, decoder: keras.Model, likelihood="bernoulli",
-                 gaussian_std: float = DEFAULT_GAUSSIAN_STD, **kwargs):
+    def __init__(
+        self,
+        encoder: keras.Model,
+        decoder: keras.Model,
+        likelihood="bernoulli",
+        gaussian_std: float = DEFAULT_GAUSSIAN_STD,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self._check_parts(encoder, decoder)
         self.likelihood = likelihood_named(likelihood, gaussian_std=gaussian_std)
@@ -158,9 +182,13 @@ class EncoderDecoderModel(keras.Model):
     def get_config(self):
         # the likelihood only when not the default, so the configs of the Bernoulli models stay as they always were
         likelihood = self.likelihood.config() if self.likelihood.name != "bernoulli" else {}
-        return {"encoder": keras.saving.serialize_keras_object(self.encoder),
-                "decoder": keras.saving.serialize_keras_object(self.decoder), **self._own_config(), **likelihood,
-                "name": self.name}
+        return {
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            **self._own_config(),
+            **likelihood,
+            "name": self.name,
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -193,8 +221,16 @@ class VAE(EncoderDecoderModel):
     Images may have any shape (B, H, W, C) the encoder takes (default (B, 28, 28, 1)).
     """
 
-    def __init__(self, encoder: keras.Model, decoder: keras.Model, beta: float = 1.0, free_bits: float = 0.0,
-                 likelihood="bernoulli", gaussian_std: float = DEFAULT_GAUSSIAN_STD, **kwargs):
+    def __init__(
+        self,
+        encoder: keras.Model,
+        decoder: keras.Model,
+        beta: float = 1.0,
+        free_bits: float = 0.0,
+        likelihood="bernoulli",
+        gaussian_std: float = DEFAULT_GAUSSIAN_STD,
+        **kwargs,
+    ):
         super().__init__(encoder, decoder, likelihood, gaussian_std, **kwargs)
         self.free_bits = check_free_bits(free_bits)
         beta = check_beta(beta)
@@ -269,13 +305,13 @@ class VAE(EncoderDecoderModel):
                 f"{type(decoder).__name__}. Build them with vh.build_encoder() and vh.build_decoder()."
             )
         if len(encoder.outputs) != 3:
-            raise ValueError(
-                f"the encoder must output [z_mean, z_log_var, z], got {len(encoder.outputs)} output(s)."
-            )
+            raise ValueError(f"the encoder must output [z_mean, z_log_var, z], got {len(encoder.outputs)} output(s).")
         check_decoder(decoder, "VAE")
         enc_dim, dec_dim = encoder.outputs[0].shape[-1], decoder.inputs[0].shape[-1]
         if enc_dim != dec_dim:
-            raise ValueError(f"encoder latent size {enc_dim} and decoder latent size {dec_dim} differ; they must match.")
+            raise ValueError(
+                f"encoder latent size {enc_dim} and decoder latent size {dec_dim} differ; they must match."
+            )
 
 
 def condition_for(model, labels, n: int, name: str = "labels"):
@@ -284,12 +320,16 @@ def condition_for(model, labels, n: int, name: str = "labels"):
     no labels. ``labels``: the class index of each of the n images; ``name``: the argument they came in."""
     if not getattr(model, "is_conditional", False):
         if labels is not None:
-            raise ValueError(f"{name} are for a conditional VAE (vh.build_cvae()); this {type(model).__name__} "
-                             f"takes images alone. Drop {name}=.")
+            raise ValueError(
+                f"{name} are for a conditional VAE (vh.build_cvae()); this {type(model).__name__} "
+                f"takes images alone. Drop {name}=."
+            )
         return None
     if labels is None:
-        raise ValueError(f"a CVAE needs each image's label: pass {name}=, the class index of each image (e.g. "
-                         "from vh.load_fashion_mnist()).")
+        raise ValueError(
+            f"a CVAE needs each image's label: pass {name}=, the class index of each image (e.g. "
+            "from vh.load_fashion_mnist())."
+        )
     return checked_one_hot(labels, n, model.num_classes, name)
 
 
@@ -339,9 +379,16 @@ def check_decoder(decoder, model: str) -> None:
         )
 
 
-def build_vae(latent_dim: int = 2, beta: float = 1.0, seed=None, dtype_policy=None, free_bits: float = 0.0,
-              image_shape=(28, 28, 1), likelihood: str = "bernoulli",
-              gaussian_std: float = DEFAULT_GAUSSIAN_STD) -> VAE:
+def build_vae(
+    latent_dim: int = 2,
+    beta: float = 1.0,
+    seed=None,
+    dtype_policy=None,
+    free_bits: float = 0.0,
+    image_shape=(28, 28, 1),
+    likelihood: str = "bernoulli",
+    gaussian_std: float = DEFAULT_GAUSSIAN_STD,
+) -> VAE:
     """Reference VAE in one call: ``VAE(build_encoder(latent_dim, seed), build_decoder(latent_dim), beta, free_bits)``.
 
     ``image_shape`` (H, W, C): (28, 28, 1) by default, else any H, W multiples of 4 and C >= 1 channels;
@@ -353,9 +400,15 @@ def build_vae(latent_dim: int = 2, beta: float = 1.0, seed=None, dtype_policy=No
     """
     seed = check_seed(seed, "it seeds the sampling layer")
     with devices.dtype_policy(dtype_policy):
-        return VAE(build_encoder(latent_dim, seed=seed, image_shape=image_shape),
-                   build_decoder(latent_dim, image_shape=image_shape), beta=beta, free_bits=free_bits,
-                   likelihood=likelihood, gaussian_std=gaussian_std, name="vae")
+        return VAE(
+            build_encoder(latent_dim, seed=seed, image_shape=image_shape),
+            build_decoder(latent_dim, image_shape=image_shape),
+            beta=beta,
+            free_bits=free_bits,
+            likelihood=likelihood,
+            gaussian_std=gaussian_std,
+            name="vae",
+        )
 
 
 def encode_means(encoder, x, batch_size: int = 1000, labels=None):
@@ -375,14 +428,16 @@ def encode_means(encoder, x, batch_size: int = 1000, labels=None):
     batch_size = min(check_positive_int(batch_size, "batch_size"), MAX_DECODES_PER_CALL)  # bounded memory
     conditional = len(encoder.inputs) == 2  # a CVAE's encoder takes [images, one-hot labels]
     if conditional != (labels is not None):
-        raise ValueError("labels= is needed for a conditional VAE's encoder (vh.build_cvae()), and only for it: "
-                         f"this encoder takes {len(encoder.inputs)} input(s).")
+        raise ValueError(
+            "labels= is needed for a conditional VAE's encoder (vh.build_cvae()), and only for it: "
+            f"this encoder takes {len(encoder.inputs)} input(s)."
+        )
     if conditional:
         labels = checked_one_hot(labels, len(x), int(encoder.inputs[1].shape[-1]))
     first = len(encoder.outputs) > 1  # a VAE encoder's first output is z_mean; an autoencoder's only output is z
     codes = []
     for i in range(0, len(x), batch_size):
-        inputs = [x[i:i + batch_size], labels[i:i + batch_size]] if conditional else x[i:i + batch_size]
+        inputs = [x[i : i + batch_size], labels[i : i + batch_size]] if conditional else x[i : i + batch_size]
         outputs = encoder(inputs, training=False)
         codes.append(ops.convert_to_numpy(outputs[0] if first else outputs))
     return np.concatenate(codes)

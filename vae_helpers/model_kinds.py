@@ -39,19 +39,41 @@ class ModelKind:
         ``vh.<builder>`` under ``dtype_policy``; the builder checks every value."""
         import vae_helpers
 
-        keys = ("latent_dim", "seed", "image_shape", "likelihood", "gaussian_std",
-                *(("beta", "free_bits") if self.regularized else ()), *(("num_classes",) if self.conditional else ()))
+        keys = (
+            "latent_dim",
+            "seed",
+            "image_shape",
+            "likelihood",
+            "gaussian_std",
+            *(("beta", "free_bits") if self.regularized else ()),
+            *(("num_classes",) if self.conditional else ()),
+        )
         arguments = {key: settings[key] for key in keys if settings.get(key) is not None}
         return getattr(vae_helpers, self.builder)(**arguments, dtype_policy=dtype_policy)
 
 
-MODEL_KINDS = {kind.name: kind for kind in (
-    ModelKind("vae", "build_vae", "03", "the variational autoencoder", regularized=True, conditional=False),
-    ModelKind("autoencoder", "build_autoencoder", "08", "the plain autoencoder: one deterministic code, "
-              "reconstruction loss only", regularized=False, conditional=False),
-    ModelKind("cvae", "build_cvae", "09", "the conditional VAE: encoder and decoder also get each image's label",
-              regularized=True, conditional=True),
-)}
+MODEL_KINDS = {
+    kind.name: kind
+    for kind in (
+        ModelKind("vae", "build_vae", "03", "the variational autoencoder", regularized=True, conditional=False),
+        ModelKind(
+            "autoencoder",
+            "build_autoencoder",
+            "08",
+            "the plain autoencoder: one deterministic code, reconstruction loss only",
+            regularized=False,
+            conditional=False,
+        ),
+        ModelKind(
+            "cvae",
+            "build_cvae",
+            "09",
+            "the conditional VAE: encoder and decoder also get each image's label",
+            regularized=True,
+            conditional=True,
+        ),
+    )
+}
 
 
 def model_kind(name) -> ModelKind:

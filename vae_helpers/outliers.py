@@ -58,7 +58,7 @@ def load_digits_28(n: int | None = None) -> np.ndarray:
     for i, image in enumerate(images[:n]):
         small = Image.fromarray((image / DIGITS_MAX_VALUE).astype(np.float32))  # float32 -> mode "F"
         box = np.asarray(small.resize((DIGIT_BOX, DIGIT_BOX), Image.Resampling.BILINEAR), dtype=np.float32)
-        out[i, margin:margin + DIGIT_BOX, margin:margin + DIGIT_BOX, 0] = np.clip(box, 0.0, 1.0)
+        out[i, margin : margin + DIGIT_BOX, margin : margin + DIGIT_BOX, 0] = np.clip(box, 0.0, 1.0)
     return out
 
 
@@ -83,8 +83,12 @@ def outlier_sets(x_fashion, seed: int = 0) -> dict[str, np.ndarray]:
     (the digits: at most :data:`N_DIGITS`): ``{"digits", "noise", "inverted", "flipped"}`` -> float32 (n, 28, 28, 1).
     The noise is drawn with ``seed``."""
     x_fashion = validate_images(x_fashion, "x_fashion")
-    return {"digits": load_digits_28(min(len(x_fashion), N_DIGITS)), "noise": uniform_noise(len(x_fashion), seed),
-            "inverted": inverted(x_fashion), "flipped": flipped(x_fashion)}
+    return {
+        "digits": load_digits_28(min(len(x_fashion), N_DIGITS)),
+        "noise": uniform_noise(len(x_fashion), seed),
+        "inverted": inverted(x_fashion),
+        "flipped": flipped(x_fashion),
+    }
 
 
 def png_bits(x) -> np.ndarray:
@@ -103,7 +107,8 @@ def png_bits(x) -> np.ndarray:
     for i, image in enumerate(pixels):
         buffer = io.BytesIO()
         Image.fromarray(image).save(  # uint8 -> mode "L"
-            buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+            buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL
+        )
         lengths[i] = 8 * buffer.tell()
     return lengths
 
@@ -128,14 +133,18 @@ def complexity_corrected(neg_log_likelihood_nats, x) -> np.ndarray:
     scores = np.asarray(neg_log_likelihood_nats, np.float64)
     x = validate_images(x)
     if scores.shape != (len(x),):
-        raise ValueError(f"neg_log_likelihood_nats must hold one number of nats per image, shape ({len(x)},) for "
-                         f"these {len(x)} images; got shape {scores.shape}. Fix: pass the per-image scores of the "
-                         "same images, e.g. vh.per_image_negative_elbo(vae, x).")
+        raise ValueError(
+            f"neg_log_likelihood_nats must hold one number of nats per image, shape ({len(x)},) for "
+            f"these {len(x)} images; got shape {scores.shape}. Fix: pass the per-image scores of the "
+            "same images, e.g. vh.per_image_negative_elbo(vae, x)."
+        )
     if not np.all(np.isfinite(scores)):
         bad = np.flatnonzero(~np.isfinite(scores))
-        raise ValueError(f"neg_log_likelihood_nats must be finite; {len(bad)} of {len(scores)} scores are not "
-                         f"(first at image {bad[0]}: {scores[bad[0]]}). Fix: score the images with a model whose "
-                         "weights are finite (vh.diagnose names a diverged one), or drop those images.")
+        raise ValueError(
+            f"neg_log_likelihood_nats must be finite; {len(bad)} of {len(scores)} scores are not "
+            f"(first at image {bad[0]}: {scores[bad[0]]}). Fix: score the images with a model whose "
+            "weights are finite (vh.diagnose names a diverged one), or drop those images."
+        )
     return nats_to_bits(scores) - png_bits(x)
 
 
@@ -175,9 +184,11 @@ def roc_auc(in_scores, out_scores) -> float:
         array = np.asarray(scores) if not isinstance(scores, str) else np.array([])
         array = array.astype(np.float64) if array.dtype.kind in "biuf" else np.array([])  # no complex, no text
         if array.ndim != 1 or array.size == 0 or not np.all(np.isfinite(array)):
-            raise ValueError(f"{name} must be a non-empty 1-D array of finite scores (real numbers, one per image), "
-                             f"got {type(scores).__name__} with shape {np.shape(scores)}"
-                             f"{f' and dtype {np.asarray(scores).dtype}' if not isinstance(scores, str) else ''}.")
+            raise ValueError(
+                f"{name} must be a non-empty 1-D array of finite scores (real numbers, one per image), "
+                f"got {type(scores).__name__} with shape {np.shape(scores)}"
+                f"{f' and dtype {np.asarray(scores).dtype}' if not isinstance(scores, str) else ''}."
+            )
         arrays.append(array)
     labels = np.concatenate([np.zeros(len(arrays[0])), np.ones(len(arrays[1]))])
     return float(roc_auc_score(labels, np.concatenate(arrays)))

@@ -31,8 +31,9 @@ def show_images(images, labels=None, n_cols: int = 10, title: str | None = None,
         labels = check_labels(labels, len(images), "labels")
     n_cols = min(check_positive_int(n_cols, "n_cols"), len(images))
     n_rows = -(-len(images) // n_cols)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols, size * n_rows * (1.2 if labels is not None else 1)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        n_rows, n_cols, figsize=(size * n_cols, size * n_rows * (1.2 if labels is not None else 1)), squeeze=False
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
@@ -64,8 +65,9 @@ def plot_latent_scatter(z, labels, ax=None, title: str = "Test images in latent 
     return ax.figure
 
 
-def plot_latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "linear", dpi: int = 100,
-                     title: str | None = None):
+def plot_latent_grid(
+    decoder, n: int = 30, span: float = 2.0, spacing: str = "linear", dpi: int = 100, title: str | None = None
+):
     """Show :func:`latent_grid` with its latent coordinates on the axes (z[0] rightwards, z[1] upwards).
 
     The figure is sized so that each 28-pixel tile is drawn at 28 pixels when saved at ``dpi`` (the notebooks'
@@ -80,8 +82,9 @@ def plot_latent_grid(decoder, n: int = 30, span: float = 2.0, spacing: str = "li
     side = tile * n / dpi  # inches of the image itself
     left, bottom, right, top = 0.75, 0.6, 0.15, 0.4  # margins in inches: tick labels, axis labels, title
     fig = plt.figure(figsize=(side + left + right, side + bottom + top), dpi=dpi)
-    ax = fig.add_axes([left / fig.get_figwidth(), bottom / fig.get_figheight(),
-                       side / fig.get_figwidth(), side / fig.get_figheight()])
+    ax = fig.add_axes(
+        [left / fig.get_figwidth(), bottom / fig.get_figheight(), side / fig.get_figwidth(), side / fig.get_figheight()]
+    )
     ax.imshow(image, cmap=IMAGE_CMAP, vmin=0, vmax=1, interpolation="nearest")
     step = max(1, round((n - 1) / 6))
     centre = (n - 1) / 2  # z = 0: the middle tile (odd n) or the edge between the two middle ones (even n)
@@ -119,10 +122,12 @@ def plot_reconstructions(vae, x, n: int = 10, title: str = "Top: input · bottom
     from vae_helpers._checks import image_shape_of
 
     if getattr(vae, "is_conditional", False):  # a vh.CVAE: its encoder and decoder also take each image's label
-        raise ValueError(f"plot_reconstructions shows what a model reconstructs from the image alone; this "
-                         f"{type(vae).__name__} also needs each image's label. Reconstruct with "
-                         "cvae.decode(cvae.encode(x, y)[0], y) and show both rows with vh.show_images.")
-    x = validate_images(x, image_shape=image_shape_of(vae))[:check_positive_int(n, "n")]
+        raise ValueError(
+            f"plot_reconstructions shows what a model reconstructs from the image alone; this "
+            f"{type(vae).__name__} also needs each image's label. Reconstruct with "
+            "cvae.decode(cvae.encode(x, y)[0], y) and show both rows with vh.show_images."
+        )
+    x = validate_images(x, image_shape=image_shape_of(vae))[: check_positive_int(n, "n")]
     reconstructed = ops.convert_to_numpy(vae(x, training=False))
     return show_images(np.concatenate([x, reconstructed]), n_cols=len(x), title=title)
 

@@ -26,8 +26,11 @@ RUN_METRICS = "metrics.json"
 
 def list_pretrained() -> list[str]:
     """Sorted names of the shipped models, e.g. ``["fashion-latent16", "fashion-latent2", ...]``."""
-    return sorted(path.name[: -len(WEIGHTS_SUFFIX)] for path in PRETRAINED_DIR.glob("*" + WEIGHTS_SUFFIX)
-                  if path.with_name(path.name[: -len(WEIGHTS_SUFFIX)] + ".json").is_file())
+    return sorted(
+        path.name[: -len(WEIGHTS_SUFFIX)]
+        for path in PRETRAINED_DIR.glob("*" + WEIGHTS_SUFFIX)
+        if path.with_name(path.name[: -len(WEIGHTS_SUFFIX)] + ".json").is_file()
+    )
 
 
 def _files(name_or_folder) -> tuple[pathlib.Path, pathlib.Path]:
@@ -35,14 +38,18 @@ def _files(name_or_folder) -> tuple[pathlib.Path, pathlib.Path]:
     if isinstance(name_or_folder, str) and name_or_folder in list_pretrained():
         return PRETRAINED_DIR / f"{name_or_folder}{WEIGHTS_SUFFIX}", PRETRAINED_DIR / f"{name_or_folder}.json"
     if not isinstance(name_or_folder, (str, os.PathLike)) or not str(name_or_folder).strip():
-        raise ValueError(f"expected a model name (str, e.g. 'fashion-latent2') or a run folder (path), got "
-                         f"{name_or_folder!r}; available: {list_pretrained()}.")
+        raise ValueError(
+            f"expected a model name (str, e.g. 'fashion-latent2') or a run folder (path), got "
+            f"{name_or_folder!r}; available: {list_pretrained()}."
+        )
     folder = pathlib.Path(name_or_folder).expanduser()
     try:
         is_folder = folder.is_dir()
     except OSError as err:  # e.g. a name too long for the file system
-        raise ValueError(f"{str(name_or_folder)[:80]!r}... is neither a pretrained model nor a folder "
-                         f"({err.strerror}); available: {list_pretrained()}.") from None
+        raise ValueError(
+            f"{str(name_or_folder)[:80]!r}... is neither a pretrained model nor a folder "
+            f"({err.strerror}); available: {list_pretrained()}."
+        ) from None
     if is_folder:
         missing = [file for file in (RUN_WEIGHTS, RUN_METRICS) if not (folder / file).is_file()]
         if missing:
@@ -67,8 +74,10 @@ def _read_metrics(path: pathlib.Path) -> dict:
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise ValueError(f"{path} is not readable JSON ({type(err).__name__}: {str(err)[:200]}). It is written by "
-                         "`python -m vae_helpers`; run that again.") from None
+        raise ValueError(
+            f"{path} is not readable JSON ({type(err).__name__}: {str(err)[:200]}). It is written by "
+            "`python -m vae_helpers`; run that again."
+        ) from None
     if not isinstance(info, dict):
         raise ValueError(f"{path} must hold a JSON object (how the model was made), got a {type(info).__name__}.")
     return info
@@ -95,16 +104,19 @@ def _check_declared_shapes(model, weights: pathlib.Path, builder: str) -> None:
     declared = []
     try:
         with h5py.File(weights, "r") as file:
-            file.visititems(lambda _, item: declared.append(tuple(item.shape))
-                            if isinstance(item, h5py.Dataset) else None)
+            file.visititems(
+                lambda _, item: declared.append(tuple(item.shape)) if isinstance(item, h5py.Dataset) else None
+            )
     except (OSError, RuntimeError, ValueError) as err:
         raise ValueError(f"{weights} is not a readable weights file ({type(err).__name__}: {err}).") from None
     expected = sorted(tuple(int(d) for d in w.shape) for w in model.weights)
     if sorted(declared) != expected:
         unexpected = sorted(set(declared) - set(expected)) or sorted(declared)
-        raise ValueError(f"{weights} does not hold the weights of vh.{builder}(latent_dim={model.latent_dim}): it "
-                         f"declares {len(declared)} arrays (shapes such as {unexpected[:3]}), the model has "
-                         f"{len(expected)}. Retrain it with the command recorded beside it.")
+        raise ValueError(
+            f"{weights} does not hold the weights of vh.{builder}(latent_dim={model.latent_dim}): it "
+            f"declares {len(declared)} arrays (shapes such as {unexpected[:3]}), the model has "
+            f"{len(expected)}. Retrain it with the command recorded beside it."
+        )
 
 
 def load_pretrained(name="fashion-latent2"):
@@ -131,8 +143,10 @@ def load_pretrained(name="fashion-latent2"):
     try:
         model, builder = _build(info)
     except KeyError as err:
-        raise ValueError(f"{metrics} must record the model's latent_dim and beta (only latent_dim when its "
-                         f"\"model\" is \"autoencoder\"); it lacks {err}.") from None
+        raise ValueError(
+            f"{metrics} must record the model's latent_dim and beta (only latent_dim when its "
+            f'"model" is "autoencoder"); it lacks {err}.'
+        ) from None
     except (TypeError, ValueError) as err:
         raise ValueError(f"{metrics} does not describe a model the course builds: {err}") from None
     latent_dim = model.latent_dim

@@ -60,17 +60,24 @@ class Recipe:
         total = steps_per_epoch * epochs
         warmup = min(total - 1, int(round(self.warmup_epochs * steps_per_epoch)))
         return keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=0.0 if warmup else peak, decay_steps=total - warmup, alpha=0.0,
-            warmup_target=peak if warmup else None, warmup_steps=warmup)
+            initial_learning_rate=0.0 if warmup else peak,
+            decay_steps=total - warmup,
+            alpha=0.0,
+            warmup_target=peak if warmup else None,
+            warmup_steps=warmup,
+        )
 
     def run_settings(self, epochs: int, learning_rate: float | None = None) -> dict:
         """What a scheduled run's folder records so that it never resumes with another schedule; empty for a
         constant rate (a reference run may continue for more epochs or at another rate, as it always could)."""
         if self.decay == "constant":
             return {}
-        return {"recipe": self.name, "schedule_epochs": epochs,
-                "peak_learning_rate": self.learning_rate if learning_rate is None else learning_rate,
-                "warmup_epochs": self.warmup_epochs}
+        return {
+            "recipe": self.name,
+            "schedule_epochs": epochs,
+            "peak_learning_rate": self.learning_rate if learning_rate is None else learning_rate,
+            "warmup_epochs": self.warmup_epochs,
+        }
 
 
 RECIPES = {
@@ -85,8 +92,9 @@ def recipe_named(name) -> Recipe:
     if isinstance(name, Recipe):
         return name
     if name not in RECIPES:
-        raise ValueError(f"unknown recipe {name!r}: expected one of {', '.join(map(repr, RECIPES))} "
-                         "(vae_helpers.recipes.RECIPES).")
+        raise ValueError(
+            f"unknown recipe {name!r}: expected one of {', '.join(map(repr, RECIPES))} (vae_helpers.recipes.RECIPES)."
+        )
     return RECIPES[name]
 
 

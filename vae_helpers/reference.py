@@ -91,7 +91,7 @@ def reference_latent_grid(decoder, n: int = 30) -> np.ndarray:
             z_sample = np.array([[xi, yi]])
             x_decoded = decoder.predict(z_sample, verbose=0)
             digit = x_decoded[0].reshape(28, 28)
-            figure[i * 28: (i + 1) * 28, j * 28: (j + 1) * 28] = digit
+            figure[i * 28 : (i + 1) * 28, j * 28 : (j + 1) * 28] = digit
     return figure
 
 
@@ -108,6 +108,7 @@ def flip_tile_rows(picture, n: int) -> np.ndarray:
     """
     picture = np.asarray(picture)
     if picture.shape != (28 * n, 28 * n):
-        raise ValueError(f"picture must be the ({28 * n}, {28 * n}) grid of n={n} rows of 28 x 28 tiles, "
-                         f"got shape {picture.shape}.")
+        raise ValueError(
+            f"picture must be the ({28 * n}, {28 * n}) grid of n={n} rows of 28 x 28 tiles, got shape {picture.shape}."
+        )
     return picture.reshape(n, 28, 28 * n)[::-1].reshape(28 * n, 28 * n)

@@ -26,9 +26,11 @@ class RunFolderError(RuntimeError):
 
 
 def ways_out(folder: pathlib.Path) -> str:
-    return (f"Either train into another folder (`--out` of the training command, `checkpoint_dir=` of vh.train), "
-            f"or restart: `--restart` / `vh.train(..., restart=True)` moves {folder} aside to "
-            f"{folder.name}.old-<date> (nothing is deleted) and trains from scratch.")
+    return (
+        f"Either train into another folder (`--out` of the training command, `checkpoint_dir=` of vh.train), "
+        f"or restart: `--restart` / `vh.train(..., restart=True)` moves {folder} aside to "
+        f"{folder.name}.old-<date> (nothing is deleted) and trains from scratch."
+    )
 
 
 @contextlib.contextmanager
@@ -42,8 +44,10 @@ def exclusive(folder: pathlib.Path):
     path = folder / LOCK_FILE
     handle = _lock(path, folder)
     try:
-        handle.write(f"process {os.getpid()} on {socket.gethostname()}, started "
-                     f"{datetime.datetime.now().isoformat(timespec='seconds')}")
+        handle.write(
+            f"process {os.getpid()} on {socket.gethostname()}, started "
+            f"{datetime.datetime.now().isoformat(timespec='seconds')}"
+        )
         handle.flush()
         yield
     finally:
@@ -60,8 +64,10 @@ def _lock(path: pathlib.Path, folder: pathlib.Path):
             folder.mkdir(parents=True, exist_ok=True)
             handle = open(path, "a+")
         except OSError as err:
-            raise RunFolderError(f"cannot write in {folder} ({err.strerror}): a run needs a folder it can write "
-                                 "to. Choose another folder or fix its permissions.") from err
+            raise RunFolderError(
+                f"cannot write in {folder} ({err.strerror}): a run needs a folder it can write "
+                "to. Choose another folder or fix its permissions."
+            ) from err
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as err:
@@ -134,9 +140,11 @@ def array_digest(array) -> str:
 
 
 def _disk_full(path: pathlib.Path, detail: str) -> str:
-    return (f"the disk holding {path.parent} is full: {path.name} could not be written ({detail}); the file is as "
-            "it was before. Free some space and run the same command again (it resumes from the last whole "
-            "checkpoint, if any).")
+    return (
+        f"the disk holding {path.parent} is full: {path.name} could not be written ({detail}); the file is as "
+        "it was before. Free some space and run the same command again (it resumes from the last whole "
+        "checkpoint, if any)."
+    )
 
 
 def write_json(path: pathlib.Path, value) -> None:

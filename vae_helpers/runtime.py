@@ -41,6 +41,7 @@ def backend() -> str:
 
 # ----------------------------------------------------------------------------------------------- compiled functions
 
+
 class Compiled:
     """``function(model, *arrays)`` compiled for one model; call it with numpy arrays, get numpy arrays back.
 
@@ -60,6 +61,7 @@ class Compiled:
         def traced(model, *args):
             self.traces += 1  # Python code of a compiled function runs only while it is traced
             return function(model, *args)
+
         return traced
 
     def __call__(self, *arrays):

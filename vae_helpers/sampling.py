@@ -75,8 +75,10 @@ def gradient_estimates(loss, z_mean, z_log_var, n_samples: int, estimator: str =
         ``(grad_mean, grad_log_var)``: numpy arrays (S, B, D), one estimate of the gradient per sample.
     """
     if estimator not in ESTIMATORS:
-        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}. Fix: pass estimator=\"pathwise\" "
-                         "(the reparameterization) or estimator=\"score_function\" (REINFORCE).")
+        raise ValueError(
+            f'estimator must be one of {ESTIMATORS}, got {estimator!r}. Fix: pass estimator="pathwise" '
+            '(the reparameterization) or estimator="score_function" (REINFORCE).'
+        )
     check_gaussian_params(z_mean, z_log_var)
     n_samples = check_positive_int(n_samples, "n_samples")
     z_mean, z_log_var = (np.asarray(ops.convert_to_numpy(a), dtype="float32") for a in (z_mean, z_log_var))
@@ -102,13 +104,15 @@ def gaussian_log_density(z, mean, log_var):
         check_float(value, name)
     # One float dtype for all three, that of the arrays; scalars follow it (older Keras and numpy releases
     # would otherwise mix float32 and float64 and fail).
-    dtypes = {keras.backend.standardize_dtype(getattr(v, "dtype", None) or np.asarray(v).dtype)
-              for v in (z, mean, log_var) if len(shape_of(v)) > 0}
+    dtypes = {
+        keras.backend.standardize_dtype(getattr(v, "dtype", None) or np.asarray(v).dtype)
+        for v in (z, mean, log_var)
+        if len(shape_of(v)) > 0
+    }
     dtype = "float32" if not dtypes else dtypes.pop() if len(dtypes) == 1 else keras.backend.result_type(*dtypes)
     z, mean, log_var = (ops.convert_to_tensor(v, dtype=dtype) for v in (z, mean, log_var))
     log_2pi = 1.8378770664093453
     return -0.5 * ops.sum(log_2pi + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1)
-
 
 
 @keras.saving.register_keras_serializable(package="vae_helpers")

@@ -20,7 +20,11 @@ from keras import ops
 
 from vae_helpers import devices, runs, runtime
 from vae_helpers._checks import (
-    BATCH_SIZE_HINT, MAX_BATCH_SIZE, check_beta, check_learning_rate, check_positive_int,
+    BATCH_SIZE_HINT,
+    MAX_BATCH_SIZE,
+    check_beta,
+    check_learning_rate,
+    check_positive_int,
 )
 from vae_helpers._version import __version__
 from vae_helpers.data import make_dataset, validate_images
@@ -36,10 +40,12 @@ class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite; training stopped instead of writing useless weights."""
 
 
-RESUME_ADVICE = ("The last good checkpoint (if any) was kept. Lower the learning rate and resume: "
-                 "`python -m vae_helpers ... --learning-rate 1e-4` (the same command otherwise), or compile "
-                 "with `keras.optimizers.Adam(1e-4)` and call vh.train with the same checkpoint_dir. To name the "
-                 "cause, run vh.diagnose(model, x_val, history) (notebook 12).")
+RESUME_ADVICE = (
+    "The last good checkpoint (if any) was kept. Lower the learning rate and resume: "
+    "`python -m vae_helpers ... --learning-rate 1e-4` (the same command otherwise), or compile "
+    "with `keras.optimizers.Adam(1e-4)` and call vh.train with the same checkpoint_dir. To name the "
+    "cause, run vh.diagnose(model, x_val, history) (notebook 12)."
+)
 
 
 class NaNGuard(keras.callbacks.Callback):
@@ -81,8 +87,9 @@ class HistoryRecorder(keras.callbacks.Callback):
         logs = {key: float(value) for key, value in (logs or {}).items()}
         bad = {key: value for key, value in logs.items() if not math.isfinite(value)}
         if bad:
-            raise TrainingDivergedError(f"epoch {epoch + 1} ended with non-finite losses {bad}, so it was not "
-                                        "recorded. " + RESUME_ADVICE)
+            raise TrainingDivergedError(
+                f"epoch {epoch + 1} ended with non-finite losses {bad}, so it was not recorded. " + RESUME_ADVICE
+            )
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
         self.learning_rates.append(_learning_rate(self.model.optimizer))
@@ -99,9 +106,15 @@ class EpochCheckpoint(HistoryRecorder):
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)
         runs.save_weights(self.model, self.directory / CHECKPOINT_FILE)
-        runs.write_json(self.directory / STATE_FILE, {
-            "epochs_done": epoch + 1, "settings": self.settings, "history": self.history,
-            "learning_rates": self.learning_rates})
+        runs.write_json(
+            self.directory / STATE_FILE,
+            {
+                "epochs_done": epoch + 1,
+                "settings": self.settings,
+                "history": self.history,
+                "learning_rates": self.learning_rates,
+            },
+        )
 
 
 def read_state(checkpoint_dir) -> dict | None:
@@ -120,17 +133,21 @@ def read_state(checkpoint_dir) -> dict | None:
         return None
     if not (path.is_file() and weights.is_file()):
         present, absent = (path, weights) if path.is_file() else (weights, path)
-        raise RunFolderError(f"{folder} is incomplete: it has {present.name} but not {absent.name}, so it cannot be "
-                             "resumed; nothing in it was changed. " + runs.ways_out(folder))
+        raise RunFolderError(
+            f"{folder} is incomplete: it has {present.name} but not {absent.name}, so it cannot be "
+            "resumed; nothing in it was changed. " + runs.ways_out(folder)
+        )
     try:
         state = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise RunFolderError(f"{path} is not readable JSON ({err}); nothing in {folder} was changed. "
-                             + runs.ways_out(folder)) from err
+        raise RunFolderError(
+            f"{path} is not readable JSON ({err}); nothing in {folder} was changed. " + runs.ways_out(folder)
+        ) from err
     problem = _state_problem(state)
     if problem:
-        raise RunFolderError(f"{path} is inconsistent: {problem}; nothing in {folder} was changed. "
-                             + runs.ways_out(folder))
+        raise RunFolderError(
+            f"{path} is inconsistent: {problem}; nothing in {folder} was changed. " + runs.ways_out(folder)
+        )
     return state
 
 
@@ -164,23 +181,45 @@ def run_settings(vae, x_train, x_val, batch_size: int, seed, extra: dict | None 
     Values are JSON-normalised, so they compare equal to what ``state.json`` holds.
     """
     settings = {
-        "model": type(vae).__name__, "latent_dim": getattr(vae, "latent_dim", None),
+        "model": type(vae).__name__,
+        "latent_dim": getattr(vae, "latent_dim", None),
         "beta": float(ops.convert_to_numpy(vae.beta)) if hasattr(vae, "beta") else None,
-        "dtype_policy": vae.dtype_policy.name, "weight_shapes": [list(w.shape) for w in vae.weights],
+        "dtype_policy": vae.dtype_policy.name,
+        "weight_shapes": [list(w.shape) for w in vae.weights],
         "optimizer": type(vae.optimizer).__name__,
-        "image_shape": list(x_train.shape[1:]), "n_train": len(x_train),
-        "n_validation": 0 if x_val is None else len(x_val), "batch_size": batch_size, "seed": seed,
-        "package_version": __version__, **(extra or {}),
+        "image_shape": list(x_train.shape[1:]),
+        "n_train": len(x_train),
+        "n_validation": 0 if x_val is None else len(x_val),
+        "batch_size": batch_size,
+        "seed": seed,
+        "package_version": __version__,
+        **(extra or {}),
     }
     if getattr(vae, "free_bits", 0.0):
         settings["free_bits"] = vae.free_bits
     return json.loads(json.dumps(settings))
 
 
-def train(vae, x_train, x_val=None, epochs: int | None = None, batch_size: int | None = None, checkpoint_dir=None,
-          strategy=None, seed: int = 42, verbose="auto", callbacks=(), steps_per_execution: int = 1,
-          jit_compile="auto", restart: bool = False, settings: dict | None = None,
-          learning_rate: float | None = None, y_train=None, y_val=None, recipe: str = DEFAULT_RECIPE):
+def train(
+    vae,
+    x_train,
+    x_val=None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    checkpoint_dir=None,
+    strategy=None,
+    seed: int = 42,
+    verbose="auto",
+    callbacks=(),
+    steps_per_execution: int = 1,
+    jit_compile="auto",
+    restart: bool = False,
+    settings: dict | None = None,
+    learning_rate: float | None = None,
+    y_train=None,
+    y_val=None,
+    recipe: str = DEFAULT_RECIPE,
+):
     """Train ``vae`` on images (and, for a conditional VAE, their labels) and return the per-epoch history
     (resumed epochs included).
 
@@ -234,8 +273,9 @@ def train(vae, x_train, x_val=None, epochs: int | None = None, batch_size: int |
     y_train, y_val = _checked_labels(vae, x_train, x_val, y_train, y_val)
     recipe = recipe_named(recipe)
     epochs = check_positive_int(recipe.epochs if epochs is None else epochs, "epochs")
-    batch_size = check_positive_int(recipe.batch_size if batch_size is None else batch_size, "batch_size",
-                                    MAX_BATCH_SIZE, BATCH_SIZE_HINT)
+    batch_size = check_positive_int(
+        recipe.batch_size if batch_size is None else batch_size, "batch_size", MAX_BATCH_SIZE, BATCH_SIZE_HINT
+    )
     steps_per_execution = check_positive_int(steps_per_execution, "steps_per_execution")
     if learning_rate is not None:
         learning_rate = check_learning_rate(learning_rate)
@@ -245,26 +285,50 @@ def train(vae, x_train, x_val=None, epochs: int | None = None, batch_size: int |
     schedule = recipe.learning_rate_schedule(steps_per_epoch(len(x_train), batch_size), epochs, learning_rate)
     if not vae.compiled:
         with devices.strategy_scope(strategy):
-            vae.compile(optimizer=keras.optimizers.Adam(schedule), steps_per_execution=steps_per_execution,
-                        jit_compile=jit_compile)
+            vae.compile(
+                optimizer=keras.optimizers.Adam(schedule),
+                steps_per_execution=steps_per_execution,
+                jit_compile=jit_compile,
+            )
     elif recipe.decay != "constant":
-        raise ValueError(f"the {recipe.name!r} recipe compiles the model with its own learning-rate schedule, but "
-                         "this model is compiled already. Build a new one (vh.build_vae()) and pass it uncompiled, "
-                         "or train this one with recipe='reference'.")
+        raise ValueError(
+            f"the {recipe.name!r} recipe compiles the model with its own learning-rate schedule, but "
+            "this model is compiled already. Build a new one (vh.build_vae()) and pass it uncompiled, "
+            "or train this one with recipe='reference'."
+        )
 
     user_callbacks = list(callbacks)
     if checkpoint_dir is None:
         history, learning_rates = {}, []
-        _fit(vae, (x_train, y_train), (x_val, y_val), epochs, batch_size, seed, verbose, 0,
-             [NaNGuard(), HistoryRecorder(history, learning_rates), *user_callbacks], strategy)
+        _fit(
+            vae,
+            (x_train, y_train),
+            (x_val, y_val),
+            epochs,
+            batch_size,
+            seed,
+            verbose,
+            0,
+            [NaNGuard(), HistoryRecorder(history, learning_rates), *user_callbacks],
+            strategy,
+        )
         return history
     folder = pathlib.Path(checkpoint_dir)
     if restart and folder.exists() and any(p.name != runs.LOCK_FILE for p in folder.iterdir()):
         runs.move_aside(folder)
     warmups = [callback.warmup_epochs for callback in user_callbacks if isinstance(callback, KLWarmup)]
-    current = run_settings(vae, x_train, x_val, batch_size, seed,
-                           {**({"kl_warmup_epochs": warmups[0]} if warmups else {}),
-                            **recipe.run_settings(epochs, learning_rate), **(settings or {})})
+    current = run_settings(
+        vae,
+        x_train,
+        x_val,
+        batch_size,
+        seed,
+        {
+            **({"kl_warmup_epochs": warmups[0]} if warmups else {}),
+            **recipe.run_settings(epochs, learning_rate),
+            **(settings or {}),
+        },
+    )
     with runs.exclusive(folder):
         state = read_state(folder)
         history, learning_rates, initial_epoch = {}, [], 0
@@ -273,15 +337,28 @@ def train(vae, x_train, x_val=None, epochs: int | None = None, batch_size: int |
             if differences:
                 raise RunFolderError(
                     f"{folder} holds a run made with other settings, so it cannot be resumed with these:\n  "
-                    + "\n  ".join(differences) + "\n" + runs.ways_out(folder))
+                    + "\n  ".join(differences)
+                    + "\n"
+                    + runs.ways_out(folder)
+                )
             _load_checkpoint(vae, folder, strategy)
             initial_epoch, history, learning_rates = state["epochs_done"], state["history"], state["learning_rates"]
             print(f"Resuming from {folder}: {initial_epoch} of {epochs} epochs already done.")
         # NaNGuard first, then the checkpoint, so a user callback that raises cannot lose a finished epoch
         callbacks = [NaNGuard(), EpochCheckpoint(folder, history, learning_rates, current), *user_callbacks]
         if initial_epoch < epochs:
-            _fit(vae, (x_train, y_train), (x_val, y_val), epochs, batch_size, seed, verbose, initial_epoch, callbacks,
-                 strategy)
+            _fit(
+                vae,
+                (x_train, y_train),
+                (x_val, y_val),
+                epochs,
+                batch_size,
+                seed,
+                verbose,
+                initial_epoch,
+                callbacks,
+                strategy,
+            )
         else:
             print(f"{folder} already holds {initial_epoch} finished epochs (asked for {epochs}): nothing to train.")
     return history
@@ -298,7 +375,8 @@ def _load_checkpoint(vae, folder: pathlib.Path, strategy) -> None:
     except Exception as err:  # h5py and Keras raise several types for a truncated or foreign file
         raise RunFolderError(
             f"{folder / CHECKPOINT_FILE} cannot be read ({type(err).__name__}: {err}); it is truncated or damaged. "
-            "Nothing in the folder was changed. " + runs.ways_out(folder)) from err
+            "Nothing in the folder was changed. " + runs.ways_out(folder)
+        ) from err
     if learning_rate is not None:
         vae.optimizer.learning_rate = learning_rate
 
@@ -323,8 +401,15 @@ def _fit(vae, train, validation, epochs, batch_size, seed, verbose, initial_epoc
     val_data = make_dataset(x_val, batch_size, shuffle=False, labels=y_val) if x_val is not None else None
     # On JAX the data-parallel distribution shards each batch while it is active; tf.distribute needs no scope.
     with devices.strategy_scope(None if runtime.backend() == "tensorflow" else strategy):
-        vae.fit(train_data, validation_data=val_data, epochs=epochs, initial_epoch=initial_epoch,
-                callbacks=callbacks, verbose=verbose, shuffle=False)  # make_dataset shuffles
+        vae.fit(
+            train_data,
+            validation_data=val_data,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=False,
+        )  # make_dataset shuffles
 
 
 class KLWarmup(keras.callbacks.Callback):

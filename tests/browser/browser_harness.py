@@ -65,8 +65,10 @@ def missing_tools() -> str | None:
     except ImportError:
         return "Missing for the browser tests: the Python package playwright. Run `make test`, which installs it."
     if chromium() is None:
-        return (f"Missing for the browser tests: a Chromium. Run `make test`, which installs one, or see "
-                f"`python tools/course_setup.py check`; set {SKIP_ENV_VAR}=1 to skip the browser tests.")
+        return (
+            f"Missing for the browser tests: a Chromium. Run `make test`, which installs one, or see "
+            f"`python tools/course_setup.py check`; set {SKIP_ENV_VAR}=1 to skip the browser tests."
+        )
     return None
 
 
@@ -86,16 +88,23 @@ def prepare_workdir(root: pathlib.Path) -> pathlib.Path:
     (root / "nb").mkdir(parents=True, exist_ok=True)
     settings = root / "lab-settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True, exist_ok=True)
-    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false",
-                                                                           "checkForUpdates": False}))
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
     return root
 
 
 def _environment(root: pathlib.Path) -> dict:
     env = dict(os.environ)
-    env.update(JUPYTER_CONFIG_DIR=str(root / "jcfg"), JUPYTER_RUNTIME_DIR=str(root / "jrt"),
-               JUPYTERLAB_SETTINGS_DIR=str(root / "lab-settings"), JUPYTERLAB_WORKSPACES_DIR=str(root / "lab-ws"),
-               JUPYTER_PLATFORM_DIRS="1", MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="3")
+    env.update(
+        JUPYTER_CONFIG_DIR=str(root / "jcfg"),
+        JUPYTER_RUNTIME_DIR=str(root / "jrt"),
+        JUPYTERLAB_SETTINGS_DIR=str(root / "lab-settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(root / "lab-ws"),
+        JUPYTER_PLATFORM_DIRS="1",
+        MPLBACKEND="Agg",
+        TF_CPP_MIN_LOG_LEVEL="3",
+    )
     return env
 
 
@@ -145,17 +154,35 @@ def _stop(process: subprocess.Popen) -> None:
 
 def _spawn(command: list[str], root: pathlib.Path, log_name: str) -> subprocess.Popen:
     with open(root / log_name, "wb") as log:
-        return subprocess.Popen(command, cwd=root / "nb", env=_environment(root), stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            command,
+            cwd=root / "nb",
+            env=_environment(root),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 @contextlib.contextmanager
 def jupyterlab(root: pathlib.Path):
     """Run JupyterLab on ``root/nb``; yields ``(base_url, token)``."""
     port, token = free_port(), secrets.token_hex(16)
-    process = _spawn([sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
-                      "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
-                      f"--ServerApp.root_dir={root / 'nb'}", "--allow-root"], root, "lab.log")
+    process = _spawn(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            f"--port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root / 'nb'}",
+            "--allow-root",
+        ],
+        root,
+        "lab.log",
+    )
     try:
         _wait_for_url(f"http://127.0.0.1:{port}/api/status?token={token}", process)
         yield f"http://127.0.0.1:{port}", token
@@ -167,8 +194,19 @@ def jupyterlab(root: pathlib.Path):
 def voila(root: pathlib.Path, notebook: str):
     """Serve ``root/nb/notebook`` with Voila; yields the base URL. Each GET of / runs the notebook in a new kernel."""
     port = free_port()
-    process = _spawn([sys.executable, "-m", "voila", str(root / "nb" / notebook), "--no-browser",
-                      f"--port={port}", "--Voila.ip=127.0.0.1"], root, "voila.log")
+    process = _spawn(
+        [
+            sys.executable,
+            "-m",
+            "voila",
+            str(root / "nb" / notebook),
+            "--no-browser",
+            f"--port={port}",
+            "--Voila.ip=127.0.0.1",
+        ],
+        root,
+        "voila.log",
+    )
     try:
         _wait_for_port(port, process)  # not GET /: that would start a kernel
         yield f"http://127.0.0.1:{port}"
@@ -182,8 +220,11 @@ def chromium_page(viewport=(1280, 900)):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium() or None, headless=True,
-                                             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        browser = playwright.chromium.launch(
+            executable_path=chromium() or None,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
         try:
             context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
             page = context.new_page()

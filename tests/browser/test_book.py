@@ -76,7 +76,7 @@ def test_the_exported_decoders_draw_what_the_keras_decoders_draw(decoders):
     for kind, decoder in decoders.items():
         info = manifest[kind]
         session = onnxruntime.InferenceSession(str(MODELS / info["file"]), providers=["CPUExecutionProvider"])
-        for label in (range(len(info["classes"])) if "classes" in info else [None]):
+        for label in range(len(info["classes"])) if "classes" in info else [None]:
             rows = decoder_inputs(info, z, label)
             exported = session.run(None, {session.get_inputs()[0].name: rows})[0]
             expected = np.asarray(decoder(rows))
@@ -88,8 +88,7 @@ def test_the_exported_decoders_draw_what_the_keras_decoders_draw(decoders):
 # --------------------------------------------------------------------------- the site in Chromium
 def _stale() -> bool:
     index = BOOK / "index.html"
-    return not index.exists() or index.stat().st_mtime < max(path.stat().st_mtime for path in SOURCES
-                                                              if path.is_file())
+    return not index.exists() or index.stat().st_mtime < max(path.stat().st_mtime for path in SOURCES if path.is_file())
 
 
 @pytest.fixture(scope="module")
@@ -103,9 +102,12 @@ def site():
     if _stale():
         subprocess.run([sys.executable, str(ROOT / "tools" / "book.py")], cwd=ROOT, check=True)
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-                               "--directory", str(BOOK)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(BOOK)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -128,8 +130,12 @@ def page(site):
         browser_page.requests, browser_page.failures = [], []
         browser_page.on("request", lambda request: browser_page.requests.append(request.url))
         browser_page.on("requestfailed", lambda request: browser_page.failures.append(request.url))
-        browser_page.on("response", lambda response: response.status >= 400 and
-                        browser_page.failures.append(f"{response.status} {response.url}"))
+        browser_page.on(
+            "response",
+            lambda response: (
+                response.status >= 400 and browser_page.failures.append(f"{response.status} {response.url}")
+            ),
+        )
         yield browser_page
         assert not browser_page.js_errors, f"uncaught JavaScript errors: {browser_page.js_errors}"
 
@@ -180,8 +186,7 @@ def test_every_page_loads_offline_with_its_images_maths_and_links(site, page):
         facts[url] = found
         name = urlparse(url).path.strip("/").replace("/", "_") or "index.html"
         page.screenshot(path=str(ARTIFACTS / "book" / f"{name}.png"))
-        foreign = [request for request in page.requests
-                   if not request.startswith((site, "data:", "blob:"))]
+        foreign = [request for request in page.requests if not request.startswith((site, "data:", "blob:"))]
         assert not foreign, f"{url} requested other hosts: {foreign}"
         files = {local_file(request, site) for request in page.requests if request.startswith(site)}
         weights[url] = sum(path.stat().st_size for path in files if path and path.is_file())
@@ -225,7 +230,8 @@ def test_links_to_the_readme_and_to_repository_files_are_rewritten_for_the_book(
     text = "**Next:** the [course map](../README.md#course-map); the [Makefile](../Makefile); [05](05_training.ipynb)"
     assert book.rewrite_links(text, notebook) == (
         f"**Next:** the [course map](../index.md#course-map); the [Makefile]({book.REPOSITORY}/blob/main/Makefile);"
-        " [05](05_training.ipynb)")
+        " [05](05_training.ipynb)"
+    )
 
 
 def test_search_finds_a_notebook(site, page):
@@ -244,8 +250,9 @@ def canvas_grey(page, box) -> np.ndarray:
     return np.asarray(data, dtype=float).reshape(28, 28, 4)[..., 0]
 
 
-@pytest.mark.parametrize("kind, notebook, label", [("latent", "06_latent_space", None),
-                                                   ("conditional", "09_conditional_vae", 7)])
+@pytest.mark.parametrize(
+    "kind, notebook, label", [("latent", "06_latent_space", None), ("conditional", "09_conditional_vae", 7)]
+)
 def test_a_live_explorer_answers_a_key_press_with_the_decoders_picture(site, page, decoders, kind, notebook, label):
     page.goto(site + f"notebooks/{notebook}.html")
     box = page.locator(f".live-explorer[data-explorer='{kind}']")
@@ -260,8 +267,9 @@ def test_a_live_explorer_answers_a_key_press_with_the_decoders_picture(site, pag
     slider.focus()
     for _ in range(KEY_PRESSES):
         slider.press("ArrowRight")
-    page.wait_for_function("([box, z]) => box.dataset.z === z",
-                           arg=[box.element_handle(), json.dumps([0.5, 0], separators=(",", ":"))])
+    page.wait_for_function(
+        "([box, z]) => box.dataset.z === z", arg=[box.element_handle(), json.dumps([0.5, 0], separators=(",", ":"))]
+    )
     assert int(box.get_attribute("data-draws")) > draws
     z = np.asarray([json.loads(box.get_attribute("data-z"))], dtype="float32")
     shown = np.asarray(box.evaluate("box => Array.from(box.lastOutput)"), dtype="float32").reshape(28, 28)

@@ -12,7 +12,14 @@ import os
 import pytest
 
 from browser_harness import (
-    ARTIFACTS, SKIP_ENV_VAR, chromium_page, jupyterlab, missing_tools, open_and_run_in_lab, prepare_workdir, voila,
+    ARTIFACTS,
+    SKIP_ENV_VAR,
+    chromium_page,
+    jupyterlab,
+    missing_tools,
+    open_and_run_in_lab,
+    prepare_workdir,
+    voila,
     write_notebook,
 )
 
@@ -45,8 +52,9 @@ def page():
 def wait_for_new_picture(page, image, selector: str, before: tuple) -> tuple:
     """Wait until the ``<img>`` at ``selector`` shows a new picture; ``before`` and the result are its
     ``(blob URL, screenshot bytes)``."""
-    page.wait_for_function("([selector, src]) => document.querySelector(selector).src !== src",
-                           arg=[selector, before[0]])
+    page.wait_for_function(
+        "([selector, src]) => document.querySelector(selector).src !== src", arg=[selector, before[0]]
+    )
     after = (image.get_attribute("src"), image.screenshot())
     assert after[0] != before[0], "the <img> kept its blob URL: the kernel sent no new picture"
     assert after[1] != before[1], "the picture on screen did not change"

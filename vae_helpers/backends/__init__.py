@@ -25,5 +25,7 @@ elif _NAME == "jax":
 elif _NAME == "torch":
     from vae_helpers.backends import torch as active
 else:
-    raise ImportError(f"the course runs on the Keras backends tensorflow, jax and torch; KERAS_BACKEND is {_NAME!r}. "
-                      "Set KERAS_BACKEND=tensorflow (the default), jax or torch before starting Python.")
+    raise ImportError(
+        f"the course runs on the Keras backends tensorflow, jax and torch; KERAS_BACKEND is {_NAME!r}. "
+        "Set KERAS_BACKEND=tensorflow (the default), jax or torch before starting Python."
+    )

@@ -19,6 +19,7 @@ from keras import ops
 def compile_function(model, function, input_dims):
     """``function(model, *arrays)`` as a ``jax.jit``: traced once per input shape (``input_dims`` is TensorFlow's;
     JAX needs none)."""
+
     def stateless(values, *arrays):
         # The weights enter as arguments: jit must not bake their values into the compiled code.
         with keras.StatelessScope(state_mapping=list(zip(model.variables, values))):
@@ -30,6 +31,7 @@ def compile_function(model, function, input_dims):
 
 def value_and_gradients(function, *arrays):
     """``function(*tensors)``, a scalar, and its gradient with respect to each input (``jax.value_and_grad``)."""
+
     def stateless(*tensors):  # a random layer's seed update must not leak out of the trace
         with keras.StatelessScope():
             return function(*tensors)
@@ -40,6 +42,7 @@ def value_and_gradients(function, *arrays):
 
 # ----------------------------------------------------------------------------------------------- training steps
 
+
 def train_step(model, state, data):
     """One optimizer step for ``model.batch_loss(data, training=True)``; returns ``(metrics' values, new state)``.
 
@@ -49,12 +52,18 @@ def train_step(model, state, data):
     trainable, non_trainable, optimizer_values, metric_values = state
 
     def loss_and_updates(trainable):
-        mapping = [*zip(model.trainable_variables, trainable), *zip(model.non_trainable_variables, non_trainable),
-                   *zip(model.metrics_variables, metric_values), *zip(model.optimizer.variables, optimizer_values)]
+        mapping = [
+            *zip(model.trainable_variables, trainable),
+            *zip(model.non_trainable_variables, non_trainable),
+            *zip(model.metrics_variables, metric_values),
+            *zip(model.optimizer.variables, optimizer_values),
+        ]
         with keras.StatelessScope(state_mapping=mapping) as scope:
             loss = model.optimizer.scale_loss(model.batch_loss(data, training=True))
-        return loss, (_current_values(scope, model.non_trainable_variables, non_trainable),
-                      _current_values(scope, model.metrics_variables, metric_values))
+        return loss, (
+            _current_values(scope, model.non_trainable_variables, non_trainable),
+            _current_values(scope, model.metrics_variables, metric_values),
+        )
 
     (_, (non_trainable, metric_values)), gradients = jax.value_and_grad(loss_and_updates, has_aux=True)(trainable)
     trainable, optimizer_values = model.optimizer.stateless_apply(optimizer_values, gradients, trainable)
@@ -65,8 +74,11 @@ def test_step(model, state, data):
     """``model.batch_loss(data, training=False)`` for the metrics only (no gradient); returns ``(metrics' values,
     new state)``, ``state`` being the values of the ``(trainable, non-trainable, metrics)`` variables."""
     trainable, non_trainable, metric_values = state
-    mapping = [*zip(model.trainable_variables, trainable), *zip(model.non_trainable_variables, non_trainable),
-               *zip(model.metrics_variables, metric_values)]
+    mapping = [
+        *zip(model.trainable_variables, trainable),
+        *zip(model.non_trainable_variables, non_trainable),
+        *zip(model.metrics_variables, metric_values),
+    ]
     with keras.StatelessScope(state_mapping=mapping) as scope:
         model.batch_loss(data, training=False)
     metric_values = _current_values(scope, model.metrics_variables, metric_values)
@@ -85,6 +97,7 @@ def _metric_results(model, metric_values):
 
 
 # ----------------------------------------------------------------------------------------------- devices, distribution
+
 
 def gpu_count() -> int:
     """Number of GPUs JAX sees."""
@@ -110,11 +123,13 @@ def checked_strategy(model, strategy):
         raise ValueError(
             f"strategy=None trains on one device, but the VAE was built inside a distribution's scope: its variables "
             f"lie on {placed} devices. Fix: pass the distribution it was built under, "
-            "`vh.train(vae, ..., strategy=strategy)`, or build the VAE outside any `strategy.scope()` for one device.")
+            "`vh.train(vae, ..., strategy=strategy)`, or build the VAE outside any `strategy.scope()` for one device."
+        )
     raise ValueError(
         f"the VAE was built outside this strategy's scope: its variables lie on {placed} device(s), the strategy "
         f"spans {wanted}. Fix: `with strategy.scope(): vae = vh.build_vae()` and then "
-        "`vh.train(vae, ..., strategy=strategy)`.")
+        "`vh.train(vae, ..., strategy=strategy)`."
+    )
 
 
 def _device_count(variable) -> int:

@@ -38,6 +38,7 @@ def value_and_gradients(function, *arrays):
 
 # ----------------------------------------------------------------------------------------------- training steps
 
+
 def train_step(model, data):
     """One optimizer step for ``model.batch_loss(data, training=True)``; returns the metrics' values.
 
@@ -70,6 +71,7 @@ def _metric_results(model):
 
 # ----------------------------------------------------------------------------------------------- devices, distribution
 
+
 def gpu_count() -> int:
     """Number of GPUs TensorFlow sees."""
     return len(tf.config.list_physical_devices("GPU"))
@@ -98,4 +100,5 @@ def checked_strategy(model, strategy):
         return built_under
     raise ValueError(
         "the VAE was built outside this strategy's scope, so its variables are not distributed. Fix: "
-        "`with strategy.scope(): vae = vh.build_vae()` and then `vh.train(vae, ..., strategy=strategy)`.")
+        "`with strategy.scope(): vae = vh.build_vae()` and then `vh.train(vae, ..., strategy=strategy)`."
+    )

@@ -12,9 +12,11 @@ from keras import ops
 def compile_function(model, function, input_dims):
     """``function(model, *arrays)`` called eagerly without gradients: PyTorch compiles nothing here, so the Python
     function runs at every call (``input_dims`` is TensorFlow's)."""
+
     def call(*arrays):
         with torch.no_grad():
             return function(model, *(ops.convert_to_tensor(array) for array in arrays))
+
     return call
 
 
@@ -28,6 +30,7 @@ def value_and_gradients(function, *arrays):
 
 
 # ----------------------------------------------------------------------------------------------- training steps
+
 
 def train_step(model, data):
     """One optimizer step for ``model.batch_loss(data, training=True)``; returns the metrics' values.
@@ -51,6 +54,7 @@ def test_step(model, data):
 
 # ----------------------------------------------------------------------------------------------- devices, distribution
 
+
 def gpu_count() -> int:
     """Number of GPUs PyTorch sees."""
     return torch.cuda.device_count()
@@ -62,6 +66,8 @@ DISTRIBUTIONS = ()  # the course trains on one device on PyTorch (so no make_dis
 def checked_strategy(model, strategy):
     """None (one device): the course makes no distribution on PyTorch."""
     if strategy is not None:
-        raise ValueError(f"strategy={strategy!r} cannot train on the PyTorch backend, which trains on one device "
-                         "here: pass strategy=None, or set KERAS_BACKEND=tensorflow or jax to distribute.")
+        raise ValueError(
+            f"strategy={strategy!r} cannot train on the PyTorch backend, which trains on one device "
+            "here: pass strategy=None, or set KERAS_BACKEND=tensorflow or jax to distribute."
+        )
     return None

@@ -16,31 +16,61 @@ from vae_helpers.exercises._feedback import ExerciseError
 from vae_helpers.exercises._table import NumericExercise
 from vae_helpers.exercises.nb01_data import check_constant_guess_loss, check_perfect_decoder, check_training_steps
 from vae_helpers.exercises.nb02_sampling import (
-    check_grad_log_var, check_gradient_noise, check_reparameterize, check_sample_std,
+    check_grad_log_var,
+    check_gradient_noise,
+    check_reparameterize,
+    check_sample_std,
 )
 from vae_helpers.exercises.nb03_model import (
-    check_conv_params, check_extra_decoder_params, check_image_size, check_pooled_shape,
+    check_conv_params,
+    check_extra_decoder_params,
+    check_image_size,
+    check_pooled_shape,
 )
 from vae_helpers.exercises.nb04_loss import (
-    check_jensen_gap, check_kl_by_hand, check_mean_reduction_factor, check_pixel_nll, check_wide_proposal,
+    check_jensen_gap,
+    check_kl_by_hand,
+    check_mean_reduction_factor,
+    check_pixel_nll,
+    check_wide_proposal,
 )
 from vae_helpers.exercises.nb05_training import (
-    check_best_epoch, check_bits_per_pixel, check_resume_epoch, check_resume_prediction, overfitting_history,
+    check_best_epoch,
+    check_bits_per_pixel,
+    check_resume_epoch,
+    check_resume_prediction,
+    overfitting_history,
 )
-from vae_helpers.exercises.nb06_latent import check_hole_prediction, check_nearest_image, check_quantile_grid, check_slerp
+from vae_helpers.exercises.nb06_latent import (
+    check_hole_prediction,
+    check_nearest_image,
+    check_quantile_grid,
+    check_slerp,
+)
 from vae_helpers.exercises.nb07_further import (
-    check_active_dimensions, check_collapsed_iwae_gap, check_free_bits_kl, check_warmup_beta,
+    check_active_dimensions,
+    check_collapsed_iwae_gap,
+    check_free_bits_kl,
+    check_warmup_beta,
 )
 from vae_helpers.exercises.nb08_autoencoder import check_code_gaussian, check_head_params, check_image_nll
 from vae_helpers.exercises.nb09_conditional import check_label_nats, check_label_weights, check_style_transfer
 from vae_helpers.exercises.nb10_own_images import (
-    check_cb_minimum, check_error_cost_prediction, check_gaussian_std_prediction,
+    check_cb_minimum,
+    check_error_cost_prediction,
+    check_gaussian_std_prediction,
 )
 from vae_helpers.exercises.nb11_outliers import (
-    check_auc_by_hand, check_entropy_floor, check_serra_score, check_tighter_bound,
+    check_auc_by_hand,
+    check_entropy_floor,
+    check_serra_score,
+    check_tighter_bound,
 )
 from vae_helpers.exercises.nb12_diagnose import (
-    check_best_gaussian_std, check_mystery_run, check_per_pixel_factor, mystery_history,
+    check_best_gaussian_std,
+    check_mystery_run,
+    check_per_pixel_factor,
+    mystery_history,
 )
 
 #: The checkers graded by a fixed table, with their table.

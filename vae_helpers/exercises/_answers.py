@@ -20,9 +20,11 @@ def as_number(answer, exercise: str) -> float:
             values = np.asarray(answer, dtype=np.float64).ravel()
         except (TypeError, ValueError):
             pass
-    require(values is not None and values.size == 1,
-            f"{exercise}: expected a single number, got {type(answer).__name__} "
-            f"{'with shape ' + str(np.shape(answer)) if values is not None else repr(answer)[:60]}.")
+    require(
+        values is not None and values.size == 1,
+        f"{exercise}: expected a single number, got {type(answer).__name__} "
+        f"{'with shape ' + str(np.shape(answer)) if values is not None else repr(answer)[:60]}.",
+    )
     value = float(values[0])
     require(math.isfinite(value), f"{exercise}: expected a finite number, got {value}.")
     return value
@@ -35,8 +37,10 @@ def is_close(value: float, target: float, rel: float = 1e-3, abs_tol: float = 1e
 
 def as_shape(answer, exercise: str) -> tuple:
     """Return ``answer`` (a tuple or list of ints, possibly starting with None for the batch) as a tuple."""
-    require(isinstance(answer, (tuple, list)) and all(d is None or isinstance(d, (int, np.integer)) for d in answer),
-            f"{exercise}: expected a shape such as (28, 28, 1) (a tuple of integers), got {answer!r}.")
+    require(
+        isinstance(answer, (tuple, list)) and all(d is None or isinstance(d, (int, np.integer)) for d in answer),
+        f"{exercise}: expected a shape such as (28, 28, 1) (a tuple of integers), got {answer!r}.",
+    )
     return tuple(None if d is None else int(d) for d in answer)
 
 
@@ -53,6 +57,8 @@ def measured_ratio(before, after, names: tuple[str, str], exercise: str, what: s
     """
     first = as_number(before, f"{exercise}, {names[0]}")
     second = as_number(after, f"{exercise}, {names[1]}")
-    require(first > 0 and second > 0, f"{exercise}: {what} must be positive, got {first} and {second}. "
-                                      "Rerun the experiment cell.")
+    require(
+        first > 0 and second > 0,
+        f"{exercise}: {what} must be positive, got {first} and {second}. Rerun the experiment cell.",
+    )
     return first, second, second / first

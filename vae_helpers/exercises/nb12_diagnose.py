@@ -15,11 +15,41 @@ IMAGE_SIZE, CHANNELS = 32, 3  # Exercise 3: notebook 10's images, 32 x 32 RGB
 def mystery_history() -> dict:
     """The history of exercise 1: a made-up run of 15 epochs, nats per image, with the keys of
     :func:`vae_helpers.train`'s history (so ``vh.plot_history`` draws it and ``vh.diagnose`` reads it)."""
-    reconstruction = [262.0, 248.0, 241.0, 237.0, 234.0, 231.5, 229.5, 227.5, 225.8, 224.2, 222.7, 221.3, 220.0,
-                      218.8, 217.7]
+    reconstruction = [
+        262.0,
+        248.0,
+        241.0,
+        237.0,
+        234.0,
+        231.5,
+        229.5,
+        227.5,
+        225.8,
+        224.2,
+        222.7,
+        221.3,
+        220.0,
+        218.8,
+        217.7,
+    ]
     kl = [9.0, 10.5, 11.2, 11.6, 11.9, 12.1, 12.3, 12.5, 12.6, 12.7, 12.8, 12.9, 13.0, 13.1, 13.2]
-    val_reconstruction = [258.0, 249.0, 244.5, 242.0, 240.4, 239.5, 239.1, 239.0, 239.4, 240.1, 241.0, 242.1, 243.3,
-                          244.6, 246.0]
+    val_reconstruction = [
+        258.0,
+        249.0,
+        244.5,
+        242.0,
+        240.4,
+        239.5,
+        239.1,
+        239.0,
+        239.4,
+        240.1,
+        241.0,
+        242.1,
+        243.3,
+        244.6,
+        246.0,
+    ]
     return {
         "loss": [r + k for r, k in zip(reconstruction, kl)],
         "reconstruction_loss": reconstruction,
@@ -52,38 +82,55 @@ def check_mystery_run(answer) -> None:
     """Exercise 1: the code of the problem in :func:`mystery_history` (a string such as ``"diverged"``)."""
     if not_answered(answer, MYSTERY_RUN):
         return
-    require(isinstance(answer, str), f"{MYSTERY_RUN}: answer with the code as a string, e.g. \"diverged\"; got "
-                                     f"{type(answer).__name__}.")
+    require(
+        isinstance(answer, str),
+        f'{MYSTERY_RUN}: answer with the code as a string, e.g. "diverged"; got {type(answer).__name__}.',
+    )
     code, history = answer.strip().lower(), mystery_history()
     right = _history_problem(history)
-    require(code == right or code not in MYSTERY_HINTS,
-            f"{MYSTERY_RUN}: not {code!r}: {MYSTERY_HINTS.get(code, '')}")
-    require(code == right, f"{MYSTERY_RUN}: {code!r} is not one of vh.diagnose's codes ({sorted(MYSTERY_HINTS)} "
-                           f"and {right!r}). Run vh.diagnose(model, x_val, history=vh.exercises.mystery_history()) "
-                           "and read its report.")
+    require(code == right or code not in MYSTERY_HINTS, f"{MYSTERY_RUN}: not {code!r}: {MYSTERY_HINTS.get(code, '')}")
+    require(
+        code == right,
+        f"{MYSTERY_RUN}: {code!r} is not one of vh.diagnose's codes ({sorted(MYSTERY_HINTS)} "
+        f"and {right!r}). Run vh.diagnose(model, x_val, history=vh.exercises.mystery_history()) "
+        "and read its report.",
+    )
     values = history["val_loss"]
     best = values.index(min(values)) + 1
-    correct(MYSTERY_RUN, f"the validation loss is lowest at epoch {best} and rises for the {len(values) - best} "
-                         "epochs after it while the training loss keeps falling: keep the weights of epoch "
-                         f"{best}, or train on more images.")
+    correct(
+        MYSTERY_RUN,
+        f"the validation loss is lowest at epoch {best} and rises for the {len(values) - best} "
+        "epochs after it while the training loss keeps falling: keep the weights of epoch "
+        f"{best}, or train on more images.",
+    )
 
 
 BEST_STD_TABLE = NumericExercise(
-    name="Exercise 2 (the Gaussian std that fits)", answer=RECONSTRUCTION_RMS,
+    name="Exercise 2 (the Gaussian std that fits)",
+    answer=RECONSTRUCTION_RMS,
     mistakes=(
-        (RECONSTRUCTION_RMS ** 2, "that is the variance; the decoder's gaussian_std is a standard deviation, in "
-                                  "pixel units like the error."),
+        (
+            RECONSTRUCTION_RMS**2,
+            "that is the variance; the decoder's gaussian_std is a standard deviation, in pixel units like the error.",
+        ),
         (0.1, "0.1 is the course's default, a fair guess before training; after training, measure the error."),
-        (1.0, "a std of 1 says each pixel is noise over the whole range [0, 1]: every reconstruction, blurred or "
-              "sharp, costs about the same, so the model blurs."),
-        (2 * RECONSTRUCTION_RMS, "that is the threshold above which vh.diagnose reports gaussian_std_too_large; the "
-                                 "likelihood is highest at a smaller std."),
+        (
+            1.0,
+            "a std of 1 says each pixel is noise over the whole range [0, 1]: every reconstruction, blurred or "
+            "sharp, costs about the same, so the model blurs.",
+        ),
+        (
+            2 * RECONSTRUCTION_RMS,
+            "that is the threshold above which vh.diagnose reports gaussian_std_too_large; the "
+            "likelihood is highest at a smaller std.",
+        ),
     ),
     conditions=((lambda value: value > 0, "a standard deviation is positive."),),
     fallback_hint="not quite. Over a fixed std s, the mean Gaussian -log p per pixel is ln s + e^2 / (2 s^2) + "
-                  "const for an RMS error e: set its derivative in s to 0.",
+    "const for an RMS error e: set its derivative in s to 0.",
     success="the Gaussian likelihood of the reconstructions is highest when its std equals their RMS error, "
-            "0.08: a std far above it makes blur cheap (notebook 12's gaussian_std_too_large).")
+    "0.08: a std far above it makes blur cheap (notebook 12's gaussian_std_too_large).",
+)
 
 
 def check_best_gaussian_std(answer) -> None:
@@ -96,18 +143,24 @@ def _per_pixel_factor_table() -> NumericExercise:
     pixels = IMAGE_SIZE * IMAGE_SIZE
     values = pixels * CHANNELS
     return NumericExercise(
-        name="Exercise 3 (how much too much)", answer=values, exact=True,
+        name="Exercise 3 (how much too much)",
+        answer=values,
+        exact=True,
         mistakes=(
-            (pixels, f"a {IMAGE_SIZE} x {IMAGE_SIZE} RGB image has {CHANNELS} values per pixel, and the mean runs "
-                     "over all of them."),
+            (
+                pixels,
+                f"a {IMAGE_SIZE} x {IMAGE_SIZE} RGB image has {CHANNELS} values per pixel, and the mean runs "
+                "over all of them.",
+            ),
             (784, "784 is Fashion-MNIST's 28 x 28 x 1; these images are 32 x 32 RGB."),
             (1 / values, "that is the factor of the reconstruction term; the question is how much MORE the KL weighs."),
         ),
         conditions=((lambda value: value == int(value) and value >= 1, "answer with a whole number >= 1."),),
         fallback_hint="not quite. The mean over the values of an image is their sum divided by how many there are: "
-                      "height x width x channels.",
+        "height x width x channels.",
         success=f"the mean divides the reconstruction term by {values}, so beside it the KL weighs {values}x too "
-                "much: loss_per_pixel, then posterior_collapse.")
+        "much: loss_per_pixel, then posterior_collapse.",
+    )
 
 
 PER_PIXEL_FACTOR_TABLE = _per_pixel_factor_table()

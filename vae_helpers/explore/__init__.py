@@ -10,10 +10,21 @@ They decode through the decoder's one compiled copy, :class:`vae_helpers.FastDec
 """
 
 from vae_helpers.explore.explorers import (
-    explore_conditional, explore_interpolation, explore_latent, explore_latent_map, explore_reconstruction,
+    explore_conditional,
+    explore_interpolation,
+    explore_latent,
+    explore_latent_map,
+    explore_reconstruction,
     reconstruction_terms,
 )
 from vae_helpers.explore.parts import explorer_snapshot
 
-__all__ = ["explore_conditional", "explore_interpolation", "explore_latent", "explore_latent_map",
-           "explore_reconstruction", "explorer_snapshot", "reconstruction_terms"]
+__all__ = [
+    "explore_conditional",
+    "explore_interpolation",
+    "explore_latent",
+    "explore_latent_map",
+    "explore_reconstruction",
+    "explorer_snapshot",
+    "reconstruction_terms",
+]

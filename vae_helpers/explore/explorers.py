@@ -29,10 +29,29 @@ from vae_helpers._checks import check_labels, check_positive_int, image_shape_of
 from vae_helpers.data import CLASS_NAMES, validate_images
 from vae_helpers.latent import INTERPOLATIONS, interpolate_latent, nearest_indices
 from vae_helpers.explore.parts import (
-    as_encoder, as_fast_decoder, captioned, check_index, check_same_latent_dim, container, index_box,
-    latent_controls, message_box, picture, point_of, point_text, show_error, slider,
+    as_encoder,
+    as_fast_decoder,
+    captioned,
+    check_index,
+    check_same_latent_dim,
+    container,
+    index_box,
+    latent_controls,
+    message_box,
+    picture,
+    point_of,
+    point_text,
+    show_error,
+    slider,
 )
-from vae_helpers.explore.pictures import ERROR_MAP_MAX_NATS, LatentMap, error_map_picture, image_png, png_bytes, tile_row
+from vae_helpers.explore.pictures import (
+    ERROR_MAP_MAX_NATS,
+    LatentMap,
+    error_map_picture,
+    image_png,
+    png_bytes,
+    tile_row,
+)
 from vae_helpers.losses import kl_divergence
 from vae_helpers.model import VAE, encode_means
 
@@ -67,13 +86,16 @@ def explore_latent(decoder, span: float = 3.0, seed=None, start=None) -> widgets
         image.value = image_png(fast(z[None])[0])
         text.value = point_text(z)
 
-    sliders, buttons = latent_controls(fast.latent_dim, span, seed, show, "explore_latent",
-                                       "Explore a smaller model, or vh.explore_interpolation.")
+    sliders, buttons = latent_controls(
+        fast.latent_dim, span, seed, show, "explore_latent", "Explore a smaller model, or vh.explore_interpolation."
+    )
     if start is not None:
         start = np.asarray(start, dtype=np.float64)
         if start.shape != (fast.latent_dim,) or not np.isfinite(start).all():
-            raise ValueError(f"start must be {fast.latent_dim} finite numbers (one per latent dimension), got "
-                             f"shape {start.shape}. Example: start=vh.encode_means(vae, x_test[:1])[0].")
+            raise ValueError(
+                f"start must be {fast.latent_dim} finite numbers (one per latent dimension), got "
+                f"shape {start.shape}. Example: start=vh.encode_means(vae, x_test[:1])[0]."
+            )
         for each, value in zip(sliders, np.clip(start, -span, span)):
             each.value = float(value)  # each move redraws; the last one shows the start point
     show()
@@ -98,8 +120,10 @@ def explore_latent_map(encoder, decoder, x, y, n_neighbours: int = 8) -> widgets
     encoder, fast = as_encoder(encoder), as_fast_decoder(decoder)
     check_same_latent_dim(encoder, fast)
     if fast.latent_dim != 2:
-        raise ValueError(f"the latent map needs a 2-D latent space, this model has {fast.latent_dim} dimensions; "
-                         "use vh.explore_latent or vh.explore_interpolation for it.")
+        raise ValueError(
+            f"the latent map needs a 2-D latent space, this model has {fast.latent_dim} dimensions; "
+            "use vh.explore_latent or vh.explore_interpolation for it."
+        )
     x = validate_images(x)
     labels = check_labels(y, len(x))
     n_neighbours = check_positive_int(n_neighbours, "n_neighbours")
@@ -122,8 +146,13 @@ def explore_latent_map(encoder, decoder, x, y, n_neighbours: int = 8) -> widgets
     x_slider.observe(show, names="value")
     y_slider.observe(show, names="value")
     show()
-    right = widgets.VBox([captioned("decoded at the marker", decoded),
-                          captioned("nearest test images (in latent space)", neighbours), neighbour_text])
+    right = widgets.VBox(
+        [
+            captioned("decoded at the marker", decoded),
+            captioned("nearest test images (in latent space)", neighbours),
+            neighbour_text,
+        ]
+    )
     x_slider.layout.width = f"{latent_map.base.width}px"
     y_slider.layout.height = f"{latent_map.base.height}px"
     return container([widgets.HBox([y_slider, widgets.VBox([map_image, x_slider]), right])], "latent-map-explorer")
@@ -149,13 +178,16 @@ def explore_interpolation(encoder, decoder, x, start: int = 0, end: int = 1, ste
     x = validate_images(x)
     start, end = check_index(start, len(x), "start"), check_index(end, len(x), "end")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 2 <= steps <= MAX_INTERPOLATION_STEPS:
-        raise ValueError(f"steps must be an integer from 2 to {MAX_INTERPOLATION_STEPS} (images in the strip, one "
-                         f"row of pictures), got {steps!r}.")
+        raise ValueError(
+            f"steps must be an integer from 2 to {MAX_INTERPOLATION_STEPS} (images in the strip, one "
+            f"row of pictures), got {steps!r}."
+        )
     steps = int(steps)
     start_box = index_box("start image", start)
     end_box = index_box("end image", end)
-    method = widgets.ToggleButtons(options=list(INTERPOLATIONS), value="linear",
-                                   tooltips=["straight line", "along the sphere (slerp)"])
+    method = widgets.ToggleButtons(
+        options=list(INTERPOLATIONS), value="linear", tooltips=["straight line", "along the sphere (slerp)"]
+    )
     method.add_class("explorer-method")
     t_slider = slider("t", 0.0, 1.0, step=0.05)
     start_image, current, end_image = picture("explorer-start"), picture("explorer-image"), picture("explorer-end")
@@ -186,10 +218,19 @@ def explore_interpolation(encoder, decoder, x, start: int = 0, end: int = 1, ste
         control.observe(show_path, names="value")
     t_slider.observe(show_point, names="value")
     show_path()
-    pictures = widgets.HBox([captioned("start", start_image), captioned("decoded at t", current),
-                             captioned("end", end_image)])
-    return container([widgets.HBox([start_box, end_box]), widgets.HBox([method, t_slider]), message, pictures,
-                       captioned(f"the path in {steps} steps", strip)], "interpolation-explorer")
+    pictures = widgets.HBox(
+        [captioned("start", start_image), captioned("decoded at t", current), captioned("end", end_image)]
+    )
+    return container(
+        [
+            widgets.HBox([start_box, end_box]),
+            widgets.HBox([method, t_slider]),
+            message,
+            pictures,
+            captioned(f"the path in {steps} steps", strip),
+        ],
+        "interpolation-explorer",
+    )
 
 
 def reconstruction_terms(vae: VAE, image) -> dict:
@@ -211,8 +252,9 @@ def reconstruction_terms(vae: VAE, image) -> dict:
         "reconstruction": mean[..., 0] if mean.shape[-1] == 1 else mean,
         "pixel_nats": pixel_nats,
         "reconstruction_nats": float(pixel_nats.sum()),
-        "kl_nats": float(ops.convert_to_numpy(kl_divergence(ops.cast(z_mean, "float32"),
-                                                            ops.cast(z_log_var, "float32")))[0]),
+        "kl_nats": float(
+            ops.convert_to_numpy(kl_divergence(ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")))[0]
+        ),
     }
 
 
@@ -232,14 +274,20 @@ def explore_reconstruction(vae, x, y, index: int = 0) -> widgets.VBox:
         ``VBox`` with CSS class ``reconstruction-explorer``. An index typed out of range shows a message in it.
     """
     if not isinstance(vae, VAE) or vae.is_conditional:
-        raise ValueError(f"explore_reconstruction needs a vh.VAE that takes images alone (encoder + decoder), got "
-                         f"{type(vae).__name__}. Build one with vh.build_vae() or load it with vh.load_pretrained().")
+        raise ValueError(
+            f"explore_reconstruction needs a vh.VAE that takes images alone (encoder + decoder), got "
+            f"{type(vae).__name__}. Build one with vh.build_vae() or load it with vh.load_pretrained()."
+        )
     x = validate_images(x, image_shape=image_shape_of(vae))
     labels = check_labels(y, len(x))
     index = check_index(index, len(x), "index")
     latent_map = LatentMap(encode_means(vae, x), labels) if vae.latent_dim >= 2 else None
     index_text = index_box("image index", index)
-    input_image, reconstructed, error_map = picture("explorer-input"), picture("explorer-image"), picture("explorer-error")
+    input_image, reconstructed, error_map = (
+        picture("explorer-input"),
+        picture("explorer-image"),
+        picture("explorer-error"),
+    )
     map_image = picture("explorer-map")
     numbers, message = widgets.HTML(), message_box()
     numbers.add_class("explorer-terms")
@@ -265,8 +313,11 @@ def explore_reconstruction(vae, x, y, index: int = 0) -> widgets.VBox:
 
     index_text.observe(show, names="value")
     show()
-    pictures = [captioned("input", input_image), captioned("reconstruction", reconstructed),
-                captioned(f"-log p(x|z) per pixel (0 to {ERROR_MAP_MAX_NATS:g} nats)", error_map)]
+    pictures = [
+        captioned("input", input_image),
+        captioned("reconstruction", reconstructed),
+        captioned(f"-log p(x|z) per pixel (0 to {ERROR_MAP_MAX_NATS:g} nats)", error_map),
+    ]
     if latent_map is not None:
         pictures.append(map_image)
     return container([index_text, message, widgets.HBox(pictures), numbers], "reconstruction-explorer")
@@ -294,11 +345,18 @@ def explore_conditional(cvae, span: float = 3.0, seed=None) -> widgets.VBox:
         (``explorer-strip``, 56 px high).
     """
     if not getattr(cvae, "is_conditional", False):
-        hint = (" Explore a vh.VAE with vh.explore_latent(vae)." if isinstance(cvae, VAE) else
-                " Pass the whole CVAE, not one of its parts." if isinstance(cvae, keras.Model) else "")
-        raise ValueError(f"explore_conditional needs a vh.CVAE (a decoder that takes a class label), got "
-                         f"{type(cvae).__name__}. Build one with vh.build_cvae() or load one with "
-                         f"vh.load_pretrained(\"fashion-cvae2\").{hint}")
+        hint = (
+            " Explore a vh.VAE with vh.explore_latent(vae)."
+            if isinstance(cvae, VAE)
+            else " Pass the whole CVAE, not one of its parts."
+            if isinstance(cvae, keras.Model)
+            else ""
+        )
+        raise ValueError(
+            f"explore_conditional needs a vh.CVAE (a decoder that takes a class label), got "
+            f"{type(cvae).__name__}. Build one with vh.build_cvae() or load one with "
+            f'vh.load_pretrained("fashion-cvae2").{hint}'
+        )
     num_classes = cvae.num_classes
     fast = as_fast_decoder(cvae.core_decoder)  # concat([z, one-hot]) (B, D + K) -> (B, 28, 28)
     names = CLASS_NAMES if num_classes == len(CLASS_NAMES) else [f"class {k}" for k in range(num_classes)]
@@ -319,11 +377,16 @@ def explore_conditional(cvae, span: float = 3.0, seed=None) -> widgets.VBox:
         image.value = image_png(every_class[classes.value])
         text.value = f"<b>{html.escape(names[classes.value])}</b> · {point_text(z)}"
 
-    sliders, buttons = latent_controls(cvae.latent_dim, span, seed, show, "explore_conditional",
-                                       "Explore a smaller model.")
+    sliders, buttons = latent_controls(
+        cvae.latent_dim, span, seed, show, "explore_conditional", "Explore a smaller model."
+    )
     classes.observe(show, names="value")
     show()
     controls = widgets.VBox([classes, *sliders, buttons])
-    return container([widgets.HBox([controls, widgets.VBox([image, text])]),
-                      captioned(f"the same z in every class ({names[0]} \u2026 {names[-1]})", strip)],
-                     "conditional-explorer")
+    return container(
+        [
+            widgets.HBox([controls, widgets.VBox([image, text])]),
+            captioned(f"the same z in every class ({names[0]} \u2026 {names[-1]})", strip),
+        ],
+        "conditional-explorer",
+    )

@@ -63,14 +63,21 @@ def explorer_snapshot(explorer, title: str | None = None) -> bytes:
     if title is None:
         title = next((text for css, text in SNAPSHOT_TITLES.items() if css in explorer._dom_classes), "explorer")
     state = " · ".join(_plain(w.value) for css in STATE_TEXT_CLASSES for w in find_widgets(explorer, css) if w.value)
-    captions = {id(box.children[1]): _plain(box.children[0].value)
-                for box in find_widgets(explorer, "explorer-captioned")}
+    captions = {
+        id(box.children[1]): _plain(box.children[0].value) for box in find_widgets(explorer, "explorer-captioned")
+    }
     images = [Image.fromarray(decode_png(image.value)).convert("RGB") for image in pictures]
     gap, caption_height, header = 12, 20, 26 + (20 if state else 0)
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     text_width = max(measure.textlength(title, font=font(16)), measure.textlength(state, font=font(12)))
-    canvas = Image.new("RGB", (max(sum(p.width for p in images) + gap * (len(images) - 1), int(text_width) + 4),
-                               header + caption_height + max(p.height for p in images)), "white")
+    canvas = Image.new(
+        "RGB",
+        (
+            max(sum(p.width for p in images) + gap * (len(images) - 1), int(text_width) + 4),
+            header + caption_height + max(p.height for p in images),
+        ),
+        "white",
+    )
     draw = ImageDraw.Draw(canvas)
     draw.text((0, 2), title, fill="black", font=font(16))
     if state:
@@ -112,16 +119,20 @@ def as_encoder(encoder) -> keras.Model:
 def reject_conditional(part: keras.Model, name: str) -> None:
     """Raise a clear error if ``part`` (an encoder or decoder model) also takes a label, as a vh.CVAE's do."""
     if len(getattr(part, "inputs", None) or ()) > 1:
-        raise ValueError(f"this {name} takes {len(part.inputs)} inputs: it is a vh.CVAE's, which also needs the "
-                         "class label. Explore a CVAE with vh.explore_conditional(cvae); these explorers take a "
-                         "vh.VAE or its parts.")
+        raise ValueError(
+            f"this {name} takes {len(part.inputs)} inputs: it is a vh.CVAE's, which also needs the "
+            "class label. Explore a CVAE with vh.explore_conditional(cvae); these explorers take a "
+            "vh.VAE or its parts."
+        )
 
 
 def check_same_latent_dim(encoder: keras.Model, fast: FastDecoder) -> None:
     encoder_dim = int(encoder.outputs[0].shape[-1])
     if encoder_dim != fast.latent_dim:
-        raise ValueError(f"the encoder's latent size {encoder_dim} and the decoder's {fast.latent_dim} differ: "
-                         "pass the encoder and decoder of the same model.")
+        raise ValueError(
+            f"the encoder's latent size {encoder_dim} and the decoder's {fast.latent_dim} differ: "
+            "pass the encoder and decoder of the same model."
+        )
 
 
 def check_index(index, n: int, name: str) -> int:
@@ -171,17 +182,30 @@ def container(children, css_class: str) -> widgets.VBox:
 
 def index_box(description: str, value: int) -> widgets.IntText:
     """A narrow box to type an image index in (checked by the explorer, which reports bad values)."""
-    box = widgets.IntText(value=value, description=description, style={"description_width": "initial"},
-                          layout=widgets.Layout(width="180px"))
+    box = widgets.IntText(
+        value=value,
+        description=description,
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width="180px"),
+    )
     box.add_class("explorer-index")
     return box
 
 
-def slider(description: str, low: float, high: float, value: float = 0.0, step: float = 0.05,
-           orientation: str = "horizontal"):
+def slider(
+    description: str, low: float, high: float, value: float = 0.0, step: float = 0.05, orientation: str = "horizontal"
+):
     """A float slider that updates while dragged (``continuous_update``: decoding is fast enough)."""
-    widget = widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
-                                 continuous_update=True, readout_format=".2f", orientation=orientation)
+    widget = widgets.FloatSlider(
+        value=value,
+        min=low,
+        max=high,
+        step=step,
+        description=description,
+        continuous_update=True,
+        readout_format=".2f",
+        orientation=orientation,
+    )
     widget.add_class("explorer-slider")
     return widget
 
@@ -202,8 +226,10 @@ def latent_controls(latent_dim: int, span: float, seed, redraw, function: str, h
     """
     span = check_finite(span, "span", minimum=0.0, strict=True, hint="3.0 covers nearly all of N(0, 1)")
     if latent_dim > MAX_SLIDERS:
-        raise ValueError(f"{function} shows one slider per latent dimension, at most {MAX_SLIDERS}; this model has "
-                         f"{latent_dim}. {hint}")
+        raise ValueError(
+            f"{function} shows one slider per latent dimension, at most {MAX_SLIDERS}; this model has "
+            f"{latent_dim}. {hint}"
+        )
     sliders = [slider(f"z[{i}]", -span, span) for i in range(latent_dim)]
     sample_button, reset_button = widgets.Button(description="Sample from prior"), widgets.Button(description="Reset")
     sample_button.add_class("explorer-sample")

@@ -139,7 +139,7 @@ def tile_row(images, gap: int = 2) -> np.ndarray:
     n, height, width = images.shape
     row = np.full((height, n * width + (n - 1) * gap), GAP_LEVEL, dtype=np.uint8)
     for i, image in enumerate(images):
-        row[:, i * (width + gap): i * (width + gap) + width] = image
+        row[:, i * (width + gap) : i * (width + gap) + width] = image
     return row
 
 
