@@ -86,39 +86,28 @@ class StopInEpoch(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
+def fast_run(folder, epochs, **options):
+    """``vh.train`` of a fresh tiny-data VAE with the fast recipe, checkpointed in ``folder``; its history."""
+    return vh.train(
+        vh.build_vae(seed=0),
+        X_TRAIN,
+        epochs=epochs,
+        batch_size=BATCH,
+        recipe="fast",
+        checkpoint_dir=folder,
+        verbose=0,
+        **options,
+    )
+
+
 def test_a_resumed_fast_run_continues_its_schedule(tmp_path):
     epochs = 3
-    uninterrupted = vh.train(
-        vh.build_vae(seed=0),
-        X_TRAIN,
-        epochs=epochs,
-        batch_size=BATCH,
-        recipe="fast",
-        checkpoint_dir=tmp_path / "whole",
-        verbose=0,
-    )
+    uninterrupted = fast_run(tmp_path / "whole", epochs)
     whole_rates = vh.read_state(tmp_path / "whole")["learning_rates"]
     with pytest.raises(KeyboardInterrupt):
-        vh.train(
-            vh.build_vae(seed=0),
-            X_TRAIN,
-            epochs=epochs,
-            batch_size=BATCH,
-            recipe="fast",
-            checkpoint_dir=tmp_path / "cut",
-            verbose=0,
-            callbacks=[StopInEpoch(1)],
-        )
+        fast_run(tmp_path / "cut", epochs, callbacks=[StopInEpoch(1)])
     assert vh.read_state(tmp_path / "cut")["epochs_done"] == 1
-    resumed = vh.train(
-        vh.build_vae(seed=0),
-        X_TRAIN,
-        epochs=epochs,
-        batch_size=BATCH,
-        recipe="fast",
-        checkpoint_dir=tmp_path / "cut",
-        verbose=0,
-    )
+    resumed = fast_run(tmp_path / "cut", epochs)
     resumed_rates = vh.read_state(tmp_path / "cut")["learning_rates"]
     steps = steps_per_epoch(len(X_TRAIN), BATCH)
     expected = [
@@ -131,13 +120,9 @@ def test_a_resumed_fast_run_continues_its_schedule(tmp_path):
 
 
 def test_a_fast_run_never_resumes_with_another_schedule(tmp_path):
-    vh.train(
-        vh.build_vae(seed=0), X_TRAIN, epochs=2, batch_size=BATCH, recipe="fast", checkpoint_dir=tmp_path, verbose=0
-    )
+    fast_run(tmp_path, epochs=2)
     with pytest.raises(vh.RunFolderError, match="schedule_epochs"):
-        vh.train(
-            vh.build_vae(seed=0), X_TRAIN, epochs=4, batch_size=BATCH, recipe="fast", checkpoint_dir=tmp_path, verbose=0
-        )
+        fast_run(tmp_path, epochs=4)
 
 
 @only_on("tensorflow")
