@@ -51,6 +51,9 @@ MAIN_STACK_ONLY = (
     # whatever is installed (the notebooks themselves run in every stack)
     "tests/test_notebooks_structure.py",
     "tests/test_tables.py",  # the generated tables against their JSON and the notebooks' metadata: files only
+    # The benchmarks are maintainers' tools that `make bench` runs in the main environment (the newest versions);
+    # what they measure (the course's training and scoring) is tested in every stack by the other test files.
+    "tests/test_benchmarks.py",
 )
 
 
