@@ -12,8 +12,11 @@ otherwise. Two exist:
   average away. Tried and measured before this choice (test −ELBO after training, bfloat16, seed 42): peak
   2·10⁻³ for 15 epochs 262.8 nats; batches of 256 at 3·10⁻³ for 15 epochs 263.4; 3·10⁻³ for 16, 18 and 20
   epochs 262.7, 262.5 and 262.1; a peak of 5·10⁻³ for 20 epochs 262.5; an average of the weights (EMA 0.999)
-  for 16 epochs 262.8. ``benchmarks/time_to_quality.py`` measures the chosen recipe against the tutorial's
-  port, side by side (the book's Speed page has the table).
+  for 16 epochs 262.8. Since then (one thread per run, two runs at a time): 3·10⁻³ for 17 epochs 262.2 in
+  float32; 262.5 in bfloat16, also with the latent heads, z, the decoder's first layer and the logits computed
+  in float32 (so the rest of the gap to float32 is the convolutions'; not adopted).
+  ``benchmarks/time_to_quality.py`` measures the chosen recipe against the tutorial's port, side by side (the
+  book's Speed page has the table).
 
 The schedule is a function of the optimizer's step counter, which the checkpoint saves, so a resumed run
 continues the schedule exactly where it stopped. Its length is part of the run's settings: a run folder of a
