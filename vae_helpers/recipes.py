@@ -14,7 +14,7 @@ otherwise. Two exist:
   epochs 262.7, 262.5 and 262.1; a peak of 5·10⁻³ for 20 epochs 262.5; an average of the weights (EMA 0.999)
   for 16 epochs 262.8. Since then (one thread per run, two runs at a time): 3·10⁻³ for 17 epochs 262.2 in
   float32; 262.5 in bfloat16, also with the latent heads, z, the decoder's first layer and the logits computed
-  in float32 (so the rest of the gap to float32 is the convolutions'; not adopted).
+  in float32 (no gain within one run's noise: not adopted).
   ``benchmarks/time_to_quality.py`` measures the chosen recipe against the tutorial's port, side by side (the
   book's Speed page has the table).
 
