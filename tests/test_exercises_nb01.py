@@ -41,8 +41,8 @@ def test_training_steps_agree_with_the_real_pipeline(images, capsys):
     ],
 )
 def test_training_steps_mistakes_get_specific_hints(wrong, hint):
-    """Notebook 05's run: 55,000 images (60,000 minus 5,000 for validation), batches of 128, 50 epochs: 430 steps per
-    epoch, the last one with 55,000 - 429 * 128 = 88 images."""
+    """The reference recipe's run (notebook 01, exercise 2): 55,000 images (60,000 minus 5,000 for validation),
+    batches of 128, 50 epochs: 430 steps per epoch, the last one with 55,000 - 429 * 128 = 88 images."""
     with pytest.raises(ExerciseError, match=hint):
         vh.exercises.check_training_steps(wrong, 55_000, batch_size=128, epochs=50)
 
