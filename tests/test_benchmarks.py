@@ -389,4 +389,4 @@ def test_time_to_quality_quick_run_measures_every_arm_and_lever(tmp_path):
     assert report["arms"][0]["cpu_ratio"] == 1.0
     assert all(arm["train_cpu_seconds"] > 0 and arm["test"]["neg_elbo"] > 0 for arm in report["arms"])
     assert "--recipe fast --precision float32" in report["arms"][2]["command"]
-    assert len(report["levers"]) == 5 and all(row["cpu_ms_per_image"] > 0 for row in report["levers"])
+    assert len(report["levers"]) == 6 and all(row["cpu_ms_per_image"] > 0 for row in report["levers"])
