@@ -250,7 +250,7 @@ def test_bad_arguments_are_rejected_with_a_message(argv, message, capsys):
 
 
 def test_defaults_and_quick_mode():
-    args = cli.parse_args([])
+    args = cli.apply_recipe(cli.parse_args([]), "float32")
     assert (args.epochs, args.latent_dim, args.beta, args.batch_size) == (50, 2, 1.0, 128)  # the reference's
     assert args.out == pathlib.Path("runs/latent2-beta1") and args.n_train is None
     quick = cli.parse_args(["--quick", "--epochs", "30"])

@@ -1,5 +1,6 @@
-"""recipes.py and recipe= in vh.train: the fast recipe's schedule against its formula, its resume, its errors;
-the fused decoder that the time-to-quality benchmark measures computes the same gradients as the plain one."""
+"""recipes.py and recipe= in vh.train: the fast recipe's schedule against its formula, its bfloat16 version, its
+resume, its errors; the fused decoder that the time-to-quality benchmark measures computes the same gradients as
+the plain one."""
 
 import math
 
@@ -11,7 +12,7 @@ from keras import ops
 import vae_helpers as vh
 from vae_helpers import cli
 from vae_helpers.fast_decoding import decoder_forward
-from vae_helpers.recipes import RECIPES, recipe_named, steps_per_epoch
+from vae_helpers.recipes import BFLOAT16_RECIPES, RECIPES, recipe_named, steps_per_epoch
 
 from conftest import crossed_bars, only_on
 
@@ -52,21 +53,50 @@ def test_unknown_recipe_is_a_clear_error():
         cli.parse_args(["--recipe", "quick"])
 
 
-def test_cli_defaults_come_from_the_recipe():
-    fast = cli.parse_args(["--recipe", "fast"])
-    assert (fast.epochs, fast.batch_size, fast.learning_rate) == (
-        RECIPES["fast"].epochs,
-        RECIPES["fast"].batch_size,
-        RECIPES["fast"].learning_rate,
-    )
-    reference = cli.parse_args([])
+def test_cli_defaults_come_from_the_recipe_for_the_training_precision():
+    for precision, recipe in (("float32", RECIPES["fast"]), ("mixed_bfloat16", BFLOAT16_RECIPES["fast"])):
+        fast = cli.apply_recipe(cli.parse_args(["--recipe", "fast", "--precision", precision]), precision)
+        assert (fast.epochs, fast.batch_size, fast.learning_rate) == (
+            recipe.epochs,
+            recipe.batch_size,
+            recipe.learning_rate,
+        )
+    reference = cli.apply_recipe(cli.parse_args([]), "mixed_bfloat16")  # the reference has no bfloat16 version
     assert (reference.recipe, reference.epochs, reference.batch_size, reference.learning_rate) == (
         "reference",
         50,
         128,
         1e-3,
     )
-    assert cli.parse_args(["--recipe", "fast", "--epochs", "7"]).epochs == 7
+    given = ["--recipe", "fast", "--epochs", "7", "--batch-size", "64", "--learning-rate", "1e-3"]
+    mine = cli.apply_recipe(cli.parse_args(given), "mixed_bfloat16")
+    assert (mine.epochs, mine.batch_size, mine.learning_rate) == (7, 64, 1e-3)  # what is given wins
+
+
+def test_the_fast_recipe_in_bfloat16_doubles_the_batch_and_the_peak():
+    """Goyal et al.'s linear scaling rule: twice the images per step, twice the rate; the same epochs and shape."""
+    plain, bfloat16 = recipe_named("fast"), recipe_named("fast", "mixed_bfloat16")
+    assert bfloat16 is BFLOAT16_RECIPES["fast"] and plain is RECIPES["fast"]
+    assert (bfloat16.batch_size, bfloat16.learning_rate) == (2 * plain.batch_size, 2 * plain.learning_rate)
+    assert (bfloat16.name, bfloat16.epochs, bfloat16.decay, bfloat16.warmup_epochs) == (
+        plain.name,
+        plain.epochs,
+        plain.decay,
+        plain.warmup_epochs,
+    )
+    for other in ("float32", "mixed_float16"):
+        assert recipe_named("fast", other) is plain
+    assert recipe_named("reference", "mixed_bfloat16") is RECIPES["reference"]
+
+
+def test_train_picks_the_recipe_of_the_models_precision(tmp_path):
+    vae = vh.build_vae(seed=0, dtype_policy="mixed_bfloat16")
+    vh.train(vae, X_TRAIN, epochs=1, recipe="fast", checkpoint_dir=tmp_path, verbose=0)
+    settings = vh.read_state(tmp_path)["settings"]
+    assert (settings["batch_size"], settings["peak_learning_rate"]) == (
+        BFLOAT16_RECIPES["fast"].batch_size,
+        BFLOAT16_RECIPES["fast"].learning_rate,
+    )
 
 
 def test_fast_recipe_needs_an_uncompiled_model():

@@ -43,7 +43,7 @@ from vae_helpers.likelihoods import DEFAULT_GAUSSIAN_STD, LIKELIHOODS, check_gau
 from vae_helpers.losses import check_free_bits
 from vae_helpers.model_kinds import MODEL_KINDS
 from vae_helpers.pretrained import RUN_METRICS, RUN_WEIGHTS
-from vae_helpers.recipes import DEFAULT_RECIPE, RECIPES
+from vae_helpers.recipes import BFLOAT16_RECIPES, DEFAULT_RECIPE, RECIPES, recipe_named
 
 QUICK = {"epochs": 1, "n_train": QUICK_N_TRAIN, "n_val": 512, "n_eval": 100}  # a smoke test of the command
 WEIGHTS_DIGEST = "weights_sha256"  # in metrics.json: the SHA-256 of the model.weights.h5 it describes
@@ -73,7 +73,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=DEFAULT_RECIPE,
         help="reference (default: the tutorial's Adam 1e-3, batch 128, 50 epochs; what the shipped "
         f"models were trained with) or fast (batch {RECIPES['fast'].batch_size}, warm-up and "
-        f"cosine decay from {RECIPES['fast'].learning_rate:g}, {RECIPES['fast'].epochs} epochs: "
+        f"cosine decay from {RECIPES['fast'].learning_rate:g}, {RECIPES['fast'].epochs} epochs; in bfloat16 "
+        f"batch {BFLOAT16_RECIPES['fast'].batch_size} and {BFLOAT16_RECIPES['fast'].learning_rate:g}: "
         "the reference's test -ELBO in a fraction of its time; vae_helpers.recipes)",
     )
     parser.add_argument(
@@ -180,10 +181,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         f"(--n-val {QUICK['n_val']} unless given)",
     )
     args = parser.parse_args(argv)
-    recipe = RECIPES[args.recipe]
-    args.epochs = recipe.epochs if args.epochs is None else args.epochs
-    args.batch_size = recipe.batch_size if args.batch_size is None else args.batch_size
-    args.learning_rate = recipe.learning_rate if args.learning_rate is None else args.learning_rate
     if args.data_dir is None:
         given = [
             flag for flag, value in (("--image-size", args.image_size), ("--color", args.color)) if value is not None
@@ -235,6 +232,17 @@ def parse_args(argv=None) -> argparse.Namespace:
             "vae": f"latent{args.latent_dim}-beta{args.beta:g}",
         }[args.model]
         args.out = pathlib.Path("runs") / f"{name}{''.join(suffixes)}"
+    return args
+
+
+def apply_recipe(args, precision: str):
+    """Fill ``args.epochs``, ``args.batch_size`` and ``args.learning_rate`` not given on the command line with the
+    recipe's values for the training precision ``precision`` (a dtype policy name, ``--precision auto``
+    resolved); return ``args``."""
+    recipe = recipe_named(args.recipe, precision)
+    args.epochs = recipe.epochs if args.epochs is None else args.epochs
+    args.batch_size = recipe.batch_size if args.batch_size is None else args.batch_size
+    args.learning_rate = recipe.learning_rate if args.learning_rate is None else args.learning_rate
     return args
 
 
@@ -308,6 +316,7 @@ def main(argv=None) -> dict:
             "devices."
         )
     precision = vh.fastest_dtype_policy() if args.precision == "auto" else args.precision
+    apply_recipe(args, precision)
     try:
         if args.restart and args.out.exists():
             runs.move_aside(args.out)
