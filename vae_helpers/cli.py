@@ -39,6 +39,7 @@ from vae_helpers._checks import (
     check_seed,
 )
 from vae_helpers.config import N_TRAINING_IMAGES, N_VALIDATION, QUICK_N_TRAIN, split_validation
+from vae_helpers.dtype_policies import FLOAT32
 from vae_helpers.likelihoods import DEFAULT_GAUSSIAN_STD, LIKELIHOODS, check_gaussian_std
 from vae_helpers.losses import check_free_bits
 from vae_helpers.model_kinds import MODEL_KINDS
@@ -240,9 +241,7 @@ def apply_recipe(args, precision: str):
     recipe's values for the training precision ``precision`` (a dtype policy name, ``--precision auto``
     resolved); return ``args``."""
     recipe = recipe_named(args.recipe, precision)
-    args.epochs = recipe.epochs if args.epochs is None else args.epochs
-    args.batch_size = recipe.batch_size if args.batch_size is None else args.batch_size
-    args.learning_rate = recipe.learning_rate if args.learning_rate is None else args.learning_rate
+    args.epochs, args.batch_size, args.learning_rate = recipe.filled(args.epochs, args.batch_size, args.learning_rate)
     return args
 
 
@@ -396,7 +395,7 @@ def _train_and_score(args, argv, strategy, precision, x_train, x_val, x_test, la
         )
     # Evaluate and save a float32 copy: the same weights in full-precision arithmetic, without optimizer state,
     # exactly the model that vh.load_pretrained(OUT) rebuilds.
-    trained, vae = vae, _build(args, "float32", labels)
+    trained, vae = vae, _build(args, FLOAT32, labels)
     vae.set_weights(trained.get_weights())
     autoencoder = not MODEL_KINDS[args.model].regularized
     if not autoencoder:

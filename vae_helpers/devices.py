@@ -14,6 +14,7 @@ import pathlib
 import keras
 
 from vae_helpers.backends import active
+from vae_helpers.dtype_policies import DTYPE_POLICIES, FLOAT32, MIXED_BFLOAT16
 
 # ----------------------------------------------------------------------------------------------- devices
 
@@ -21,8 +22,6 @@ gpu_count = active.gpu_count  # () -> int: number of GPUs the backend sees
 
 
 # ----------------------------------------------------------------------------------------------- precision
-
-DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 def fastest_dtype_policy(cpu_flags=None, gpus=None, backend_name=None) -> str:
@@ -44,8 +43,8 @@ def fastest_dtype_policy(cpu_flags=None, gpus=None, backend_name=None) -> str:
     gpus = gpu_count() if gpus is None else gpus
     cpu_flags = _cpu_flags() if cpu_flags is None else cpu_flags
     if backend_name == "tensorflow" and gpus == 0 and {"avx512_bf16", "amx_bf16"} & set(cpu_flags):
-        return "mixed_bfloat16"
-    return "float32"
+        return MIXED_BFLOAT16
+    return FLOAT32
 
 
 def _cpu_flags() -> list[str]:

@@ -5,14 +5,14 @@ otherwise. Two exist:
 
 * ``"reference"``: the tutorial's recipe. Adam at a constant learning rate of 10⁻³, batches of 128 images,
   50 epochs. The shipped ``fashion-latent2`` was trained with it.
-* ``"fast"``: the same model and objective, trained to the reference's 50-epoch test −ELBO in 17 epochs: Adam's
+* ``"fast"``: the same model and objective, trained to the reference's 50-epoch test −ELBO in 16 epochs: Adam's
   learning rate rises linearly over the first epoch (warm-up) to a peak three times the reference's, then
   follows half a cosine down to 0 at the last step. The high rate makes fast progress early; the decay removes
   the noise that a constant rate keeps adding, which the reference's last epochs only slowly average away.
-  In bfloat16 (a model built with ``dtype_policy="mixed_bfloat16"``) the fast recipe takes batches of 256 and
-  twice the peak (6·10⁻³, the linear scaling rule of Goyal et al. 2017, "Accurate, large minibatch SGD"), which
-  scored best there in 17 epochs; in float32 the same change scored worse, so float32 keeps batches of 128 (the
-  runs below). Their cost per image is within the noise of the benchmark's lever measurements.
+  In bfloat16 (a model built with ``dtype_policy="mixed_bfloat16"``) the fast recipe trains 17 epochs with
+  batches of 256 and twice the peak (6·10⁻³, the linear scaling rule of Goyal et al. 2017, "Accurate, large
+  minibatch SGD"), which scored best there; in float32 the same change scored worse, so float32 keeps batches
+  of 128 (the runs below). Their cost per image is within the noise of the benchmark's lever measurements.
 
 Measured (test −ELBO after training, seed 42; the reference port scores 262.6 in the benchmark's runs, 262.2 to
 262.7 in earlier ones; one run of a schedule moves by a few tenths of a nat with the number of threads):
@@ -23,13 +23,15 @@ Measured (test −ELBO after training, seed 42; the reference port scores 262.6 
   262.5 (no gain within a run's noise).
 * bfloat16, batches of 256: peak 3·10⁻³ for 15 epochs 263.4; 4·10⁻³ for 22 epochs 262.1; **6·10⁻³ for 17
   epochs 261.9** (the recipe) and for 22 epochs 261.4.
-* float32, batches of 128, peak 3·10⁻³: **17 epochs 262.1 and 262.2** (the recipe), 20 epochs 261.7; batches of
+* float32, batches of 128, peak 3·10⁻³: 15 epochs 262.8, **16 epochs 262.3** (the recipe), 17 epochs 262.1 and
+  262.2, 20 epochs 261.7; batches of
   64 at 2·10⁻³: 261.4 on the validation images after 15 of 16 epochs. Batches of 256 at 6·10⁻³ for 17 epochs:
   262.9, above the port.
 
 The benchmark (``benchmarks/time_to_quality.py``, side by side with the tutorial's port; the book's Speed page
-has the table) measured this recipe at 261.9 nats and 5.2× less training CPU than the port in bfloat16, 262.1
-nats and 2.9× in float32 (the port: 262.6); the same float32 schedule measured 3.25× in an earlier run.
+has the table) measured the bfloat16 version at 261.9 nats and 5.2× less training CPU than the port; float32 at
+17 epochs scored 262.1 nats at 2.9× in that run and 3.25× in an earlier one (the port: 262.6), too thin a margin
+over the 3× goal, hence 16 float32 epochs.
 
 The schedule is a function of the optimizer's step counter, which the checkpoint saves, so a resumed run
 continues the schedule exactly where it stopped. Its length is part of the run's settings: a run folder of a
@@ -40,6 +42,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+
+from vae_helpers.dtype_policies import FLOAT32, MIXED_BFLOAT16
 
 DECAYS = ("constant", "cosine")
 
@@ -63,6 +67,14 @@ class Recipe:
     learning_rate: float
     decay: str = "constant"
     warmup_epochs: float = 0.0
+
+    def filled(self, epochs: int | None = None, batch_size: int | None = None, learning_rate: float | None = None):
+        """``(epochs, batch_size, learning_rate)``: the values given, the recipe's where a value is None."""
+        return (
+            self.epochs if epochs is None else epochs,
+            self.batch_size if batch_size is None else batch_size,
+            self.learning_rate if learning_rate is None else learning_rate,
+        )
 
     def learning_rate_schedule(self, steps_per_epoch: int, epochs: int, learning_rate: float | None = None):
         """Adam's ``learning_rate`` argument for a run of ``epochs`` epochs of ``steps_per_epoch`` steps: a float
@@ -98,15 +110,14 @@ class Recipe:
 
 RECIPES = {
     "reference": Recipe("reference", epochs=50, batch_size=128, learning_rate=1e-3),
-    "fast": Recipe("fast", epochs=17, batch_size=128, learning_rate=3e-3, decay="cosine", warmup_epochs=1.0),
+    "fast": Recipe("fast", epochs=16, batch_size=128, learning_rate=3e-3, decay="cosine", warmup_epochs=1.0),
 }
 # A recipe's version for a model that computes in bfloat16, where it has one (see the module's docstring).
-BFLOAT16_RECIPES = {"fast": dataclasses.replace(RECIPES["fast"], batch_size=256, learning_rate=6e-3)}
-BFLOAT16_POLICY = "mixed_bfloat16"
+BFLOAT16_RECIPES = {"fast": dataclasses.replace(RECIPES["fast"], epochs=17, batch_size=256, learning_rate=6e-3)}
 DEFAULT_RECIPE = "reference"  # reproduces the tutorial and the shipped models' recorded commands
 
 
-def recipe_named(name, dtype_policy: str = "float32") -> Recipe:
+def recipe_named(name, dtype_policy: str = FLOAT32) -> Recipe:
     """The :class:`Recipe` called ``name`` (one of :data:`RECIPES`) for a model whose dtype policy is
     ``dtype_policy`` (its name, e.g. ``vae.dtype_policy.name``): the recipe's bfloat16 version
     (:data:`BFLOAT16_RECIPES`) for ``"mixed_bfloat16"`` where it has one, else the recipe itself. A clear error
@@ -117,7 +128,7 @@ def recipe_named(name, dtype_policy: str = "float32") -> Recipe:
         raise ValueError(
             f"unknown recipe {name!r}: expected one of {', '.join(map(repr, RECIPES))} (vae_helpers.recipes.RECIPES)."
         )
-    if dtype_policy == BFLOAT16_POLICY:
+    if dtype_policy == MIXED_BFLOAT16:
         return BFLOAT16_RECIPES.get(name, RECIPES[name])
     return RECIPES[name]
 

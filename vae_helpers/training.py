@@ -273,13 +273,11 @@ def train(
         x_val = validate_images(x_val, "x_val", image_shape=shape)
     y_train, y_val = _checked_labels(vae, x_train, x_val, y_train, y_val)
     recipe = recipe_named(recipe, vae.dtype_policy.name)
-    epochs = check_positive_int(recipe.epochs if epochs is None else epochs, "epochs")
-    batch_size = check_positive_int(
-        recipe.batch_size if batch_size is None else batch_size, "batch_size", MAX_BATCH_SIZE, BATCH_SIZE_HINT
-    )
+    epochs, batch_size, learning_rate = recipe.filled(epochs, batch_size, learning_rate)
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size", MAX_BATCH_SIZE, BATCH_SIZE_HINT)
+    learning_rate = check_learning_rate(learning_rate)
     steps_per_execution = check_positive_int(steps_per_execution, "steps_per_execution")
-    if learning_rate is not None:
-        learning_rate = check_learning_rate(learning_rate)
     if jit_compile not in (True, False, "auto"):
         raise ValueError(f"jit_compile must be True, False or 'auto' (Keras picks per device), got {jit_compile!r}.")
     strategy = devices.checked_strategy(vae, strategy)
