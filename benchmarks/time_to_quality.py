@@ -1,7 +1,9 @@
 """Time to quality: the training CPU time each recipe needs to reach the tutorial's 50-epoch test −ELBO.
 
-``python benchmarks/time_to_quality.py`` runs, one after the other in one run on this machine, each in a fresh
-process:
+``python benchmarks/time_to_quality.py`` runs three arms side by side in one run on this machine, each in a fresh
+process, interleaved in time (:func:`run_interleaved`: one runs while the others are paused, in rounds of 30 s),
+so that all three meet the same machine (on a shared one, an arm run alone after another can see its speed
+change by a quarter within the hour):
 
 1. **tutorial**: the straightforward port of the reference tutorial (:class:`vae_helpers.reference.ReferenceVAE`,
    ``compile(optimizer="adam")``, ``fit`` with batches of 128, float32) for 50 epochs on the 55,000 training
@@ -11,12 +13,15 @@ process:
 3. **fast, float32**: the same with ``--precision float32`` (what a CPU without native bfloat16 does).
 
 Cost is the process CPU time of training (epochs and validation; loading and scoring excluded) as the training
-command records it (``train_cpu_seconds`` in ``metrics.json``), measured the same way around the port's ``fit``;
-wall seconds beside it. Every arm is scored by the same code on the 10,000 test images (``vh.evaluate``, seed 42),
-which is never used for a decision. The ratio is the tutorial's CPU seconds over the arm's.
+command records it (``train_cpu_seconds`` in ``metrics.json``; a paused process uses none), measured the same way
+around the port's ``fit``; beside it the wall seconds each arm ran (loading and scoring included, pauses not; the
+``train_wall_seconds`` in the ``metrics.json`` of a run made here counts the pauses). Every arm is scored by the
+same code on the 10,000 test images (``vh.evaluate``, seed 42), which is never used for a decision. The ratio is
+the tutorial's CPU seconds over the arm's.
 
-Then the **levers**, one by one: training CPU milliseconds per image of the course's model (median of 2 epochs on
-12,800 images after a warm-up epoch, each setting in a fresh process) for float32 at batch 128 (the reference),
+Then the **levers**, one after the other: training CPU milliseconds per image of the course's model (median of 2
+epochs on 12,800 images after a warm-up epoch, each setting in a fresh process) for float32 at batch 128 (the
+reference),
 float32 at batch 256, bfloat16, bfloat16 at batch 256, and the decoder's upsampling fused into its convolutions
 (:func:`vae_helpers.fast_decoding.decoder_forward`, trained through; measured, not assumed). The recipe's third
 lever, its schedule, shows as the epochs column of the arms.
@@ -33,6 +38,7 @@ import json
 import os
 import pathlib
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -50,6 +56,10 @@ RUNS = (
 SEED, TUTORIAL_EPOCHS, TUTORIAL_BATCH = 42, 50, 128
 LEVER_IMAGES, LEVER_EPOCHS = 12_800, 3  # the first epoch warms up; the median of the others is kept
 QUICK = {"n_train": 2_048, "n_val": 512, "n_test": 512, "epochs": 1, "lever_images": 1_024}
+# The three arms run interleaved (run_interleaved): each round of ROUND_SECONDS gives the port, the fast recipe at
+# the default precision and in float32 these shares, about their whole runs' lengths (loading and scoring included),
+# so that all three run over the same stretch of time.
+SHARES, ROUND_SECONDS, QUICK_ROUND_SECONDS = (50, 15, 25), 30.0, 3.0
 
 
 def _child(code: str) -> dict:
@@ -79,11 +89,11 @@ x_train, x_val, x_test = x_train[:n_train], x_val[:n_val], x_test[:n_test]
 keras.utils.set_random_seed(seed)
 port = ReferenceVAE()
 port.compile(optimizer="adam")
-wall, cpu = time.perf_counter(), time.process_time()
+cpu = time.process_time()
 port.fit(x_train, x_train, epochs=epochs, batch_size={batch}, shuffle=True, validation_data=(x_val, x_val), verbose=2)
-wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+cpu = time.process_time() - cpu
 score = vh.evaluate(as_course_vae(port), x_test, seed=seed)
-print(json.dumps({{"epochs": epochs, "train_cpu_seconds": cpu, "train_wall_seconds": wall, "test": score}}))
+print(json.dumps({{"epochs": epochs, "train_cpu_seconds": cpu, "test": score}}))
 """
 
 LEVER = """
@@ -122,41 +132,23 @@ print(json.dumps({{"cpu_ms_per_image": 1000 * statistics.median(clock.seconds[1:
 """
 
 
-def tutorial_arm(sizes: dict) -> dict:
-    """The port trained like the tutorial; its test -ELBO is the target."""
-    print(f"tutorial port: {sizes['epochs']} epochs ...", flush=True)
-    return _child(TUTORIAL.format(**sizes, batch=TUTORIAL_BATCH, seed=SEED))
+def tutorial_command(sizes: dict) -> list[str]:
+    """The port trained like the tutorial (its test -ELBO is the target): a fresh interpreter that prints its
+    result as one JSON line last."""
+    return [sys.executable, "-c", TUTORIAL.format(**sizes, batch=TUTORIAL_BATCH, seed=SEED)]
 
 
-def recipe_arm(recipe: str, precision: str, sizes: dict, runs: pathlib.Path, quick: bool) -> dict:
-    """``python -m vae_helpers --recipe RECIPE --precision PRECISION --restart`` into ``runs/RECIPE-PRECISION``
-    (a finished run there is moved aside, never overwritten); what its metrics say."""
-    print(f"{recipe} recipe, --precision {precision} ...", flush=True)
-    folder = runs / f"{recipe}-{precision}"
-    out = (
-        folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder
-    )  # the JSON's command names no machine path
-    command = [
-        sys.executable,
-        "-m",
-        "vae_helpers",
-        "--recipe",
-        recipe,
-        "--precision",
-        precision,
-        "--seed",
-        str(SEED),
-        "--out",
-        str(out),
-        "--restart",
-    ]
-    if quick:
-        command += ["--quick", "--n-val", str(sizes["n_val"])]
-    done = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}
-    )
-    if done.returncode:
-        raise RuntimeError(f"{' '.join(command[1:])} failed:\n{done.stderr[-3000:]}")
+def recipe_command(recipe: str, precision: str, sizes: dict, folder: pathlib.Path, quick: bool) -> list[str]:
+    """``python -m vae_helpers --recipe RECIPE --precision PRECISION --restart`` into ``folder`` (a finished run
+    there is moved aside, never overwritten)."""
+    out = folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder  # the JSON names no machine path
+    command = [sys.executable, "-m", "vae_helpers", "--recipe", recipe, "--precision", precision]
+    command += ["--seed", str(SEED), "--out", str(out), "--restart"]
+    return command + (["--quick", "--n-val", str(sizes["n_val"])] if quick else [])
+
+
+def recipe_result(folder: pathlib.Path) -> dict:
+    """What a training command's ``metrics.json`` in ``folder`` says of its run."""
     metrics = json.loads((folder / "metrics.json").read_text())
     return {
         "command": metrics["command"],
@@ -164,10 +156,73 @@ def recipe_arm(recipe: str, precision: str, sizes: dict, runs: pathlib.Path, qui
         "epochs": metrics["epochs"],
         "batch_size": metrics["batch_size"],
         "train_cpu_seconds": metrics["train_cpu_seconds"],
-        "train_wall_seconds": metrics["train_wall_seconds"],
         "test": metrics["scores"]["test"],
         "evaluated_on": metrics["evaluated_on"]["test"],
     }
+
+
+def run_interleaved(commands: list[list[str]], shares: list[float], round_seconds: float) -> list[dict]:
+    """Run ``commands`` side by side in time, one at a time: in every round of about ``round_seconds`` each
+    unfinished command runs for its share (``shares``, relative) and is paused (SIGSTOP) while the others run.
+
+    A shared machine speeds up and slows down over an hour; one arm after the other would give each arm a
+    different machine, and the ratios would move with it. Interleaved, every arm samples the same stretch of
+    time. Process CPU time does not count while a process is paused, so each arm's ``train_cpu_seconds`` stays
+    its own work; its wall clock does count the pauses, so the wall time reported is the time it ran
+    (``running_wall_seconds``: loading, training and scoring). Returns, per command: ``stdout``,
+    ``running_wall_seconds``. Raises RuntimeError (with the end of its stderr) if a command fails.
+    """
+    total = sum(shares)
+    slices = [round_seconds * share / total for share in shares]
+    with tempfile.TemporaryDirectory() as logs:
+        jobs = [
+            {"command": command, "process": None, "ran": 0.0, "out": pathlib.Path(logs) / f"{i}.out"}
+            for i, command in enumerate(commands)
+        ]
+        try:
+            while any(job["process"] is None or job["process"].poll() is None for job in jobs):
+                for job, seconds in zip(jobs, slices):
+                    process = job["process"]
+                    if process is not None and process.poll() is not None:
+                        continue
+                    start = time.perf_counter()
+                    if process is None:
+                        with job["out"].open("w") as out, job["out"].with_suffix(".err").open("w") as err:
+                            job["process"] = process = subprocess.Popen(
+                                job["command"],
+                                cwd=ROOT,
+                                stdout=out,
+                                stderr=err,
+                                text=True,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                start_new_session=True,  # its own process group: paused and resumed as one
+                            )
+                    else:
+                        _signal(process, signal.SIGCONT)
+                    try:
+                        process.wait(timeout=seconds)
+                    except subprocess.TimeoutExpired:
+                        _signal(process, signal.SIGSTOP)
+                    job["ran"] += time.perf_counter() - start
+        finally:
+            for job in jobs:  # an interrupted benchmark leaves no paused process behind
+                if job["process"] is not None and job["process"].poll() is None:
+                    _signal(job["process"], signal.SIGKILL)
+        results = []
+        for job in jobs:
+            if job["process"].returncode:
+                stderr = job["out"].with_suffix(".err").read_text()
+                raise RuntimeError(f"{' '.join(job['command'][1:3])} ... failed:\n{stderr[-3000:]}")
+            results.append({"stdout": job["out"].read_text(), "running_wall_seconds": job["ran"]})
+    return results
+
+
+def _signal(process: subprocess.Popen, number: int) -> None:
+    """Send signal ``number`` to ``process``'s process group, unless it has just ended."""
+    try:
+        os.killpg(process.pid, number)
+    except ProcessLookupError:
+        pass
 
 
 def levers(n_images: int) -> list[dict]:
@@ -192,13 +247,13 @@ def table(report: dict) -> str:
     """The arms as a Markdown table (what tools/tables.py writes into the book's Speed page)."""
     target = report["target_neg_elbo"]
     lines = [
-        "| Run | Epochs | Training CPU s | Wall s | Test −ELBO (nats) | Target reached | CPU ratio |",
+        "| Run | Epochs | Training CPU s | Wall s, whole run | Test −ELBO (nats) | Target reached | CPU ratio |",
         "|---|---:|---:|---:|---:|:-:|---:|",
     ]
     for arm in report["arms"]:
         lines.append(
             f"| {arm['label']} | {arm['epochs']} | {arm['train_cpu_seconds']:.0f} | "
-            f"{arm['train_wall_seconds']:.0f} | {arm['test']['neg_elbo']:.2f} | "
+            f"{arm['running_wall_seconds']:.0f} | {arm['test']['neg_elbo']:.2f} | "
             f"{'yes' if arm['test']['neg_elbo'] <= target else 'no'} | {arm['cpu_ratio']:.2f}× |"
         )
     return "\n".join(lines)
@@ -228,17 +283,40 @@ def main(argv=None) -> dict:
     )
     with tempfile.TemporaryDirectory() as scratch:
         runs = pathlib.Path(scratch) if args.quick else RUNS
-        tutorial = tutorial_arm(sizes)
+        folders = [runs / "fast-auto", runs / "fast-float32"]
+        print(
+            "the tutorial's port (50 epochs) and the fast recipe at the default precision and in float32, "
+            "interleaved ...",
+            flush=True,
+        )
+        tutorial, auto, float32 = run_interleaved(
+            [
+                tutorial_command(sizes),
+                recipe_command("fast", "auto", sizes, folders[0], args.quick),
+                recipe_command("fast", "float32", sizes, folders[1], args.quick),
+            ],
+            SHARES,
+            QUICK_ROUND_SECONDS if args.quick else ROUND_SECONDS,
+        )
         arms = [
             {
                 "label": "tutorial's recipe (the port, float32)",
                 "recipe": "tutorial",
                 "precision": "float32",
                 "batch_size": TUTORIAL_BATCH,
-                **tutorial,
+                **json.loads(tutorial["stdout"].strip().splitlines()[-1]),
+                "running_wall_seconds": tutorial["running_wall_seconds"],
             },
-            {"label": "fast recipe, default precision", **recipe_arm("fast", "auto", sizes, runs, args.quick)},
-            {"label": "fast recipe, float32", **recipe_arm("fast", "float32", sizes, runs, args.quick)},
+            {
+                "label": "fast recipe, default precision",
+                **recipe_result(folders[0]),
+                "running_wall_seconds": auto["running_wall_seconds"],
+            },
+            {
+                "label": "fast recipe, float32",
+                **recipe_result(folders[1]),
+                "running_wall_seconds": float32["running_wall_seconds"],
+            },
         ]
     for arm in arms:
         arm["cpu_ratio"] = tutorial["train_cpu_seconds"] / arm["train_cpu_seconds"]

@@ -1,5 +1,7 @@
 """benchmarks/: the pure parts of the speed benchmark (FLOP counting, rows, table, names). No timing is asserted."""
 
+import sys
+
 import keras
 import pytest
 from keras import layers
@@ -363,7 +365,7 @@ def test_time_to_quality_table_marks_the_target_and_the_ratios():
         "label": label,
         "epochs": epochs,
         "train_cpu_seconds": cpu,
-        "train_wall_seconds": cpu / 2,
+        "running_wall_seconds": cpu / 2,
         "test": {"neg_elbo": neg_elbo},
         "cpu_ratio": 1000.0 / cpu,
     }
@@ -376,6 +378,33 @@ def test_time_to_quality_table_marks_the_target_and_the_ratios():
     assert rows[0].endswith("| yes | 1.00× |") and rows[1].endswith("| yes | 5.00× |")
     assert rows[2].endswith("| no | 2.00× |")
     assert time_to_quality.lever_table(report).splitlines()[-1] == "| bf16 | 0.400 | 2.00× |"
+
+
+BUSY = """
+import time
+marks = []
+while time.process_time() < 0.8:
+    marks.append(time.time())
+print(marks[0], marks[-1])
+"""
+
+
+def test_interleaved_arms_run_over_the_same_stretch_of_time():
+    """Two arms of 0.8 CPU s each, in rounds of 0.4 s: each starts before the other ends, and each is reported as
+    running at least its CPU time (a busy loop on one thread)."""
+    from benchmarks import time_to_quality
+
+    a, b = time_to_quality.run_interleaved([[sys.executable, "-c", BUSY]] * 2, [1, 1], round_seconds=0.4)
+    (a_start, a_end), (b_start, b_end) = (map(float, arm["stdout"].split()) for arm in (a, b))
+    assert b_start < a_end and a_start < b_end
+    assert a["running_wall_seconds"] >= 0.8 and b["running_wall_seconds"] >= 0.8
+
+
+def test_a_failed_arm_stops_the_benchmark_with_its_error():
+    from benchmarks import time_to_quality
+
+    with pytest.raises(RuntimeError, match="no such recipe"):
+        time_to_quality.run_interleaved([[sys.executable, "-c", "raise SystemExit('no such recipe')"]], [1], 0.2)
 
 
 def test_time_to_quality_quick_run_measures_every_arm_and_lever(tmp_path):
