@@ -73,6 +73,13 @@ def test_cli_defaults_come_from_the_recipe_for_the_training_precision():
     assert (mine.epochs, mine.batch_size, mine.learning_rate) == (7, 64, 1e-3)  # what is given wins
 
 
+def test_a_recipe_fills_only_the_values_not_given():
+    fast = RECIPES["fast"]
+    assert fast.filled() == (fast.epochs, fast.batch_size, fast.learning_rate)
+    assert fast.filled(None, 64, None) == (fast.epochs, 64, fast.learning_rate)
+    assert fast.filled(3, None, 2e-3) == (3, fast.batch_size, 2e-3)
+
+
 def test_the_fast_recipe_in_bfloat16_doubles_the_batch_and_the_peak():
     """Goyal et al.'s linear scaling rule: twice the images per step, twice the rate; the same schedule's shape
     (each version's number of epochs is its own, measured)."""

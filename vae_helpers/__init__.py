@@ -4,7 +4,7 @@ Each name below is introduced in a notebook (module in brackets):
 data (01) · sampling (02) · model (03) · losses, likelihoods (04, 10) · training, recipes, evaluation (05) · plots,
 latent, pretrained, fast_decoding, explore (06) · autoencoder (08) · conditional (09) · model_kinds (the registry of
 the three) · claims, exercises (all notebooks); diagnose (12); runtime and backends/: what depends on the Keras
-backend; devices: GPUs, precision, distribution.
+backend; devices: GPUs, precision, distribution (dtype_policies: the precisions' names).
 """
 
 try:

@@ -1,7 +1,8 @@
-"""The names of the dtype policies the course builds models with, in one home that loads no backend.
+"""The names of the dtype policies the course builds models with, in one home below the modules that use them.
 
 :mod:`vae_helpers.devices` builds models under them and picks the fastest for a machine; :mod:`vae_helpers.recipes`
-gives a recipe its bfloat16 version (the training command reads both before Keras is loaded, for ``--help``).
+(notebook 05) gives a recipe its bfloat16 version. Neither imports the other: the runtime layer would point up to a
+chapter's module, or a recipe would load the runtime's devices to read one name.
 """
 
 FLOAT32 = "float32"

@@ -28,14 +28,14 @@ Measured (test −ELBO after training, seed 42; the reference port scores 262.6 
   64 at 2·10⁻³: 261.4 on the validation images after 15 of 16 epochs. Batches of 256 at 6·10⁻³ for 17 epochs:
   262.9, above the port.
 
-The benchmark (``benchmarks/time_to_quality.py``, side by side with the tutorial's port; the book's Speed page
-has the table) measured the bfloat16 version at 261.9 nats and 5.2× less training CPU than the port; float32 at
-17 epochs scored 262.1 nats at 2.9× in that run and 3.25× in an earlier one (the port: 262.6), too thin a margin
-over the 3× goal, hence 16 float32 epochs.
+The benchmark (``benchmarks/time_to_quality.py``, the three arms interleaved in time with the tutorial's port; the
+book's Speed page has the table) measured this recipe at 261.9 nats and 6.5× less training CPU than the port in
+bfloat16, 262.3 nats and 3.2× in float32 (the port: 262.6). Float32 at 17 epochs (262.1) had measured 2.9× and
+3.25× in two runs made one arm after the other, too thin a margin over the 3× goal, hence 16 float32 epochs.
 
 The schedule is a function of the optimizer's step counter, which the checkpoint saves, so a resumed run
 continues the schedule exactly where it stopped. Its length is part of the run's settings: a run folder of a
-12-epoch fast run never resumes as a 17-epoch one (the whole schedule would be another).
+12-epoch fast run never resumes as a 16-epoch one (the whole schedule would be another).
 """
 
 from __future__ import annotations
