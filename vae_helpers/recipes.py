@@ -24,9 +24,8 @@ Measured (test −ELBO after training, seed 42; the reference port scores 262.6 
 * bfloat16, batches of 256: peak 3·10⁻³ for 15 epochs 263.4; 4·10⁻³ for 22 epochs 262.1; **6·10⁻³ for 17
   epochs 261.9** (the recipe) and for 22 epochs 261.4.
 * float32, batches of 128, peak 3·10⁻³: 15 epochs 262.8, **16 epochs 262.3** (the recipe), 17 epochs 262.1 and
-  262.2, 20 epochs 261.7; batches of
-  64 at 2·10⁻³: 261.4 on the validation images after 15 of 16 epochs. Batches of 256 at 6·10⁻³ for 17 epochs:
-  262.9, above the port.
+  262.2, 20 epochs 261.7; batches of 64 at 2·10⁻³: 261.4 on the validation images after 15 of 16 epochs. Batches
+  of 256 at 6·10⁻³ for 17 epochs: 262.9, above the port.
 
 The benchmark (``benchmarks/time_to_quality.py``, the three arms interleaved in time with the tutorial's port; the
 book's Speed page has the table) measured this recipe at 261.9 nats and 6.5× less training CPU than the port in

@@ -237,9 +237,9 @@ def train(
             None: the recipe's (128 for the reference).
         learning_rate: Adam's constant rate, or the peak of the recipe's schedule; None: the recipe's.
         recipe: ``"reference"`` (the default: the tutorial's constant 1e-3, batch 128, 50 epochs) or ``"fast"``
-            (:mod:`vae_helpers.recipes`: warm-up and cosine decay over ``epochs``, 17 by default; the
+            (:mod:`vae_helpers.recipes`: warm-up and cosine decay over ``epochs``, 16 by default; the
             reference's quality in a fraction of its time, notebook 05). A model built in bfloat16 gets the
-            recipe's bfloat16 version (the fast one: batches of 256, twice the peak rate).
+            recipe's bfloat16 version (the fast one: 17 epochs, batches of 256, twice the peak rate).
         checkpoint_dir: folder for ``checkpoint.weights.h5`` + ``state.json``; resumes from it if present (with
             the settings recorded there; for a constant rate, more epochs continue the run and the rate the
             model was compiled with is the one used; a schedule's length and peak are settings, and it continues
