@@ -63,17 +63,14 @@ SHARES, ROUND_SECONDS, QUICK_ROUND_SECONDS = (50, 15, 25), 30.0, 3.0
 
 
 def _child(code: str) -> dict:
-    """Run ``code`` (Python that prints one JSON line last) in a fresh interpreter; return that JSON."""
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    if done.returncode:
-        raise RuntimeError(f"a benchmark process failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """Run ``code`` (Python that prints one JSON line last) in a fresh interpreter, alone; return that JSON."""
+    (done,) = run_interleaved([[sys.executable, "-c", code]], [1], ROUND_SECONDS)
+    return _last_json(done["stdout"])
+
+
+def _last_json(stdout: str) -> dict:
+    """The JSON line a child process prints last."""
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 TUTORIAL = """
@@ -304,7 +301,7 @@ def main(argv=None) -> dict:
                 "recipe": "tutorial",
                 "precision": "float32",
                 "batch_size": TUTORIAL_BATCH,
-                **json.loads(tutorial["stdout"].strip().splitlines()[-1]),
+                **_last_json(tutorial["stdout"]),
                 "running_wall_seconds": tutorial["running_wall_seconds"],
             },
             {
